@@ -1,0 +1,90 @@
+# -*- coding: utf-8 -*-
+# Copyright: netvirt.linux contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+class ModuleDocFragment(object):
+
+    # Options every link module shares.
+    DOCUMENTATION = r'''
+options:
+  name:
+    description:
+      - Interface name. At most 15 bytes; no C(/), C(:), whitespace, C(.) or C(..).
+    type: str
+    required: true
+  netns:
+    description:
+      - Named network namespace (under C(/run/netns)) the link lives in.
+      - Omitted means the namespace the module runs in.
+    type: str
+  state:
+    description:
+      - C(present) creates the link or brings it to the requested options.
+      - C(absent) removes it. Only links this collection created (for O(owner)) are removed,
+        unless O(force=true).
+    type: str
+    choices: [present, absent]
+    default: present
+  up:
+    description:
+      - Administrative state of the link.
+    type: bool
+    default: true
+  mtu:
+    description:
+      - MTU, 68 to 65535. Left alone when omitted.
+    type: int
+  mac:
+    description:
+      - Unicast MAC address such as C(02:42:ac:11:00:02). Left alone when omitted.
+    type: str
+  addresses:
+    description:
+      - The exact list of addresses (CIDR, IPv4 or IPv6) the link should have.
+      - Addresses not listed are removed, except IPv6 link-local ones. Omitted means addresses are not managed.
+    type: list
+    elements: str
+  master:
+    description:
+      - Bridge, in the same namespace, to attach the link to.
+    type: str
+'''
+
+    OWNERSHIP = r'''
+options:
+  owner:
+    description:
+      - Name recorded on what this task creates (in the link alias C(netvirt:OWNER), or the alias of
+        the namespace's loopback). C(state=absent) removes only objects recorded for this owner.
+    type: str
+    default: netvirt
+  force:
+    description:
+      - Allow removing or replacing an object that this collection did not create for O(owner).
+    type: bool
+    default: false
+'''
+
+    ATTRIBUTES = r'''
+attributes:
+  check_mode:
+    support: full
+    details: Check mode reports the exact actions the real run takes, and changes nothing.
+  diff_mode:
+    support: full
+  idempotent:
+    support: full
+  platform:
+    platforms: posix
+    details: Linux only. Needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN) on the managed node.
+'''
+
+    REQUIREMENTS = r'''
+requirements:
+  - pyroute2 >= 0.7.2 (Debian/Ubuntu C(python3-pyroute2)) on the managed node
+'''

@@ -1,0 +1,594 @@
+# -*- coding: utf-8 -*-
+# Copyright: netvirt.linux contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The kernel layer: the only code that talks to pyroute2, /run/netns and /proc/sys.
+
+PRIVATE: not a public API of the collection.
+
+A netlink socket for a named namespace is opened *inside* it without a
+fork: the thread enters the namespace with setns(2), opens the socket (a
+socket stays bound to the namespace it was created in) and returns.  Links are
+looked up by name with one RTM_GETLINK request, never by dumping all links.
+
+Readers return plain dicts; operations (``op_*``) take names, never ifindexes,
+so that an undo still works after a link was recreated.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import ctypes
+import errno
+import ipaddress
+import os
+
+try:
+    from pyroute2 import IPRoute
+    from pyroute2.netlink.exceptions import NetlinkError
+    HAS_PYROUTE2 = True
+    PYROUTE2_IMPORT_ERROR = None
+except ImportError as e:  # reported by the module through missing_required_lib
+    IPRoute = None
+    NetlinkError = OSError
+    HAS_PYROUTE2 = False
+    PYROUTE2_IMPORT_ERROR = e
+
+NETNS_RUN_DIR = '/run/netns'
+CLONE_NEWNET = 0x40000000
+MS_REC = 16384
+MS_BIND = 4096
+MS_SHARED = 1 << 20
+MNT_DETACH = 2
+IFF_UP = 1
+AF_INET = 2
+AF_INET6 = 10
+RTN_UNICAST = 1
+# Routes this collection adds carry their own protocol number, so that they
+# can be told apart from routes the kernel, DHCP or a person added.  Add
+# "245 netvirt" to /etc/iproute2/rt_protos.d/ to see the name in `ip route`.
+RTPROT_NETVIRT = 245
+# Links carry this prefix in their alias (IFLA_IFALIAS), the loopback of a
+# namespace carries it for the namespace.  The rest is the owner.
+OWNER_ALIAS_PREFIX = 'netvirt:'
+
+
+class KernelError(Exception):
+    """A kernel operation failed; the message names the object."""
+
+
+def owner_of_alias(alias):
+    if alias and alias.startswith(OWNER_ALIAS_PREFIX):
+        return alias[len(OWNER_ALIAS_PREFIX):]
+    return None
+
+
+def namespace_path(name):
+    """/run/netns/NAME, refusing anything that would resolve elsewhere."""
+    path = os.path.join(NETNS_RUN_DIR, name)
+    if os.path.dirname(os.path.normpath(path)) != NETNS_RUN_DIR or name in ('', '.', '..'):
+        raise KernelError('namespace name %r is not a plain name under %s' % (name, NETNS_RUN_DIR))
+    return path
+
+
+def sysctl_path(key):
+    from ansible_collections.netvirt.linux.plugins.module_utils._model import sysctl_path_parts
+    return os.path.join('/proc/sys', *sysctl_path_parts(key))
+
+
+def _libc():
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_void_p]
+    libc.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
+    return libc
+
+
+def _attr(msg, name, default=None):
+    value = msg.get_attr(name)
+    return default if value is None else value
+
+
+def _describe_error(e):
+    code = getattr(e, 'code', None)
+    if code is None and e.args and isinstance(e.args[0], int):
+        code = e.args[0]
+    if isinstance(code, int) and code > 0:
+        return '%s (errno %d)' % (os.strerror(code), code)
+    return str(e)
+
+
+def _where(netns):
+    return ' in namespace %s' % netns if netns else ' in the current namespace'
+
+
+class Kernel:
+    """Sockets per namespace, readers and operations.  Use as a context manager."""
+
+    def __init__(self):
+        if not HAS_PYROUTE2:
+            raise KernelError('pyroute2 is not installed: %s' % PYROUTE2_IMPORT_ERROR)
+        self._libc = _libc()
+        self._home = os.open('/proc/thread-self/ns/net', os.O_RDONLY)
+        self._sockets = {}
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self):
+        for sock in self._sockets.values():
+            sock.close()
+        self._sockets = {}
+        if self._home is not None:
+            os.close(self._home)
+            self._home = None
+
+    # --- entering namespaces ------------------------------------------------
+
+    def _setns(self, fd, netns):
+        if self._libc.setns(fd, CLONE_NEWNET) != 0:
+            err = ctypes.get_errno()
+            raise KernelError('cannot enter namespace %s: %s' % (netns or '(home)', os.strerror(err)))
+
+    def _enter(self, netns):
+        """Enter a named namespace; the caller must call self._leave()."""
+        try:
+            fd = os.open(namespace_path(netns), os.O_RDONLY)
+        except OSError:
+            raise KernelError('namespace %s does not exist' % netns)
+        try:
+            self._setns(fd, netns)
+        finally:
+            os.close(fd)
+
+    def _leave(self):
+        self._setns(self._home, None)
+
+    def ipr(self, netns):
+        """The netlink socket for a namespace (None: the namespace we run in)."""
+        sock = self._sockets.get(netns)
+        if sock is None:
+            if netns is None:
+                sock = IPRoute()
+            else:
+                self._enter(netns)
+                try:
+                    sock = IPRoute()
+                finally:
+                    self._leave()
+            self._sockets[netns] = sock
+        return sock
+
+    def _drop_socket(self, netns):
+        sock = self._sockets.pop(netns, None)
+        if sock is not None:
+            sock.close()
+
+    def namespace_fd(self, netns):
+        """An open fd of a namespace, for moving links; the caller closes it."""
+        if netns is None:
+            return os.dup(self._home)
+        try:
+            return os.open(namespace_path(netns), os.O_RDONLY)
+        except OSError:
+            raise KernelError('namespace %s does not exist' % netns)
+
+    # --- namespaces --------------------------------------------------------------
+
+    def namespace_exists(self, netns):
+        if netns is None:
+            return True
+        return os.path.exists(namespace_path(netns))
+
+    def list_namespaces(self):
+        try:
+            return sorted(os.listdir(NETNS_RUN_DIR))
+        except OSError:
+            return []
+
+    def namespace_owner(self, netns):
+        lo = self.read_link(netns, 'lo')
+        return lo['owner'] if lo else None
+
+    def _share_run_dir(self):
+        """Make /run/netns a shared mount, as `ip netns add` does, so that the
+        bind mounts of namespaces propagate to other mount namespaces."""
+        try:
+            os.makedirs(NETNS_RUN_DIR)
+        except OSError as e:
+            if e.errno != errno.EEXIST:
+                raise
+        path = NETNS_RUN_DIR.encode()
+        if self._libc.mount(b'', path, b'none', MS_SHARED | MS_REC, None) == 0:
+            return
+        if self._libc.mount(path, path, b'none', MS_BIND | MS_REC, None) != 0:
+            raise KernelError('cannot bind-mount %s: %s' % (NETNS_RUN_DIR, os.strerror(ctypes.get_errno())))
+        if self._libc.mount(b'', path, b'none', MS_SHARED | MS_REC, None) != 0:
+            raise KernelError('cannot share %s: %s' % (NETNS_RUN_DIR, os.strerror(ctypes.get_errno())))
+
+    def op_create_namespace(self, netns, owner):
+        path = namespace_path(netns)
+        self._share_run_dir()
+        fd = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_EXCL, 0)
+        os.close(fd)
+        try:
+            # unshare(2) moves only this thread into a new namespace; the bind
+            # mount keeps it alive after we return home.
+            if self._libc.unshare(CLONE_NEWNET) != 0:
+                raise KernelError('cannot create namespace %s: %s'
+                                  % (netns, os.strerror(ctypes.get_errno())))
+            try:
+                if self._libc.mount(b'/proc/thread-self/ns/net', path.encode(), b'none', MS_BIND, None) != 0:
+                    raise KernelError('cannot bind namespace %s: %s'
+                                      % (netns, os.strerror(ctypes.get_errno())))
+            finally:
+                self._leave()
+        except Exception:
+            self._libc.umount2(path.encode(), MNT_DETACH)
+            os.unlink(path)
+            raise
+        self._set_alias(netns, 'lo', OWNER_ALIAS_PREFIX + owner)
+
+    def op_delete_namespace(self, netns):
+        path = namespace_path(netns)
+        self._drop_socket(netns)
+        if self._libc.umount2(path.encode(), MNT_DETACH) != 0:
+            err = ctypes.get_errno()
+            if err != errno.EINVAL:
+                raise KernelError('cannot unmount namespace %s: %s' % (netns, os.strerror(err)))
+        try:
+            os.unlink(path)
+        except OSError as e:
+            raise KernelError('cannot remove %s: %s' % (path, e.strerror))
+
+    # --- links: reading ----------------------------------------------------------
+
+    def _get_link(self, netns, name=None, index=None):
+        ipr = self.ipr(netns)
+        try:
+            if name is not None:
+                return ipr.link('get', ifname=name)[0]
+            return ipr.link('get', index=index)[0]
+        except NetlinkError as e:
+            if e.code == errno.ENODEV:
+                return None
+            raise KernelError('cannot read link %s%s: %s' % (name or index, _where(netns), _describe_error(e)))
+
+    def _index(self, netns, name):
+        msg = self._get_link(netns, name)
+        if msg is None:
+            raise KernelError('link %s does not exist%s' % (name, _where(netns)))
+        return msg['index']
+
+    def read_link(self, netns, name):
+        """The link as a dict in the model's shape, or None.  One request."""
+        msg = self._get_link(netns, name)
+        if msg is None:
+            return None
+        return self._describe(netns, msg)
+
+    def _describe(self, netns, msg):
+        info = msg.get_attr('IFLA_LINKINFO')
+        kind = info.get_attr('IFLA_INFO_KIND') if info is not None else None
+        if kind is None and msg.get_attr('IFLA_IFNAME') == 'lo':
+            kind = 'loopback'
+        link = {
+            'kind': kind or 'device',
+            'name': msg.get_attr('IFLA_IFNAME'),
+            'netns': netns,
+            'index': msg['index'],
+            'up': bool(msg['flags'] & IFF_UP),
+            'mtu': msg.get_attr('IFLA_MTU'),
+            'mac': msg.get_attr('IFLA_ADDRESS'),
+            'owner': owner_of_alias(msg.get_attr('IFLA_IFALIAS')),
+            'master': None,
+        }
+        master = msg.get_attr('IFLA_MASTER')
+        if master:
+            master_msg = self._get_link(netns, index=master)
+            link['master'] = master_msg.get_attr('IFLA_IFNAME') if master_msg else None
+        if kind == 'veth':
+            link['peer_index'] = msg.get_attr('IFLA_LINK')
+            link['peer_elsewhere'] = msg.get_attr('IFLA_LINK_NETNSID') is not None
+        if kind == 'bridge':
+            data = info.get_attr('IFLA_INFO_DATA')
+            link['stp'] = bool(_attr(data, 'IFLA_BR_STP_STATE', 0))
+            link['forward_delay'] = _attr(data, 'IFLA_BR_FORWARD_DELAY', 0) // 100
+        return link
+
+    def read_addresses(self, netns, name):
+        """CIDRs on a link, IPv6 link-local aside (the kernel owns those)."""
+        index = self._index(netns, name)
+        result = []
+        for msg in self.ipr(netns).get_addr(index=index):
+            address = msg.get_attr('IFA_LOCAL') or msg.get_attr('IFA_ADDRESS')
+            cidr = str(ipaddress.ip_interface('%s/%d' % (address, msg['prefixlen'])))
+            if ipaddress.ip_interface(cidr).ip.is_link_local and msg['family'] == AF_INET6:
+                continue
+            result.append(cidr)
+        return sorted(result)
+
+    def read_veth_peer(self, link, hint_netns):
+        """Where the other end of a veth is: {'name', 'netns'}, or None if in an unknown namespace.
+
+        IFLA_LINK is the peer's ifindex in the peer's own namespace.  When the
+        peer is elsewhere we look for it in the namespace the caller expects,
+        and accept it only if it points back at this link.
+        """
+        if not link['peer_elsewhere']:
+            candidates = [link['netns']]
+        else:
+            others = [None] + self.list_namespaces()
+            candidates = [n for n in [hint_netns] + others if n != link['netns']]
+        for netns in candidates:
+            if not self.namespace_exists(netns):
+                continue
+            msg = self._get_link(netns, index=link['peer_index'])
+            if msg is None:
+                continue
+            back = msg.get_attr('IFLA_LINK')
+            back_elsewhere = msg.get_attr('IFLA_LINK_NETNSID') is not None
+            if back == link['index'] and back_elsewhere == link['peer_elsewhere']:
+                return self._describe(netns, msg)
+        return None
+
+    def read_ports(self, netns, bridge):
+        index = self._index(netns, bridge)
+        return sorted(m.get_attr('IFLA_IFNAME') for m in self.ipr(netns).get_links()
+                      if m.get_attr('IFLA_MASTER') == index)
+
+    # --- links: operations ---------------------------------------------------------
+
+    def _link_call(self, what, netns, name, *args, **kwargs):
+        try:
+            return self.ipr(netns).link(*args, **kwargs)
+        except NetlinkError as e:
+            raise KernelError('cannot %s %s%s: %s' % (what, name, _where(netns), _describe_error(e)))
+
+    def _set_alias(self, netns, name, alias):
+        self._link_call('mark', netns, name, 'set', index=self._index(netns, name), ifalias=alias)
+
+    def op_add_veth(self, netns, name, peer_netns, peer_name, owner, mtu=None, mac=None,
+                    peer_mtu=None, peer_mac=None):
+        fd = self.namespace_fd(peer_netns)
+        try:
+            self._link_call('create veth', netns, name, 'add', ifname=name, kind='veth',
+                            peer={'ifname': peer_name, 'net_ns_fd': fd})
+        finally:
+            os.close(fd)
+        self._set_alias(netns, name, OWNER_ALIAS_PREFIX + owner)
+        self._set_alias(peer_netns, peer_name, OWNER_ALIAS_PREFIX + owner)
+        self.op_set_link(netns, name, mtu=mtu, mac=mac)
+        self.op_set_link(peer_netns, peer_name, mtu=peer_mtu, mac=peer_mac)
+
+    def op_add_bridge(self, netns, name, owner, mtu=None, mac=None, stp=None, forward_delay=None):
+        self._link_call('create bridge', netns, name, 'add', ifname=name, kind='bridge')
+        self._set_alias(netns, name, OWNER_ALIAS_PREFIX + owner)
+        self.op_set_link(netns, name, mtu=mtu, mac=mac, stp=stp, forward_delay=forward_delay)
+
+    def op_delete_link(self, netns, name):
+        self._link_call('delete link', netns, name, 'del', index=self._index(netns, name))
+
+    def op_set_link(self, netns, name, mtu=None, mac=None, up=None, master=None,
+                    stp=None, forward_delay=None, owner=None):
+        """Change attributes; None leaves an attribute alone, master '' detaches."""
+        index = None
+        if mtu is not None:
+            index = index or self._index(netns, name)
+            self._link_call('set mtu %d on' % mtu, netns, name, 'set', index=index, mtu=mtu)
+        if mac is not None:
+            index = index or self._index(netns, name)
+            self._link_call('set mac %s on' % mac, netns, name, 'set', index=index, address=mac)
+        if stp is not None or forward_delay is not None:
+            index = index or self._index(netns, name)
+            data = {}
+            if stp is not None:
+                data['br_stp_state'] = 1 if stp else 0
+            if forward_delay is not None:
+                data['br_forward_delay'] = forward_delay * 100
+            self._link_call('set bridge options on', netns, name, 'set', index=index, kind='bridge', **data)
+        if master is not None:
+            index = index or self._index(netns, name)
+            master_index = self._index(netns, master) if master else 0
+            self._link_call('set master %s on' % (master or 'none'), netns, name, 'set',
+                            index=index, master=master_index)
+        if owner is not None:
+            self._set_alias(netns, name, OWNER_ALIAS_PREFIX + owner if owner else '')
+        if up is not None:
+            index = index or self._index(netns, name)
+            self._link_call('bring %s' % ('up' if up else 'down'), netns, name, 'set',
+                            index=index, state='up' if up else 'down')
+
+    def op_move_link(self, netns, name, to_netns, to_name):
+        """Move and/or rename a link in one request; it ends up down, as the kernel leaves it."""
+        index = self._index(netns, name)
+        self._link_call('bring down', netns, name, 'set', index=index, state='down')
+        if to_netns == netns:
+            self._link_call('rename to %s' % to_name, netns, name, 'set', index=index, ifname=to_name)
+            return
+        fd = self.namespace_fd(to_netns)
+        try:
+            self._link_call('move to %s as %s' % (to_netns or 'the current namespace', to_name),
+                            netns, name, 'set', index=index, net_ns_fd=fd, ifname=to_name)
+        finally:
+            os.close(fd)
+
+    def op_restore_link(self, snapshot):
+        """Undo of a deletion: recreate a link from what read_link saw before."""
+        link = snapshot
+        if link['kind'] == 'veth':
+            peer = link['peer']
+            self.op_add_veth(link['netns'], link['name'], peer['netns'], peer['name'],
+                             link['owner'] or '', link['mtu'], link['mac'], peer['mtu'], peer['mac'])
+            ends = [link, peer]
+        elif link['kind'] == 'bridge':
+            self.op_add_bridge(link['netns'], link['name'], link['owner'] or '', link['mtu'], link['mac'],
+                               link['stp'], link['forward_delay'])
+            for port in link.get('ports') or []:
+                self.op_set_link(link['netns'], port, master=link['name'])
+            ends = [link]
+        else:
+            raise KernelError('cannot recreate link %s of kind %s' % (link['name'], link['kind']))
+        for end in ends:
+            if not end['owner']:
+                self._set_alias(end['netns'], end['name'], '')
+            for cidr in end.get('addresses') or []:
+                self.op_add_address(end['netns'], end['name'], cidr)
+            self.op_set_link(end['netns'], end['name'], master=end['master'] or None, up=end['up'])
+
+    # --- addresses ----------------------------------------------------------------
+
+    def _addr_call(self, what, netns, name, cidr):
+        iface = ipaddress.ip_interface(cidr)
+        try:
+            self.ipr(netns).addr(what, index=self._index(netns, name), address=str(iface.ip),
+                                 prefixlen=iface.network.prefixlen)
+        except NetlinkError as e:
+            raise KernelError('cannot %s address %s on %s%s: %s'
+                              % ('add' if what == 'add' else 'remove', cidr, name, _where(netns),
+                                 _describe_error(e)))
+
+    def op_add_address(self, netns, name, cidr):
+        self._addr_call('add', netns, name, cidr)
+
+    def op_delete_address(self, netns, name, cidr):
+        self._addr_call('del', netns, name, cidr)
+
+    # --- routes ----------------------------------------------------------------------
+
+    def read_routes(self, netns, table, family):
+        """Unicast routes of one table and family, in the model's shape plus 'proto'."""
+        ipr = self.ipr(netns)
+        names = {}
+        result = []
+        for msg in ipr.get_routes(table=table, family=AF_INET6 if family == 6 else AF_INET):
+            if msg['type'] != RTN_UNICAST:
+                continue
+            if _attr(msg, 'RTA_TABLE', msg['table']) != table:
+                continue
+            dst = msg.get_attr('RTA_DST')
+            dest = 'default' if msg['dst_len'] == 0 else str(
+                ipaddress.ip_network('%s/%d' % (dst, msg['dst_len'])))
+            oif = msg.get_attr('RTA_OIF')
+            if oif and oif not in names:
+                found = self._get_link(netns, index=oif)
+                names[oif] = found.get_attr('IFLA_IFNAME') if found else None
+            result.append({
+                'netns': netns,
+                'dest': dest,
+                'via': msg.get_attr('RTA_GATEWAY'),
+                'dev': names.get(oif),
+                'metric': _attr(msg, 'RTA_PRIORITY', 0),
+                'table': table,
+                'family': family,
+                'proto': msg['proto'],
+                'ours': msg['proto'] == RTPROT_NETVIRT,
+            })
+        return result
+
+    def _route_call(self, what, netns, route):
+        kwargs = {
+            'family': AF_INET6 if route['family'] == 6 else AF_INET,
+            'table': route['table'],
+            'priority': route['metric'],
+            'proto': route.get('proto', RTPROT_NETVIRT),
+        }
+        if route['dest'] == 'default':
+            kwargs['dst_len'] = 0
+        else:
+            net = ipaddress.ip_network(route['dest'])
+            kwargs['dst'] = str(net.network_address)
+            kwargs['dst_len'] = net.prefixlen
+        if route.get('via'):
+            kwargs['gateway'] = route['via']
+        if route.get('dev'):
+            kwargs['oif'] = self._index(netns, route['dev'])
+        try:
+            self.ipr(netns).route(what, **kwargs)
+        except NetlinkError as e:
+            raise KernelError('cannot %s route %s%s: %s' % (
+                {'add': 'add', 'del': 'remove', 'replace': 'replace'}[what], route['dest'],
+                _where(netns), _describe_error(e)))
+
+    def op_add_route(self, netns, route):
+        self._route_call('add', netns, route)
+
+    def op_replace_route(self, netns, route):
+        self._route_call('replace', netns, route)
+
+    def op_delete_route(self, netns, route):
+        self._route_call('del', netns, route)
+
+    # --- sysctls and files ------------------------------------------------------------
+
+    def _in_namespace(self, netns, func):
+        if netns is None:
+            return func()
+        self._enter(netns)
+        try:
+            return func()
+        finally:
+            self._leave()
+
+    def read_sysctl(self, netns, key):
+        """The value with whitespace folded, or None when the key does not exist there.
+
+        /proc/sys/net shows the namespace of the thread that opens the file.
+        """
+        path = sysctl_path(key)
+
+        def read():
+            try:
+                with open(path) as f:
+                    return ' '.join(f.read().split())
+            except (IOError, OSError):
+                return None
+        return self._in_namespace(netns, read)
+
+    def op_set_sysctl(self, netns, key, value):
+        path = sysctl_path(key)
+
+        def write():
+            try:
+                with open(path, 'w') as f:
+                    f.write(value)
+            except (IOError, OSError) as e:
+                raise KernelError('cannot set sysctl %s=%s%s: %s' % (key, value, _where(netns), e.strerror))
+        self._in_namespace(netns, write)
+
+    def read_file(self, path):
+        try:
+            with open(path) as f:
+                return f.read()
+        except (IOError, OSError):
+            return None
+
+    def op_write_file(self, path, content):
+        """Write a file (None removes it), creating its directory."""
+        directory = os.path.dirname(path)
+        if content is None:
+            try:
+                os.unlink(path)
+            except OSError as e:
+                if e.errno != errno.ENOENT:
+                    raise KernelError('cannot remove %s: %s' % (path, e.strerror))
+            try:
+                os.rmdir(directory)
+            except OSError:
+                pass  # not empty: someone else's files are there too
+            return
+        try:
+            os.makedirs(directory, exist_ok=True)
+            tmp = path + '.netvirt-tmp'
+            with open(tmp, 'w') as f:
+                f.write(content)
+            os.rename(tmp, path)
+        except (IOError, OSError) as e:
+            raise KernelError('cannot write %s: %s' % (path, e.strerror))
+
+    # --- running actions -----------------------------------------------------------------
+
+    def run(self, op, args):
+        return getattr(self, 'op_' + op)(**args)

@@ -1,0 +1,521 @@
+# -*- coding: utf-8 -*-
+# Copyright: netvirt.linux contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Validation and normalisation of the desired state.
+
+PRIVATE: not a public API of the collection.
+
+Every front end (a module, a role through the topology module) turns its
+parameters into one *document* of the shape ``{"namespaces": [...],
+"links": [...], "routes": [...]}``.  This module checks that document and
+returns a normalised copy: names validated, CIDRs and MACs in canonical form,
+defaults filled in.  Nothing here touches the kernel, so every rule is a pure
+function with a table of unit tests.
+
+A field left out (``None``) is not managed: the plan never changes it.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import ipaddress
+import re
+
+# IFNAMSIZ is 16 including the terminating NUL.
+MAX_NAME_BYTES = 15
+MIN_MTU = 68
+MAX_MTU = 65535
+MAX_U32 = 2 ** 32 - 1
+OWNER_PATTERN = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$')
+MAC_PATTERN = re.compile(r'^[0-9a-fA-F]{2}([:-][0-9a-fA-F]{2}){5}$')
+SYSCTL_COMPONENT = re.compile(r'^[A-Za-z0-9_/-]+$')
+ROUTE_TABLES = {'main': 254, 'local': 255, 'default': 253}
+LINK_KINDS = ('veth', 'bridge')
+COMMON_LINK_FIELDS = ('up', 'mtu', 'mac', 'addresses', 'master')
+DEFAULT_OWNER = 'netvirt'
+
+
+class ModelError(Exception):
+    """The desired state is invalid.  ``errors`` holds one line per problem."""
+
+    def __init__(self, errors):
+        self.errors = list(errors)
+        super(ModelError, self).__init__('; '.join(self.errors))
+
+
+def _path(prefix, field):
+    if not prefix:
+        return field
+    if field.startswith('['):
+        return prefix + field
+    return prefix + '.' + field
+
+
+class _Collector:
+    """Gathers every problem of a document instead of stopping at the first."""
+
+    def __init__(self):
+        self.errors = []
+
+    def add(self, path, message):
+        self.errors.append('%s: %s' % (path, message))
+
+    def check(self, path, func, value, *args):
+        try:
+            return func(value, *args)
+        except ValueError as e:
+            self.add(path, str(e))
+            return None
+
+
+# --- single values ---------------------------------------------------------
+
+def check_name(value, what='name'):
+    """Validate an interface or namespace name as the kernel and `ip` do.
+
+    The same rules keep a namespace name from ever becoming a path outside
+    /run/netns: no '/', and never '.' or '..'.
+    """
+    if not isinstance(value, str):
+        raise ValueError('%s must be a string, got %r' % (what, value))
+    if value == '':
+        raise ValueError('%s must not be empty' % what)
+    if len(value.encode('utf-8')) > MAX_NAME_BYTES:
+        raise ValueError('%s %r is %d bytes long; the limit is %d'
+                         % (what, value, len(value.encode('utf-8')), MAX_NAME_BYTES))
+    if value in ('.', '..'):
+        raise ValueError('%s %r is not allowed' % (what, value))
+    if '/' in value:
+        raise ValueError("%s %r must not contain '/'" % (what, value))
+    if ':' in value:
+        raise ValueError("%s %r must not contain ':'" % (what, value))
+    if any(c.isspace() for c in value) or '\x00' in value:
+        raise ValueError('%s %r must not contain whitespace' % (what, value))
+    return value
+
+
+def check_owner(value):
+    if not isinstance(value, str) or not OWNER_PATTERN.match(value):
+        raise ValueError('owner %r must be 1-64 characters of letters, digits, '
+                         "'_', '.' or '-', starting with a letter or digit" % (value,))
+    return value
+
+
+def normalise_cidr(value):
+    """'10.0.0.1/24' -> '10.0.0.1/24'; IPv6 compressed; prefix required."""
+    if not isinstance(value, str) or '/' not in value:
+        raise ValueError('address %r must be ADDRESS/PREFIX, e.g. 10.0.0.1/24' % (value,))
+    try:
+        iface = ipaddress.ip_interface(value.strip())
+    except ValueError:
+        raise ValueError('address %r is not a valid IPv4 or IPv6 CIDR' % (value,))
+    return str(iface)
+
+
+def normalise_network(value):
+    """A route destination: 'default' or a network CIDR without host bits."""
+    if value == 'default':
+        return 'default'
+    if not isinstance(value, str) or '/' not in value:
+        raise ValueError("dest %r must be 'default' or a network CIDR such as 10.0.0.0/24" % (value,))
+    try:
+        return str(ipaddress.ip_network(value.strip(), strict=True))
+    except ValueError as e:
+        if 'has host bits set' in str(e):
+            net = ipaddress.ip_network(value.strip(), strict=False)
+            raise ValueError('dest %r has host bits set; did you mean %s?' % (value, net))
+        raise ValueError('dest %r is not a valid network CIDR' % (value,))
+
+
+def normalise_ip(value):
+    try:
+        return str(ipaddress.ip_address(str(value).strip()))
+    except ValueError:
+        raise ValueError('%r is not a valid IP address' % (value,))
+
+
+def normalise_mac(value):
+    if not isinstance(value, str) or not MAC_PATTERN.match(value):
+        raise ValueError('mac %r must be six hex octets such as 02:42:ac:11:00:02' % (value,))
+    mac = value.lower().replace('-', ':')
+    if int(mac[:2], 16) & 1:
+        raise ValueError('mac %r is a multicast address; an interface needs a unicast one' % (value,))
+    if mac == '00:00:00:00:00:00':
+        raise ValueError('mac %r is all zeros' % (value,))
+    return mac
+
+
+def check_int(value, low, high, what):
+    if isinstance(value, bool):
+        raise ValueError('%s must be a whole number, got %r' % (what, value))
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ValueError('%s must be a whole number, got %r' % (what, value))
+    if str(number) != str(value).strip() and not isinstance(value, int):
+        raise ValueError('%s must be a whole number, got %r' % (what, value))
+    if number < low or number > high:
+        raise ValueError('%s %d is out of range %d-%d' % (what, number, low, high))
+    return number
+
+
+def check_bool(value, what):
+    if isinstance(value, bool):
+        return value
+    raise ValueError('%s must be true or false, got %r' % (what, value))
+
+
+def normalise_table(value):
+    if value is None:
+        return ROUTE_TABLES['main']
+    if isinstance(value, str) and value in ROUTE_TABLES:
+        return ROUTE_TABLES[value]
+    return check_int(value, 1, MAX_U32, 'table')
+
+
+def sysctl_path_parts(key):
+    """'net.ipv4.conf.eth0/100.forwarding' -> ['net', 'ipv4', 'conf', 'eth0.100', 'forwarding'].
+
+    As in sysctl(8), a '/' inside a dotted key stands for a '.' in the
+    component (an interface name such as eth0.100).  Only net.* keys are
+    allowed: they are the ones that belong to a network namespace.
+    """
+    if not isinstance(key, str) or not key.startswith('net.'):
+        raise ValueError('sysctl key %r must start with "net." (only per-namespace network '
+                         'sysctls can be set)' % (key,))
+    parts = []
+    for raw in key.split('.'):
+        if not raw or not SYSCTL_COMPONENT.match(raw):
+            raise ValueError('sysctl key %r has an invalid component %r' % (key, raw))
+        part = raw.replace('/', '.')
+        if part in ('.', '..'):
+            raise ValueError('sysctl key %r has an invalid component %r' % (key, raw))
+        parts.append(part)
+    return parts
+
+
+def normalise_sysctl_value(value, key):
+    if isinstance(value, bool):
+        return '1' if value else '0'
+    if isinstance(value, (int, float, str)):
+        text = ' '.join(str(value).split())
+        if text == '':
+            raise ValueError('sysctl %s has an empty value' % key)
+        return text
+    raise ValueError('sysctl %s value %r must be a string or a number' % (key, value))
+
+
+# --- objects ---------------------------------------------------------------
+
+def _get(entry, key, default=None):
+    value = entry.get(key, default)
+    return default if value is None else value
+
+
+def _unknown_keys(c, entry, allowed, path):
+    for key in sorted(set(entry) - set(allowed)):
+        c.add(_path(path, key), 'unknown option')
+
+
+def _normalise_end(c, entry, path, defaults_up=True):
+    """Common options of one link end (a link, or the peer of a veth)."""
+    end = {
+        'name': c.check(_path(path, 'name'), check_name, entry.get('name'), 'name'),
+        'netns': None,
+        'up': None,
+        'mtu': None,
+        'mac': None,
+        'addresses': None,
+        'master': None,
+    }
+    if entry.get('netns') is not None:
+        end['netns'] = c.check(_path(path, 'netns'), check_name, entry['netns'], 'netns')
+    up = entry.get('up', defaults_up)
+    if up is not None:
+        end['up'] = c.check(_path(path, 'up'), check_bool, up, 'up')
+    if entry.get('mtu') is not None:
+        end['mtu'] = c.check(_path(path, 'mtu'), check_int, entry['mtu'], MIN_MTU, MAX_MTU, 'mtu')
+    if entry.get('mac') is not None:
+        end['mac'] = c.check(_path(path, 'mac'), normalise_mac, entry['mac'])
+    if entry.get('addresses') is not None:
+        addresses = entry['addresses']
+        if not isinstance(addresses, list):
+            c.add(_path(path, 'addresses'), 'must be a list of CIDR strings, got %r' % (addresses,))
+        else:
+            normal = []
+            for i, cidr in enumerate(addresses):
+                value = c.check(_path(path, 'addresses[%d]' % i), normalise_cidr, cidr)
+                if value is not None and value in normal:
+                    c.add(_path(path, 'addresses[%d]' % i), 'address %s is listed twice' % value)
+                elif value is not None:
+                    normal.append(value)
+            end['addresses'] = normal
+    if entry.get('master') is not None:
+        end['master'] = c.check(_path(path, 'master'), check_name, entry['master'], 'master')
+    return end
+
+
+def normalise_link(entry, path='', c=None):
+    """Validate one link entry; returns the normalised dict (raises ModelError)."""
+    own = c is None
+    c = c or _Collector()
+    if not isinstance(entry, dict):
+        c.add(path or 'link', 'must be a dictionary')
+        if own:
+            raise ModelError(c.errors)
+        return None
+    kind = entry.get('kind')
+    state = entry.get('state') or 'present'
+    if kind not in LINK_KINDS:
+        c.add(_path(path, 'kind'), 'kind %r is not one of %s' % (kind, ', '.join(LINK_KINDS)))
+    if state not in ('present', 'absent'):
+        c.add(_path(path, 'state'), "state %r must be 'present' or 'absent'" % (state,))
+    link = _normalise_end(c, entry, path)
+    link['kind'] = kind
+    link['state'] = state
+    link['recreate'] = bool(entry.get('recreate', False))
+    allowed = {'kind', 'state', 'name', 'netns', 'up', 'mtu', 'mac', 'addresses',
+               'master', 'recreate'}
+    if kind == 'veth':
+        allowed.add('peer')
+        peer = entry.get('peer')
+        if state == 'present':
+            if not isinstance(peer, dict):
+                c.add(_path(path, 'peer'), 'a veth needs peer: {name: ..., netns: ...}')
+                link['peer'] = None
+            else:
+                _unknown_keys(c, peer, ('name', 'netns', 'up', 'mtu', 'mac', 'addresses', 'master'),
+                              _path(path, 'peer'))
+                link['peer'] = _normalise_end(c, peer, _path(path, 'peer'))
+                p = link['peer']
+                if p['name'] is not None and p['name'] == link['name'] and p['netns'] == link['netns']:
+                    c.add(_path(path, 'peer.name'),
+                          'peer %r has the same name as the link in the same namespace' % p['name'])
+        else:
+            link['peer'] = None
+    elif kind == 'bridge':
+        allowed.update(('ports', 'stp', 'forward_delay'))
+        ports = entry.get('ports')
+        link['ports'] = None
+        if ports is not None:
+            if not isinstance(ports, list):
+                c.add(_path(path, 'ports'), 'must be a list of interface names, got %r' % (ports,))
+            else:
+                names = []
+                for i, port in enumerate(ports):
+                    name = c.check(_path(path, 'ports[%d]' % i), check_name, port, 'port')
+                    if name is not None and name in names:
+                        c.add(_path(path, 'ports[%d]' % i), 'port %s is listed twice' % name)
+                    elif name is not None:
+                        if name == link['name']:
+                            c.add(_path(path, 'ports[%d]' % i), 'a bridge cannot be its own port')
+                        names.append(name)
+                link['ports'] = sorted(names)
+        link['stp'] = None
+        if entry.get('stp') is not None:
+            link['stp'] = c.check(_path(path, 'stp'), check_bool, entry['stp'], 'stp')
+        link['forward_delay'] = None
+        if entry.get('forward_delay') is not None:
+            link['forward_delay'] = c.check(_path(path, 'forward_delay'), check_int,
+                                            entry['forward_delay'], 0, 30, 'forward_delay')
+            if link['stp'] and link['forward_delay'] is not None and link['forward_delay'] < 2:
+                c.add(_path(path, 'forward_delay'),
+                      'forward_delay %d is below 2 seconds, which STP does not allow' % link['forward_delay'])
+        if link['master'] is not None:
+            c.add(_path(path, 'master'), 'a bridge cannot be enslaved to another bridge')
+    _unknown_keys(c, entry, allowed, path)
+    if own and c.errors:
+        raise ModelError(c.errors)
+    return link
+
+
+def normalise_namespace(entry, path='', c=None):
+    own = c is None
+    c = c or _Collector()
+    if not isinstance(entry, dict):
+        c.add(path or 'namespace', 'must be a dictionary')
+        if own:
+            raise ModelError(c.errors)
+        return None
+    _unknown_keys(c, entry, ('name', 'state', 'loopback', 'sysctls', 'nameservers', 'hosts'), path)
+    state = entry.get('state') or 'present'
+    if state not in ('present', 'absent'):
+        c.add(_path(path, 'state'), "state %r must be 'present' or 'absent'" % (state,))
+    ns = {
+        'name': c.check(_path(path, 'name'), check_name, entry.get('name'), 'namespace name'),
+        'state': state,
+        'loopback': None,
+        'sysctls': None,
+        'nameservers': None,
+        'hosts': None,
+    }
+    loopback = entry.get('loopback', True)
+    if loopback is not None:
+        ns['loopback'] = c.check(_path(path, 'loopback'), check_bool, loopback, 'loopback')
+    sysctls = entry.get('sysctls')
+    if sysctls is not None:
+        if not isinstance(sysctls, dict):
+            c.add(_path(path, 'sysctls'), 'must be a dictionary of net.* keys, got %r' % (sysctls,))
+        else:
+            ns['sysctls'] = {}
+            for key in sorted(sysctls):
+                kpath = _path(path, 'sysctls.%s' % key)
+                if c.check(kpath, sysctl_path_parts, key) is not None:
+                    value = c.check(kpath, normalise_sysctl_value, sysctls[key], key)
+                    if value is not None:
+                        ns['sysctls'][key] = value
+    nameservers = entry.get('nameservers')
+    if nameservers is not None:
+        if not isinstance(nameservers, list):
+            c.add(_path(path, 'nameservers'), 'must be a list of IP addresses, got %r' % (nameservers,))
+        else:
+            ns['nameservers'] = [c.check(_path(path, 'nameservers[%d]' % i), normalise_ip, v)
+                                 for i, v in enumerate(nameservers)]
+    hosts = entry.get('hosts')
+    if hosts is not None:
+        if not isinstance(hosts, dict):
+            c.add(_path(path, 'hosts'), 'must map addresses to host names, got %r' % (hosts,))
+        else:
+            ns['hosts'] = {}
+            for address in sorted(hosts, key=str):
+                hpath = _path(path, 'hosts.%s' % address)
+                ip = c.check(hpath, normalise_ip, address)
+                names = hosts[address]
+                if isinstance(names, str):
+                    names = [names]
+                if not isinstance(names, list) or not names or not all(
+                        isinstance(n, str) and n and not any(ch.isspace() for ch in n) for n in names):
+                    c.add(hpath, 'must be a host name or a list of host names without whitespace')
+                elif ip is not None:
+                    ns['hosts'][ip] = list(names)
+    if own and c.errors:
+        raise ModelError(c.errors)
+    return ns
+
+
+def normalise_route(entry, path='', c=None):
+    own = c is None
+    c = c or _Collector()
+    if not isinstance(entry, dict):
+        c.add(path or 'route', 'must be a dictionary')
+        if own:
+            raise ModelError(c.errors)
+        return None
+    _unknown_keys(c, entry, ('netns', 'dest', 'via', 'dev', 'metric', 'table', 'state'), path)
+    state = entry.get('state') or 'present'
+    if state not in ('present', 'absent'):
+        c.add(_path(path, 'state'), "state %r must be 'present' or 'absent'" % (state,))
+    route = {
+        'netns': None,
+        'dest': c.check(_path(path, 'dest'), normalise_network, entry.get('dest')),
+        'via': None,
+        'dev': None,
+        'metric': 0,
+        'table': c.check(_path(path, 'table'), normalise_table, entry.get('table')),
+        'state': state,
+    }
+    if entry.get('netns') is not None:
+        route['netns'] = c.check(_path(path, 'netns'), check_name, entry['netns'], 'netns')
+    if entry.get('via') is not None:
+        route['via'] = c.check(_path(path, 'via'), normalise_ip, entry['via'])
+    if entry.get('dev') is not None:
+        route['dev'] = c.check(_path(path, 'dev'), check_name, entry['dev'], 'dev')
+    if entry.get('metric') is not None:
+        route['metric'] = c.check(_path(path, 'metric'), check_int, entry['metric'], 0, MAX_U32, 'metric')
+    if state == 'present' and route['via'] is None and route['dev'] is None:
+        c.add(path or 'route', 'a route needs via, dev, or both')
+    if route['dest'] is not None and route['via'] is not None:
+        if route_family(route['dest'], route['via']) is None:
+            c.add(_path(path, 'via'), 'via %s is not of the same IP family as dest %s'
+                  % (route['via'], route['dest']))
+    if own and c.errors:
+        raise ModelError(c.errors)
+    return route
+
+
+def route_family(dest, via=None):
+    """4 or 6; None when dest and via disagree.  'default' takes via's family (IPv4 alone)."""
+    fam = None
+    if dest != 'default':
+        fam = ipaddress.ip_network(dest).version
+    if via is not None:
+        vfam = ipaddress.ip_address(via).version
+        if fam is not None and fam != vfam:
+            return None
+        fam = vfam
+    return fam or 4
+
+
+def normalise_document(doc, owner=DEFAULT_OWNER):
+    """Validate a whole desired-state document; one error per problem, each with its path."""
+    c = _Collector()
+    if not isinstance(doc, dict):
+        raise ModelError(['document: must be a dictionary'])
+    owner = c.check('owner', check_owner, owner)
+    out = {'owner': owner, 'namespaces': [], 'links': [], 'routes': []}
+    for section, func in (('namespaces', normalise_namespace), ('links', normalise_link),
+                          ('routes', normalise_route)):
+        entries = doc.get(section) or []
+        if not isinstance(entries, list):
+            c.add(section, 'must be a list')
+            continue
+        for i, entry in enumerate(entries):
+            out[section].append(func(entry, '%s[%d]' % (section, i), c))
+    if not c.errors:
+        _check_cross_references(c, out)
+    if c.errors:
+        raise ModelError(c.errors)
+    return out
+
+
+def link_ends(link):
+    """The ends of a link: the link itself, plus the peer of a veth."""
+    ends = [link]
+    if link.get('kind') == 'veth' and link.get('peer'):
+        ends.append(link['peer'])
+    return ends
+
+
+def _check_cross_references(c, doc):
+    """Checks that need the whole document: duplicates and references within it."""
+    seen = {}
+    for i, link in enumerate(doc['links']):
+        for j, end in enumerate(link_ends(link)):
+            path = 'links[%d]%s' % (i, '.peer' if j else '')
+            key = (end['netns'], end['name'])
+            if key in seen:
+                c.add(_path(path, 'name'), 'link %s%s is also defined at %s'
+                      % (end['name'], where(end['netns']), seen[key]))
+            else:
+                seen[key] = path
+    names = {}
+    for i, ns in enumerate(doc['namespaces']):
+        if ns['name'] in names:
+            c.add('namespaces[%d].name' % i, 'namespace %s is also defined at %s'
+                  % (ns['name'], names[ns['name']]))
+        names[ns['name']] = 'namespaces[%d]' % i
+    ports_of = {}
+    for i, link in enumerate(doc['links']):
+        if link['kind'] == 'bridge' and link['ports'] is not None:
+            for port in link['ports']:
+                ports_of[(link['netns'], port)] = link['name']
+    for i, link in enumerate(doc['links']):
+        for j, end in enumerate(link_ends(link)):
+            path = 'links[%d]%s' % (i, '.peer' if j else '')
+            bridge = ports_of.get((end['netns'], end['name']))
+            if end['master'] is not None and bridge is not None and bridge != end['master']:
+                c.add(_path(path, 'master'), 'master %s conflicts with bridge %s, whose ports list %s'
+                      % (end['master'], bridge, end['name']))
+    keys = {}
+    for i, route in enumerate(doc['routes']):
+        key = (route['netns'], route['table'], route['dest'], route['metric'],
+               route_family(route['dest'], route['via']))
+        if key in keys:
+            c.add('routes[%d].dest' % i, 'route %s is also defined at %s' % (route['dest'], keys[key]))
+        keys[key] = 'routes[%d]' % i
+
+
+def where(netns):
+    """' in c1' or ' in the host namespace': for messages."""
+    return ' in %s' % netns if netns else ' in the current namespace'

@@ -1,0 +1,701 @@
+# -*- coding: utf-8 -*-
+# Copyright: netvirt.linux contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Plan: compare the desired state with what exists, and list ordered actions.
+
+PRIVATE: not a public API of the collection.
+
+``plan_document`` reads the current state through a *reader* (the kernel
+layer behind a cache, or a table of dicts in unit tests) and returns a
+``Plan``: the actions in the order they will run, each with its undo, plus
+the diff and any warnings.  Check mode reports this plan; the real run runs
+exactly it.
+
+Only options the user set are compared.  Dependencies are ordered by phase,
+whatever order the document lists things in: namespaces, links, moves and
+renames, link attributes, bridge ports, addresses, up, routes, sysctls,
+files.  Removals of routes, ports and links come first, in the reverse
+order; removals of namespaces come last.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+
+from ansible_collections.netvirt.linux.plugins.module_utils._model import (
+    link_ends, route_family, where,
+)
+
+PHASES = ('netns', 'link', 'move', 'attr', 'port', 'addr', 'up', 'route', 'sysctl', 'file')
+# Removals free names before anything is created; a namespace cannot be
+# brought back with its contents, so removing one is always the last step.
+LEADING_REMOVALS = ('unroute', 'unport', 'unlink')
+TRAILING_REMOVALS = ('unnetns',)
+NETNS_ETC_DIR = '/etc/netns'
+MANAGED_FILE_HEADER = '# Managed by netvirt.linux; changes here are overwritten.\n'
+IPV6_DEFAULT_METRIC = 1024
+
+
+class PlanError(Exception):
+    """The document cannot be reached from the current state; one line per problem."""
+
+    def __init__(self, errors):
+        self.errors = list(errors)
+        super(PlanError, self).__init__('; '.join(self.errors))
+
+
+class Action:
+    """One step: what it says, the kernel operation that does it, and its undo."""
+
+    __slots__ = ('phase', 'text', 'op', 'args', 'undo_op', 'undo_args')
+
+    def __init__(self, phase, text, op, args, undo_op=None, undo_args=None):
+        self.phase = phase
+        self.text = text
+        self.op = op
+        self.args = args
+        self.undo_op = undo_op
+        self.undo_args = undo_args
+
+    def __repr__(self):
+        return 'Action(%r)' % self.text
+
+
+class Plan:
+    def __init__(self):
+        self.actions = []
+        self.warnings = []
+        self.before = {}
+        self.after = {}
+
+    @property
+    def changed(self):
+        return bool(self.actions)
+
+    @property
+    def texts(self):
+        return [a.text for a in self.actions]
+
+    def diff(self):
+        return {'before': self.before, 'after': self.after}
+
+
+def ns_label(netns):
+    return netns if netns else '(current)'
+
+
+def link_key(kind, netns, name):
+    return '%s %s/%s' % (kind, ns_label(netns), name)
+
+
+def _ns_dir(netns):
+    return os.path.join(NETNS_ETC_DIR, netns)
+
+
+def render_resolv_conf(nameservers):
+    return MANAGED_FILE_HEADER + ''.join('nameserver %s\n' % ip for ip in nameservers)
+
+
+def render_hosts(hosts):
+    lines = ['127.0.0.1\tlocalhost\n', '::1\tlocalhost ip6-localhost ip6-loopback\n']
+    lines.extend('%s\t%s\n' % (ip, ' '.join(names)) for ip, names in sorted(hosts.items()))
+    return MANAGED_FILE_HEADER + ''.join(lines)
+
+
+def effective_metric(route):
+    if route['metric'] == 0 and route_family(route['dest'], route['via']) == 6:
+        return IPV6_DEFAULT_METRIC
+    return route['metric']
+
+
+def describe_route(route):
+    text = 'route %s' % route['dest']
+    if route.get('via'):
+        text += ' via %s' % route['via']
+    if route.get('dev'):
+        text += ' dev %s' % route['dev']
+    if route.get('metric'):
+        text += ' metric %d' % route['metric']
+    if route.get('table', 254) != 254:
+        text += ' table %d' % route['table']
+    return text + where(route['netns'])
+
+
+class _Planner:
+    def __init__(self, doc, reader, check_mode, force=False, single=False):
+        self.doc = doc
+        self.single = single
+        self.owner = doc['owner']
+        self.reader = reader
+        self.check_mode = check_mode
+        self.force = force
+        self.plan = Plan()
+        self.errors = []
+        self.buckets = dict((phase, []) for phase in LEADING_REMOVALS + PHASES + TRAILING_REMOVALS)
+        self.new_namespaces = set()
+        self.gone_namespaces = set()
+        self.assumed_namespaces = set()
+        # (netns, name) -> desired end, for links this document defines
+        self.doc_links = {}
+        for link in doc['links']:
+            if link['state'] == 'present':
+                for end in link_ends(link):
+                    self.doc_links[(end['netns'], end['name'])] = (link, end)
+        # (netns, name) -> master planned for it, so a port is set once
+        self.planned_master = {}
+
+    # --- helpers -----------------------------------------------------------
+
+    def add(self, phase, text, op, args, undo_op=None, undo_args=None):
+        self.buckets[phase].append(Action(phase, text, op, args, undo_op, undo_args))
+
+    def error(self, path, message):
+        self.errors.append('%s: %s' % (path, message) if path else message)
+
+    def namespace_ready(self, netns, path):
+        """True when the namespace exists or will; otherwise an error, or in check mode a warning."""
+        if netns is None or netns in self.new_namespaces:
+            return True
+        if netns in self.gone_namespaces:
+            self.error(path, 'namespace %s is being removed by this same request' % netns)
+            return False
+        if self.reader.namespace_exists(netns):
+            return True
+        if self.check_mode:
+            if netns not in self.assumed_namespaces:
+                self.assumed_namespaces.add(netns)
+                self.plan.warnings.append(
+                    'namespace %s does not exist; check mode assumes an earlier task creates it. '
+                    'It must exist when the play really runs.' % netns)
+            return True
+        self.error(path, 'namespace %s does not exist' % netns)
+        return False
+
+    def exists_now(self, netns):
+        """Whether there is anything to read in the namespace right now."""
+        return netns is None or (netns not in self.new_namespaces and netns not in self.assumed_namespaces
+                                 and self.reader.namespace_exists(netns))
+
+    def read_link(self, netns, name):
+        return self.reader.link(netns, name) if self.exists_now(netns) else None
+
+    def check_ours(self, path, what, owner):
+        """Removing or replacing something is allowed when this owner made it, or with force."""
+        if self.force or owner == self.owner:
+            return True
+        if owner is None:
+            self.error(path, '%s was not created by netvirt.linux; set force: true to change or remove it'
+                       % what)
+        else:
+            self.error(path, '%s belongs to owner %s, not %s; set force: true to change or remove it'
+                       % (what, owner, self.owner))
+        return False
+
+    # --- namespaces ----------------------------------------------------------
+
+    def plan_namespace(self, ns, path):
+        name = ns['name']
+        exists = self.reader.namespace_exists(name)
+        if ns['state'] == 'absent':
+            if not exists:
+                self.plan.before['netns %s' % name] = None
+                self.plan.after['netns %s' % name] = None
+                return
+            if not self.check_ours(path + '.name' if path else 'name', 'namespace %s' % name,
+                                   self.reader.namespace_owner(name)):
+                return
+            self.plan.before['netns %s' % name] = {'name': name}
+            self.plan.after['netns %s' % name] = None
+            self.gone_namespaces.add(name)
+            for filename in ('resolv.conf', 'hosts'):
+                filepath = os.path.join(_ns_dir(name), filename)
+                old = self.reader.file(filepath)
+                if old is not None and old.startswith(MANAGED_FILE_HEADER):
+                    self.add('unnetns', 'remove %s' % filepath, 'write_file',
+                             {'path': filepath, 'content': None}, 'write_file',
+                             {'path': filepath, 'content': old})
+            # A namespace cannot be brought back with its contents: it is removed last.
+            self.add('unnetns', 'remove netns %s' % name, 'delete_namespace', {'netns': name})
+            return
+        before = {'name': name} if exists else None
+        after = {'name': name}
+        if not exists:
+            self.new_namespaces.add(name)
+            self.add('netns', 'create netns %s' % name, 'create_namespace',
+                     {'netns': name, 'owner': self.owner}, 'delete_namespace', {'netns': name})
+        if ns['loopback'] is not None:
+            after['loopback'] = ns['loopback']
+            if exists:
+                lo = self.reader.link(name, 'lo')
+                before['loopback'] = bool(lo and lo['up'])
+                current = before['loopback']
+            else:
+                current = False
+            if current != ns['loopback']:
+                self.add('up', 'bring lo %s in %s' % ('up' if ns['loopback'] else 'down', name),
+                         'set_link', {'netns': name, 'name': 'lo', 'up': ns['loopback']},
+                         'set_link', {'netns': name, 'name': 'lo', 'up': current})
+        if ns['sysctls'] is not None:
+            after['sysctls'] = dict(ns['sysctls'])
+            if exists:
+                before['sysctls'] = {}
+            for key, value in sorted(ns['sysctls'].items()):
+                current = self.reader.sysctl(name, key) if exists else None
+                if exists:
+                    if current is None:
+                        self.error('%s.sysctls.%s' % (path, key) if path else 'sysctls.%s' % key,
+                                   'no such sysctl in namespace %s' % name)
+                        continue
+                    before['sysctls'][key] = current
+                if current != value:
+                    undo = ('set_sysctl', {'netns': name, 'key': key, 'value': current}) if current else (None, None)
+                    self.add('sysctl', 'set sysctl %s=%s in %s' % (key, value, name), 'set_sysctl',
+                             {'netns': name, 'key': key, 'value': value}, *undo)
+        for option, filename, render in (('nameservers', 'resolv.conf', render_resolv_conf),
+                                         ('hosts', 'hosts', render_hosts)):
+            if ns[option] is None:
+                continue
+            filepath = os.path.join(_ns_dir(name), filename)
+            content = render(ns[option])
+            old = self.reader.file(filepath)
+            after[option] = ns[option]
+            if before is not None:
+                before[option] = parse_managed_file(option, old) if old is not None else None
+            if old != content:
+                self.add('file', 'write %s' % filepath, 'write_file', {'path': filepath, 'content': content},
+                         'write_file', {'path': filepath, 'content': old})
+        self.plan.before['netns %s' % name] = before
+        self.plan.after['netns %s' % name] = after
+
+    # --- links ------------------------------------------------------------------
+
+    def plan_link(self, link, path):
+        netns, name, kind = link['netns'], link['name'], link['kind']
+        key = link_key(kind, netns, name)
+        p = (lambda field: '%s.%s' % (path, field) if path else field)
+        if link['state'] == 'absent':
+            self.plan_link_removal(link, key, p)
+            return
+        if not self.namespace_ready(netns, p('netns')):
+            return
+        current = self.read_link(netns, name)
+        if current is not None and current['kind'] != kind:
+            self.error(p('name'), 'a link named %s already exists%s and is a %s, not a %s'
+                       % (name, where(netns), current['kind'], kind))
+            return
+        ends = link_ends(link)
+        if kind == 'veth':
+            peer = link['peer']
+            if not self.namespace_ready(peer['netns'], p('peer.netns')):
+                return
+        if current is None:
+            currents = self.plan_link_creation(link, p)
+            if currents is None:
+                return
+        else:
+            currents = [current]
+            if kind == 'veth':
+                peer_current = self.plan_veth_peer(link, current, p)
+                if peer_current is None:
+                    return
+                currents.append(peer_current)
+            if kind == 'bridge':
+                self.plan_bridge_options(link, current)
+        before = []
+        after = []
+        for end, cur, label in zip(ends, currents, ('', 'peer.')):
+            b, a = self.plan_end(end, cur, kind, p, label)
+            before.append(b)
+            after.append(a)
+        if kind == 'bridge':
+            self.plan_ports(link, current, p, before[0], after[0])
+        if kind == 'veth':
+            if before[0] is not None:
+                before[0]['peer'] = before[1]
+            after[0]['peer'] = after[1]
+        self.plan.before[key] = before[0] if current is not None else None
+        self.plan.after[key] = after[0]
+
+    def plan_link_creation(self, link, p):
+        """Add the create action; returns the 'current' state of each new end."""
+        netns, name, kind = link['netns'], link['name'], link['kind']
+        fresh = []
+        if kind == 'veth':
+            peer = link['peer']
+            other = self.read_link(peer['netns'], peer['name'])
+            if other is not None:
+                self.error(p('peer.name'), 'a link named %s already exists%s (a %s); choose another peer name'
+                           % (peer['name'], where(peer['netns']), other['kind']))
+                return None
+            self.add('link', 'add veth %s%s (peer %s%s)' % (name, where(netns), peer['name'], where(peer['netns'])),
+                     'add_veth', {'netns': netns, 'name': name, 'peer_netns': peer['netns'],
+                                  'peer_name': peer['name'], 'owner': self.owner,
+                                  'mtu': link['mtu'], 'mac': link['mac'],
+                                  'peer_mtu': peer['mtu'], 'peer_mac': peer['mac']},
+                     'delete_link', {'netns': netns, 'name': name})
+            fresh = [self.fresh_end(link), self.fresh_end(peer)]
+        elif kind == 'bridge':
+            self.add('link', 'add bridge %s%s' % (name, where(netns)), 'add_bridge',
+                     {'netns': netns, 'name': name, 'owner': self.owner, 'mtu': link['mtu'],
+                      'mac': link['mac'], 'stp': link['stp'], 'forward_delay': link['forward_delay']},
+                     'delete_link', {'netns': netns, 'name': name})
+            fresh = [self.fresh_end(link)]
+            fresh[0].update(stp=link['stp'], forward_delay=link['forward_delay'])
+        return fresh
+
+    @staticmethod
+    def fresh_end(end):
+        """What a link looks like right after we create it: down, bare, with the mtu/mac we gave."""
+        return {'name': end['name'], 'netns': end['netns'], 'up': False, 'mtu': end['mtu'],
+                'mac': end['mac'], 'master': None, 'addresses': [], 'new': True}
+
+    def plan_veth_peer(self, link, current, p):
+        peer = link['peer']
+        found = self.reader.veth_peer(current, peer['netns'])
+        if found is None:
+            self.error(p('peer'), 'the peer of veth %s%s is in a namespace other than %s; '
+                       'remove the pair or move its peer back first'
+                       % (link['name'], where(link['netns']), ns_label(peer['netns'])))
+            return None
+        if (found['netns'], found['name']) != (peer['netns'], peer['name']):
+            clash = self.read_link(peer['netns'], peer['name'])
+            if clash is not None:
+                self.error(p('peer.name'), 'cannot rename the peer %s to %s%s: a %s of that name exists there'
+                           % (found['name'], peer['name'], where(peer['netns']), clash['kind']))
+                return None
+            verb = 'move' if found['netns'] != peer['netns'] else 'rename'
+            self.add('move', '%s veth peer %s%s to %s%s' % (verb, found['name'], where(found['netns']),
+                                                            peer['name'], where(peer['netns'])),
+                     'move_link', {'netns': found['netns'], 'name': found['name'],
+                                   'to_netns': peer['netns'], 'to_name': peer['name']},
+                     'move_link', {'netns': peer['netns'], 'name': peer['name'],
+                                   'to_netns': found['netns'], 'to_name': found['name']})
+            moved = dict(found, netns=peer['netns'], name=peer['name'], up=False, master=None,
+                         was_up=found['up'], moved_from=(found['netns'], found['name']))
+            return moved
+        return found
+
+    def plan_bridge_options(self, link, current):
+        changes, undo = {}, {}
+        for option in ('stp', 'forward_delay'):
+            if link[option] is not None and link[option] != current[option]:
+                changes[option] = link[option]
+                undo[option] = current[option]
+        if changes:
+            text = ', '.join('%s %s' % (k, v) for k, v in sorted(changes.items()))
+            self.add('attr', 'set %s on bridge %s%s' % (text, link['name'], where(link['netns'])),
+                     'set_link', dict(changes, netns=link['netns'], name=link['name']),
+                     'set_link', dict(undo, netns=link['netns'], name=link['name']))
+
+    def addresses_of(self, cur):
+        if cur.get('new'):
+            return []
+        if 'moved_from' in cur:
+            return self.reader.addresses(*cur['moved_from'])
+        return self.reader.addresses(cur['netns'], cur['name'])
+
+    def plan_end(self, end, cur, kind, p, label):
+        """Attributes of one end; returns (before, after) over the options the user set."""
+        netns, name = end['netns'], end['name']
+        loc = '%s%s' % (name, where(netns))
+        before = {'name': cur['name'], 'netns': ns_label(cur['netns'])}
+        after = {'name': name, 'netns': ns_label(netns)}
+        if 'moved_from' in cur:
+            before['name'], before['netns'] = cur['moved_from'][1], ns_label(cur['moved_from'][0])
+        changes, undo = {}, {}
+        for option in ('mtu', 'mac'):
+            if end[option] is None:
+                continue
+            before[option] = cur[option]
+            after[option] = end[option]
+            if not cur.get('new') and cur[option] != end[option]:
+                changes[option] = end[option]
+                undo[option] = cur[option]
+        if changes:
+            text = ', '.join('%s %s' % (k, v) for k, v in sorted(changes.items()))
+            self.add('attr', 'set %s on %s' % (text, loc), 'set_link', dict(changes, netns=netns, name=name),
+                     'set_link', dict(undo, netns=netns, name=name))
+        if end['master'] is not None:
+            before['master'] = cur['master']
+            after['master'] = end['master']
+            if self.check_master(end, p(label + 'master')):
+                self.plan_master(netns, name, end['master'], cur['master'])
+        if end['addresses'] is not None:
+            have = self.addresses_of(cur)
+            want = end['addresses']
+            before['addresses'] = have
+            after['addresses'] = list(want)
+            for cidr in have:
+                if cidr not in want:
+                    self.add('addr', 'remove address %s from %s' % (cidr, loc), 'delete_address',
+                             {'netns': netns, 'name': name, 'cidr': cidr},
+                             'add_address', {'netns': netns, 'name': name, 'cidr': cidr})
+            for cidr in want:
+                if cidr not in have:
+                    self.add('addr', 'add address %s to %s' % (cidr, loc), 'add_address',
+                             {'netns': netns, 'name': name, 'cidr': cidr},
+                             'delete_address', {'netns': netns, 'name': name, 'cidr': cidr})
+        if end['up'] is not None:
+            before['up'] = cur.get('was_up', cur['up'])
+            after['up'] = end['up']
+            if cur['up'] != end['up']:
+                self.add('up', 'bring %s %s' % (loc, 'up' if end['up'] else 'down'), 'set_link',
+                         {'netns': netns, 'name': name, 'up': end['up']},
+                         'set_link', {'netns': netns, 'name': name, 'up': cur['up']})
+        if cur.get('new'):
+            before = None
+        return before, after
+
+    def check_master(self, end, path):
+        """The master must be a bridge in the same namespace (existing, or in this document)."""
+        netns, master = end['netns'], end['master']
+        planned = self.doc_links.get((netns, master))
+        if planned is not None:
+            if planned[0]['kind'] != 'bridge':
+                self.error(path, 'master %s%s is a %s, not a bridge' % (master, where(netns), planned[0]['kind']))
+                return False
+            return True
+        if not self.exists_now(netns) and self.check_mode:
+            return True
+        found = self.read_link(netns, master)
+        if found is None:
+            if self.check_mode:
+                self.plan.warnings.append('bridge %s does not exist%s; check mode assumes an earlier task '
+                                          'creates it. It must exist when the play really runs.'
+                                          % (master, where(netns)))
+                return True
+            self.error(path, 'master %s does not exist%s (a master must be a bridge in the same namespace)'
+                       % (master, where(netns)))
+            return False
+        if found['kind'] != 'bridge':
+            self.error(path, 'master %s%s is a %s, not a bridge' % (master, where(netns), found['kind']))
+            return False
+        return True
+
+    def plan_master(self, netns, name, master, current_master):
+        key = (netns, name)
+        if key in self.planned_master:
+            return
+        self.planned_master[key] = master
+        if (current_master or '') == master:
+            return
+        text = 'attach %s%s to bridge %s' % (name, where(netns), master) if master else \
+            'detach %s%s from bridge %s' % (name, where(netns), current_master)
+        self.add('port', text, 'set_link', {'netns': netns, 'name': name, 'master': master},
+                 'set_link', {'netns': netns, 'name': name, 'master': current_master or ''})
+
+    def plan_ports(self, link, current, p, before, after):
+        if link['ports'] is None:
+            return
+        netns, name = link['netns'], link['name']
+        have = self.reader.ports(netns, name) if current is not None else []
+        if before is not None:
+            before['ports'] = have
+        after['ports'] = list(link['ports'])
+        for i, port in enumerate(link['ports']):
+            if port in have:
+                continue
+            if (netns, port) in self.doc_links:
+                self.plan_master(netns, port, name, None)
+                continue
+            found = self.read_link(netns, port)
+            if found is None:
+                if self.check_mode:
+                    self.plan.warnings.append('port %s does not exist%s; check mode assumes an earlier task '
+                                              'creates it. It must exist when the play really runs.'
+                                              % (port, where(netns)))
+                    self.plan_master(netns, port, name, None)
+                    continue
+                self.error(p('ports[%d]' % i), 'port %s does not exist%s (ports must be in the bridge\'s namespace)'
+                           % (port, where(netns)))
+                continue
+            if found['kind'] == 'bridge':
+                self.error(p('ports[%d]' % i), 'port %s is a bridge; a bridge cannot be a port' % port)
+                continue
+            self.plan_master(netns, port, name, found['master'])
+        for port in have:
+            if port not in link['ports']:
+                self.plan_master(netns, port, '', name)
+
+    def plan_link_removal(self, link, key, p):
+        netns, name, kind = link['netns'], link['name'], link['kind']
+        current = self.read_link(netns, name) if netns is None or self.reader.namespace_exists(netns) else None
+        if current is None:
+            self.plan.before[key] = None
+            self.plan.after[key] = None
+            return
+        if current['kind'] != kind:
+            self.error(p('name'), 'link %s%s is a %s, not a %s; nothing removed'
+                       % (name, where(netns), current['kind'], kind))
+            return
+        if not self.check_ours(p('name'), '%s %s%s' % (kind, name, where(netns)), current['owner']):
+            return
+        snapshot = dict(current, addresses=self.reader.addresses(netns, name))
+        if kind == 'veth':
+            peer = self.reader.veth_peer(current, (link.get('peer') or {}).get('netns'))
+            if peer is not None:
+                peer['addresses'] = self.reader.addresses(peer['netns'], peer['name'])
+            snapshot['peer'] = peer
+        if kind == 'bridge':
+            snapshot['ports'] = self.reader.ports(netns, name)
+        undo = ('restore_link', {'snapshot': snapshot}) if kind != 'veth' or snapshot['peer'] else (None, None)
+        self.add('unlink', 'remove %s %s%s' % (kind, name, where(netns)), 'delete_link',
+                 {'netns': netns, 'name': name}, *undo)
+        self.plan.before[key] = {'name': name, 'netns': ns_label(netns)}
+        self.plan.after[key] = None
+
+    # --- routes ------------------------------------------------------------------
+
+    def plan_route(self, route, path):
+        netns = route['netns']
+        p = (lambda field: '%s.%s' % (path, field) if path else field)
+        family = route_family(route['dest'], route['via'])
+        metric = effective_metric(route)
+        key = 'route %s/%s%s table %d' % (ns_label(netns), route['dest'],
+                                           ' metric %d' % metric if metric else '', route['table'])
+        if route['state'] == 'present' and not self.namespace_ready(netns, p('netns')):
+            return
+        routes = self.reader.routes(netns, route['table'], family) if self.exists_now(netns) else []
+        same_key = [r for r in routes if r['dest'] == route['dest'] and r['metric'] == metric]
+        current = same_key[0] if same_key else None
+        spec = {'netns': netns, 'dest': route['dest'], 'via': route['via'], 'dev': route['dev'],
+                'metric': metric, 'table': route['table'], 'family': family}
+        label = describe_route(dict(spec, metric=route['metric']))
+        before = None
+        if current is not None:
+            before = {'dest': current['dest'], 'via': current['via'], 'dev': current['dev'],
+                      'metric': current['metric'], 'table': current['table']}
+        if route['state'] == 'absent':
+            self.plan.before[key] = before
+            self.plan.after[key] = None
+            if current is None:
+                return
+            if route['via'] is not None and current['via'] != route['via'] or \
+                    route['dev'] is not None and current['dev'] != route['dev']:
+                return  # a different route has this destination: not the one named
+            owner = self.owner if current['ours'] else None
+            if not self.check_ours(p('dest'), 'route %s%s' % (route['dest'], where(netns)), owner):
+                return
+            self.add('unroute', 'remove %s' % label, 'delete_route', {'netns': netns, 'route': current},
+                     'add_route', {'netns': netns, 'route': current})
+            return
+        if route['dev'] is not None and (netns, route['dev']) not in self.doc_links:
+            if self.exists_now(netns) and self.read_link(netns, route['dev']) is None and not self.check_mode:
+                self.error(p('dev'), 'dev %s does not exist%s' % (route['dev'], where(netns)))
+                return
+        after = {'dest': route['dest'], 'via': route['via'], 'dev': route['dev'], 'metric': metric,
+                 'table': route['table']}
+        self.plan.before[key] = before
+        self.plan.after[key] = after
+        if current is None:
+            self.add('route', 'add %s' % label, 'add_route', {'netns': netns, 'route': spec},
+                     'delete_route', {'netns': netns, 'route': spec})
+            return
+        if (route['via'] is None or current['via'] == route['via']) and \
+                (route['dev'] is None or current['dev'] == route['dev']):
+            after['via'], after['dev'] = current['via'] if route['via'] is None else route['via'], \
+                current['dev'] if route['dev'] is None else route['dev']
+            return
+        owner = self.owner if current['ours'] else None
+        if not self.check_ours(p('dest'), 'the existing route %s%s (via %s dev %s)'
+                               % (route['dest'], where(netns), current['via'], current['dev']), owner):
+            return
+        self.add('route', 'replace %s' % label, 'replace_route', {'netns': netns, 'route': spec},
+                 'replace_route', {'netns': netns, 'route': current})
+
+    # --- whole document --------------------------------------------------------------
+
+    def run(self):
+        doc = self.doc
+        for i, ns in enumerate(doc['namespaces']):
+            if ns['state'] == 'absent':
+                self.plan_namespace(ns, self.path('namespaces', i))
+        for i, ns in enumerate(doc['namespaces']):
+            if ns['state'] == 'present':
+                self.plan_namespace(ns, self.path('namespaces', i))
+        for i, link in enumerate(doc['links']):
+            self.plan_link(link, self.path('links', i))
+        for i, route in enumerate(doc['routes']):
+            self.plan_route(route, self.path('routes', i))
+        if self.errors:
+            raise PlanError(self.errors)
+        for phase in LEADING_REMOVALS + PHASES + TRAILING_REMOVALS:
+            self.plan.actions.extend(self.buckets[phase])
+        return self.plan
+
+    def path(self, section, i):
+        """Entries of a single-object module are reported without a section path."""
+        if self.single:
+            return ''
+        return '%s[%d]' % (section, i)
+
+
+def plan_document(doc, reader, check_mode=False, force=False, single=False):
+    """The ordered plan that takes the current state to ``doc`` (raises PlanError).
+
+    ``single``: the document holds the one object of a per-object module, so
+    errors name the option (``peer.netns``) rather than a document path.
+    """
+    return _Planner(doc, reader, check_mode, force, single).run()
+
+
+class StateReader:
+    """The planner's view of the kernel: reads on demand, each at most once."""
+
+    def __init__(self, kernel):
+        self.kernel = kernel
+        self._links = {}
+        self._addresses = {}
+        self._routes = {}
+
+    def namespace_exists(self, netns):
+        return self.kernel.namespace_exists(netns)
+
+    def namespace_owner(self, netns):
+        return self.kernel.namespace_owner(netns)
+
+    def link(self, netns, name):
+        key = (netns, name)
+        if key not in self._links:
+            self._links[key] = self.kernel.read_link(netns, name)
+        return self._links[key]
+
+    def addresses(self, netns, name):
+        key = (netns, name)
+        if key not in self._addresses:
+            self._addresses[key] = self.kernel.read_addresses(netns, name)
+        return list(self._addresses[key])
+
+    def veth_peer(self, link, hint_netns):
+        return self.kernel.read_veth_peer(link, hint_netns)
+
+    def ports(self, netns, bridge):
+        return self.kernel.read_ports(netns, bridge)
+
+    def routes(self, netns, table, family):
+        key = (netns, table, family)
+        if key not in self._routes:
+            self._routes[key] = self.kernel.read_routes(netns, table, family)
+        return self._routes[key]
+
+    def sysctl(self, netns, key):
+        return self.kernel.read_sysctl(netns, key)
+
+    def file(self, path):
+        return self.kernel.read_file(path)
+
+
+def parse_managed_file(option, content):
+    """Read back what render_resolv_conf/render_hosts wrote, for the diff's before."""
+    if option == 'nameservers':
+        return [line.split()[1] for line in content.splitlines()
+                if line.startswith('nameserver') and len(line.split()) > 1]
+    hosts = {}
+    for line in content.splitlines():
+        fields = line.split()
+        if not fields or fields[0].startswith('#') or fields[0] in ('127.0.0.1', '::1'):
+            continue
+        hosts[fields[0]] = fields[1:]
+    return hosts

@@ -1,0 +1,90 @@
+# -*- coding: utf-8 -*-
+# Copyright: netvirt.linux contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one flow every module runs: desired -> current -> plan -> apply -> result.
+
+PRIVATE: not a public API of the collection.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import traceback
+
+from ansible.module_utils.basic import missing_required_lib
+
+from ansible_collections.netvirt.linux.plugins.module_utils._model import (
+    DEFAULT_OWNER, ModelError, normalise_document,
+)
+from ansible_collections.netvirt.linux.plugins.module_utils._plan import (
+    PlanError, StateReader, plan_document,
+)
+from ansible_collections.netvirt.linux.plugins.module_utils._apply import (
+    ApplyError, apply_plan, host_lock,
+)
+from ansible_collections.netvirt.linux.plugins.module_utils import _kernel
+
+# Options every link module shares; DOCUMENTATION comes from the
+# netvirt.linux.link doc fragment.
+LINK_END_OPTIONS = dict(
+    name=dict(type='str', required=True),
+    netns=dict(type='str'),
+    up=dict(type='bool', default=True),
+    mtu=dict(type='int'),
+    mac=dict(type='str'),
+    addresses=dict(type='list', elements='str'),
+    master=dict(type='str'),
+)
+OWNERSHIP_OPTIONS = dict(
+    owner=dict(type='str', default=DEFAULT_OWNER),
+    force=dict(type='bool', default=False),
+)
+
+
+def link_argument_spec(**own):
+    spec = dict(LINK_END_OPTIONS)
+    spec.update(OWNERSHIP_OPTIONS)
+    spec['state'] = dict(type='str', default='present', choices=['present', 'absent'])
+    spec.update(own)
+    return spec
+
+
+def link_entry(params, kind, extra=()):
+    """A module's parameters as one entry of the document's ``links``."""
+    entry = dict((key, params.get(key)) for key in LINK_END_OPTIONS)
+    entry['kind'] = kind
+    entry['state'] = params['state']
+    for key in extra:
+        entry[key] = params.get(key)
+    return entry
+
+
+def run_module(module, document):
+    """Plan and (unless check mode) apply ``document``; exit the module with the result."""
+    if not _kernel.HAS_PYROUTE2:
+        module.fail_json(msg=missing_required_lib('pyroute2 (Debian: python3-pyroute2)'),
+                         exception=repr(_kernel.PYROUTE2_IMPORT_ERROR))
+    params = module.params
+    try:
+        doc = normalise_document(document, owner=params.get('owner') or DEFAULT_OWNER)
+        with _kernel.Kernel() as kernel:
+            if module.check_mode:
+                plan = plan_document(doc, StateReader(kernel), True, params.get('force', False), single=True)
+            else:
+                with host_lock():
+                    plan = plan_document(doc, StateReader(kernel), False, params.get('force', False), single=True)
+                    apply_plan(kernel, plan)
+    except (ModelError, PlanError) as e:
+        module.fail_json(msg='; '.join(e.errors), errors=e.errors)
+    except (ApplyError, _kernel.KernelError) as e:
+        module.fail_json(msg=str(e))
+    except Exception as e:
+        module.fail_json(msg='unexpected error (%s): %s' % (type(e).__name__, e),
+                         exception=traceback.format_exc())
+    for warning in plan.warnings:
+        module.warn(warning)
+    result = dict(changed=plan.changed, actions=plan.texts)
+    if module._diff:
+        result['diff'] = plan.diff()
+    module.exit_json(**result)
