@@ -44,6 +44,7 @@ IFF_UP = 1
 AF_INET = 2
 AF_INET6 = 10
 RTN_UNICAST = 1
+RTPROT_KERNEL = 2
 # Routes this collection adds carry their own protocol number, so that they
 # can be told apart from routes the kernel, DHCP or a person added.  Add
 # "245 netvirt" to /etc/iproute2/rt_protos.d/ to see the name in `ip route`.
@@ -233,6 +234,16 @@ class Kernel:
 
     def op_delete_namespace(self, netns):
         path = namespace_path(netns)
+        # The kernel tears a namespace down later, on a work queue; until then
+        # the host ends of its veth pairs linger.  Deleting the links now makes
+        # the removal complete when this returns, so a re-run can reuse names.
+        ipr = self.ipr(netns)
+        for msg in ipr.get_links():
+            if msg.get_attr('IFLA_IFNAME') != 'lo':
+                try:
+                    ipr.link('del', index=msg['index'])
+                except NetlinkError:
+                    pass  # a physical device: the kernel hands it back to the host namespace
         self._drop_socket(netns)
         if self._libc.umount2(path.encode(), MNT_DETACH) != 0:
             err = ctypes.get_errno()
@@ -350,70 +361,139 @@ class Kernel:
     def _set_alias(self, netns, name, alias):
         self._link_call('mark', netns, name, 'set', index=self._index(netns, name), ifalias=alias)
 
-    def op_add_veth(self, netns, name, peer_netns, peer_name, owner, mtu=None, mac=None,
-                    peer_mtu=None, peer_mac=None):
-        fd = self.namespace_fd(peer_netns)
+    def _finish_new_link(self, netns, name, steps):
+        """Run the steps that complete a link just created; if one fails, the link goes again.
+
+        An action is all or nothing, so rollback never has to undo half of one.
+        """
         try:
-            self._link_call('create veth', netns, name, 'add', ifname=name, kind='veth',
-                            peer={'ifname': peer_name, 'net_ns_fd': fd})
+            for step in steps:
+                step()
+        except Exception:
+            try:
+                self.op_delete_link(netns, name)
+            except KernelError:
+                pass
+            raise
+
+    def op_add_veth(self, netns, name, peer_netns, peer_name, owner, mtu=None, mac=None,
+                    peer_mtu=None, peer_mac=None, index=None, peer_index=None):
+        """Create a pair with the peer already in its namespace.
+
+        IFLA_LINKINFO is spelled out because pyroute2's ``peer`` shortcut
+        cannot carry the peer's ifindex, which an undo needs to bring a
+        deleted pair back exactly as it was.  ``index`` 0 lets the kernel choose.
+        """
+        fd = self.namespace_fd(peer_netns)
+        peer = {'attrs': [['IFLA_IFNAME', peer_name], ['IFLA_NET_NS_FD', fd]], 'index': peer_index or 0}
+        linkinfo = {'attrs': [['IFLA_INFO_KIND', 'veth'],
+                              ['IFLA_INFO_DATA', {'attrs': [['VETH_INFO_PEER', peer]]}]]}
+        try:
+            self._link_call('create veth', netns, name, 'add', ifname=name, index=index or 0,
+                            IFLA_LINKINFO=linkinfo)
         finally:
             os.close(fd)
-        self._set_alias(netns, name, OWNER_ALIAS_PREFIX + owner)
-        self._set_alias(peer_netns, peer_name, OWNER_ALIAS_PREFIX + owner)
-        self.op_set_link(netns, name, mtu=mtu, mac=mac)
-        self.op_set_link(peer_netns, peer_name, mtu=peer_mtu, mac=peer_mac)
+        self._finish_new_link(netns, name, [
+            lambda: self._set_alias(netns, name, OWNER_ALIAS_PREFIX + owner),
+            lambda: self._set_alias(peer_netns, peer_name, OWNER_ALIAS_PREFIX + owner),
+            lambda: self.op_set_link(netns, name, mtu=mtu, mac=mac),
+            lambda: self.op_set_link(peer_netns, peer_name, mtu=peer_mtu, mac=peer_mac),
+        ])
 
-    def op_add_bridge(self, netns, name, owner, mtu=None, mac=None, stp=None, forward_delay=None):
-        self._link_call('create bridge', netns, name, 'add', ifname=name, kind='bridge')
-        self._set_alias(netns, name, OWNER_ALIAS_PREFIX + owner)
-        self.op_set_link(netns, name, mtu=mtu, mac=mac, stp=stp, forward_delay=forward_delay)
+    def op_add_bridge(self, netns, name, owner, mtu=None, mac=None, stp=None, forward_delay=None, index=None):
+        self._link_call('create bridge', netns, name, 'add', ifname=name, kind='bridge', index=index or 0)
+        self._finish_new_link(netns, name, [
+            lambda: self._set_alias(netns, name, OWNER_ALIAS_PREFIX + owner),
+            lambda: self.op_set_link(netns, name, mtu=mtu, mac=mac, stp=stp, forward_delay=forward_delay),
+        ])
 
     def op_delete_link(self, netns, name):
         self._link_call('delete link', netns, name, 'del', index=self._index(netns, name))
 
     def op_set_link(self, netns, name, mtu=None, mac=None, up=None, master=None,
                     stp=None, forward_delay=None, owner=None):
-        """Change attributes; None leaves an attribute alone, master '' detaches."""
-        index = None
-        if mtu is not None:
-            index = index or self._index(netns, name)
-            self._link_call('set mtu %d on' % mtu, netns, name, 'set', index=index, mtu=mtu)
-        if mac is not None:
-            index = index or self._index(netns, name)
-            self._link_call('set mac %s on' % mac, netns, name, 'set', index=index, address=mac)
-        if stp is not None or forward_delay is not None:
-            index = index or self._index(netns, name)
-            data = {}
-            if stp is not None:
-                data['br_stp_state'] = 1 if stp else 0
-            if forward_delay is not None:
-                data['br_forward_delay'] = forward_delay * 100
-            self._link_call('set bridge options on', netns, name, 'set', index=index, kind='bridge', **data)
-        if master is not None:
-            index = index or self._index(netns, name)
-            master_index = self._index(netns, master) if master else 0
-            self._link_call('set master %s on' % (master or 'none'), netns, name, 'set',
-                            index=index, master=master_index)
-        if owner is not None:
-            self._set_alias(netns, name, OWNER_ALIAS_PREFIX + owner if owner else '')
-        if up is not None:
-            index = index or self._index(netns, name)
-            self._link_call('bring %s' % ('up' if up else 'down'), netns, name, 'set',
-                            index=index, state='up' if up else 'down')
+        """Change attributes; None leaves an attribute alone, master '' detaches.
 
-    def op_move_link(self, netns, name, to_netns, to_name):
-        """Move and/or rename a link in one request; it ends up down, as the kernel leaves it."""
-        index = self._index(netns, name)
-        self._link_call('bring down', netns, name, 'set', index=index, state='down')
-        if to_netns == netns:
-            self._link_call('rename to %s' % to_name, netns, name, 'set', index=index, ifname=to_name)
+        All or nothing: if one change fails, those made before it are reverted.
+        """
+        wanted = [(key, value) for key, value in (('mtu', mtu), ('mac', mac), ('stp', stp),
+                                                  ('forward_delay', forward_delay), ('master', master),
+                                                  ('owner', owner), ('up', up)) if value is not None]
+        if not wanted:
             return
-        fd = self.namespace_fd(to_netns)
+        old = self.read_link(netns, name)
+        if old is None:
+            raise KernelError('link %s does not exist%s' % (name, _where(netns)))
+        done = []
         try:
-            self._link_call('move to %s as %s' % (to_netns or 'the current namespace', to_name),
-                            netns, name, 'set', index=index, net_ns_fd=fd, ifname=to_name)
-        finally:
-            os.close(fd)
+            for key, value in wanted:
+                self._set_one(netns, name, old['index'], key, value)
+                done.append(key)
+        except KernelError:
+            for key in reversed(done):
+                try:
+                    previous = old.get(key)
+                    self._set_one(netns, name, old['index'], key, '' if previous is None and key in ('master', 'owner')
+                                  else previous)
+                except KernelError:
+                    pass
+            raise
+
+    def _set_one(self, netns, name, index, key, value):
+        if key == 'mtu':
+            self._link_call('set mtu %d on' % value, netns, name, 'set', index=index, mtu=value)
+        elif key == 'mac':
+            self._link_call('set mac %s on' % value, netns, name, 'set', index=index, address=value)
+        elif key == 'stp':
+            self._link_call('set stp on', netns, name, 'set', index=index, kind='bridge',
+                            br_stp_state=1 if value else 0)
+        elif key == 'forward_delay':
+            self._link_call('set forward_delay on', netns, name, 'set', index=index, kind='bridge',
+                            br_forward_delay=value * 100)
+        elif key == 'master':
+            master_index = self._index(netns, value) if value else 0
+            self._link_call('set master %s on' % (value or 'none'), netns, name, 'set',
+                            index=index, master=master_index)
+        elif key == 'owner':
+            self._set_alias(netns, name, OWNER_ALIAS_PREFIX + value if value else '')
+        elif key == 'up':
+            self._link_call('bring %s' % ('up' if value else 'down'), netns, name, 'set',
+                            index=index, state='up' if value else 'down')
+
+    def op_move_link(self, netns, name, to_netns, to_name, up=False, master=None, addresses=None, routes=None):
+        """Move and/or rename a link in one request.
+
+        The kernel leaves a moved link down, outside any bridge, without its
+        addresses (IPv6 ones even on a rename) and without the routes through
+        it.  ``up``, ``master``, ``addresses`` and ``routes`` put those back,
+        as an undo must.
+        """
+        old = self.read_link(netns, name)
+        if old is None:
+            raise KernelError('link %s does not exist%s' % (name, _where(netns)))
+        index = old['index']
+        self._link_call('bring down', netns, name, 'set', index=index, state='down')
+        try:
+            if to_netns == netns:
+                self._link_call('rename to %s' % to_name, netns, name, 'set', index=index, ifname=to_name)
+            else:
+                fd = self.namespace_fd(to_netns)
+                try:
+                    self._link_call('move to %s as %s' % (to_netns or 'the current namespace', to_name),
+                                    netns, name, 'set', index=index, net_ns_fd=fd, ifname=to_name)
+                finally:
+                    os.close(fd)
+        except KernelError:
+            if old['up']:
+                self._link_call('bring up', netns, name, 'set', index=index, state='up')
+            raise
+        present = self.read_addresses(to_netns, to_name) if addresses else []
+        for cidr in addresses or []:
+            if cidr not in present:
+                self.op_add_address(to_netns, to_name, cidr)
+        self.op_set_link(to_netns, to_name, master=master, up=up or None)
+        for route in routes or []:
+            self.op_replace_route(to_netns, dict(route, dev=to_name))
 
     def op_restore_link(self, snapshot):
         """Undo of a deletion: recreate a link from what read_link saw before."""
@@ -421,11 +501,12 @@ class Kernel:
         if link['kind'] == 'veth':
             peer = link['peer']
             self.op_add_veth(link['netns'], link['name'], peer['netns'], peer['name'],
-                             link['owner'] or '', link['mtu'], link['mac'], peer['mtu'], peer['mac'])
+                             link['owner'] or '', link['mtu'], link['mac'], peer['mtu'], peer['mac'],
+                             link['index'], peer['index'])
             ends = [link, peer]
         elif link['kind'] == 'bridge':
             self.op_add_bridge(link['netns'], link['name'], link['owner'] or '', link['mtu'], link['mac'],
-                               link['stp'], link['forward_delay'])
+                               link['stp'], link['forward_delay'], link['index'])
             for port in link.get('ports') or []:
                 self.op_set_link(link['netns'], port, master=link['name'])
             ends = [link]
@@ -460,13 +541,29 @@ class Kernel:
 
     def read_routes(self, netns, table, family):
         """Unicast routes of one table and family, in the model's shape plus 'proto'."""
+        return [r for r in self._dump_routes(netns, family, table) if r['table'] == table]
+
+    def read_routes_via(self, netns, name):
+        """Routes a person or program added through one link (all tables, both families).
+
+        The kernel drops them when the link goes down for a rename or a move;
+        an undo puts them back.  Routes the kernel made itself come back on their own.
+        """
+        routes = []
+        for family in (4, 6):
+            routes.extend(r for r in self._dump_routes(netns, family, None)
+                          if r['dev'] == name and r['proto'] != RTPROT_KERNEL)
+        return routes
+
+    def _dump_routes(self, netns, family, table):
         ipr = self.ipr(netns)
         names = {}
         result = []
-        for msg in ipr.get_routes(table=table, family=AF_INET6 if family == 6 else AF_INET):
+        query = {'family': AF_INET6 if family == 6 else AF_INET}
+        if table is not None:
+            query['table'] = table
+        for msg in ipr.get_routes(**query):
             if msg['type'] != RTN_UNICAST:
-                continue
-            if _attr(msg, 'RTA_TABLE', msg['table']) != table:
                 continue
             dst = msg.get_attr('RTA_DST')
             dest = 'default' if msg['dst_len'] == 0 else str(
@@ -481,7 +578,7 @@ class Kernel:
                 'via': msg.get_attr('RTA_GATEWAY'),
                 'dev': names.get(oif),
                 'metric': _attr(msg, 'RTA_PRIORITY', 0),
-                'table': table,
+                'table': _attr(msg, 'RTA_TABLE', msg['table']),
                 'family': family,
                 'proto': msg['proto'],
                 'ours': msg['proto'] == RTPROT_NETVIRT,

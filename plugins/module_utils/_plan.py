@@ -145,6 +145,8 @@ class _Planner:
                     self.doc_links[(end['netns'], end['name'])] = (link, end)
         # (netns, name) -> master planned for it, so a port is set once
         self.planned_master = {}
+        # links a move or rename takes down: the kernel drops the routes through them
+        self.flushed_devices = set()
 
     # --- helpers -----------------------------------------------------------
 
@@ -366,14 +368,21 @@ class _Planner:
                            % (found['name'], peer['name'], where(peer['netns']), clash['kind']))
                 return None
             verb = 'move' if found['netns'] != peer['netns'] else 'rename'
+            addresses = self.reader.addresses(found['netns'], found['name'])
             self.add('move', '%s veth peer %s%s to %s%s' % (verb, found['name'], where(found['netns']),
                                                             peer['name'], where(peer['netns'])),
                      'move_link', {'netns': found['netns'], 'name': found['name'],
                                    'to_netns': peer['netns'], 'to_name': peer['name']},
                      'move_link', {'netns': peer['netns'], 'name': peer['name'],
-                                   'to_netns': found['netns'], 'to_name': found['name']})
+                                   'to_netns': found['netns'], 'to_name': found['name'],
+                                   'up': found['up'], 'master': found['master'], 'addresses': addresses,
+                                   'routes': self.reader.routes_via(found['netns'], found['name'])})
+            # What the kernel leaves: a moved link loses every address, a renamed
+            # one (down for the rename) its IPv6 ones; both lose their routes.
+            kept = [] if verb == 'move' else [a for a in addresses if ':' not in a]
+            self.flushed_devices.add((found['netns'], found['name']))
             moved = dict(found, netns=peer['netns'], name=peer['name'], up=False, master=None,
-                         was_up=found['up'], moved_from=(found['netns'], found['name']))
+                         was_up=found['up'], moved_from=(found['netns'], found['name']), addresses_after=kept)
             return moved
         return found
 
@@ -393,7 +402,7 @@ class _Planner:
         if cur.get('new'):
             return []
         if 'moved_from' in cur:
-            return self.reader.addresses(*cur['moved_from'])
+            return list(cur['addresses_after'])
         return self.reader.addresses(cur['netns'], cur['name'])
 
     def plan_end(self, end, cur, kind, p, label):
@@ -441,7 +450,8 @@ class _Planner:
             before['up'] = cur.get('was_up', cur['up'])
             after['up'] = end['up']
             if cur['up'] != end['up']:
-                self.add('up', 'bring %s %s' % (loc, 'up' if end['up'] else 'down'), 'set_link',
+                # Down before addresses change: the kernel flushes IPv6 addresses when a link goes down.
+                self.add('up' if end['up'] else 'attr', 'bring %s %s' % (loc, 'up' if end['up'] else 'down'), 'set_link',
                          {'netns': netns, 'name': name, 'up': end['up']},
                          'set_link', {'netns': netns, 'name': name, 'up': cur['up']})
         if cur.get('new'):
@@ -558,6 +568,7 @@ class _Planner:
         if route['state'] == 'present' and not self.namespace_ready(netns, p('netns')):
             return
         routes = self.reader.routes(netns, route['table'], family) if self.exists_now(netns) else []
+        routes = [r for r in routes if (netns, r['dev']) not in self.flushed_devices]
         same_key = [r for r in routes if r['dest'] == route['dest'] and r['metric'] == metric]
         current = same_key[0] if same_key else None
         spec = {'netns': netns, 'dest': route['dest'], 'via': route['via'], 'dev': route['dev'],
@@ -670,6 +681,9 @@ class StateReader:
 
     def veth_peer(self, link, hint_netns):
         return self.kernel.read_veth_peer(link, hint_netns)
+
+    def routes_via(self, netns, name):
+        return self.kernel.read_routes_via(netns, name)
 
     def ports(self, netns, bridge):
         return self.kernel.read_ports(netns, bridge)

@@ -1,0 +1,89 @@
+"""Real-kernel tests.  They refuse to run outside the sandbox (tests/bin/sandbox),
+so nothing they build can touch this machine's own network."""
+
+import json
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from ansible_collections.netvirt.linux.plugins.module_utils._kernel import Kernel
+from ansible_collections.netvirt.linux.plugins.module_utils._model import normalise_document
+from ansible_collections.netvirt.linux.plugins.module_utils._plan import StateReader, plan_document
+from ansible_collections.netvirt.linux.plugins.module_utils._apply import apply_plan, host_lock
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SNAPSHOT = os.path.join(HERE, '..', 'bin', 'snapshot')
+
+
+def in_sandbox():
+    """The sandbox mounts a tmpfs named netvirt-sandbox on /run/netns."""
+    with open('/proc/self/mounts') as f:
+        return any(line.split()[:2] == ['netvirt-sandbox', '/run/netns'] for line in f)
+
+
+def pytest_collection_modifyitems(config, items):
+    if not in_sandbox():
+        raise pytest.UsageError('the kernel suite must run inside tests/bin/sandbox (make kernel)')
+
+
+def ip(*args, netns=None, check=True):
+    cmd = ['ip'] + (['-n', netns] if netns else []) + list(args)
+    return subprocess.run(cmd, check=check, capture_output=True, text=True)
+
+
+def ip_json(*args, netns=None):
+    return json.loads(ip('-j', *args, netns=netns).stdout or '[]')
+
+
+def link(name, netns=None):
+    found = [x for x in ip_json('-d', 'link', 'show', netns=netns) if x['ifname'] == name]
+    return found[0] if found else None
+
+
+def addresses(name, netns=None):
+    out = ip_json('addr', 'show', 'dev', name, netns=netns)
+    return sorted('%s/%d' % (a['local'], a['prefixlen']) for a in out[0]['addr_info']
+                  if not a['local'].startswith('fe80'))
+
+
+def ping(netns, address):
+    return subprocess.run(['ip', 'netns', 'exec', netns, 'ping', '-c', '1', '-W', '2', address],
+                          capture_output=True).returncode == 0
+
+
+def snapshot():
+    return subprocess.run([SNAPSHOT], check=True, capture_output=True, text=True).stdout
+
+
+def plan(doc, kernel, check_mode=False, force=False, owner='test'):
+    return plan_document(normalise_document(doc, owner), StateReader(kernel), check_mode, force)
+
+
+def converge(doc, owner='test', force=False):
+    """Plan and apply with a fresh kernel handle, as one module run does."""
+    with Kernel() as kernel, host_lock():
+        p = plan(doc, kernel, owner=owner, force=force)
+        apply_plan(kernel, p)
+        return p
+
+
+@pytest.fixture(autouse=True)
+def clean_sandbox():
+    """Every test starts from an empty sandbox: no named namespaces, only lo."""
+    yield
+    for name in os.listdir('/run/netns'):
+        ip('netns', 'del', name, check=False)
+    for entry in ip_json('link', 'show'):
+        if entry['ifname'] != 'lo':
+            ip('link', 'del', entry['ifname'], check=False)
+    assert in_sandbox()
+    for name in os.listdir('/etc/netns'):
+        shutil.rmtree(os.path.join('/etc/netns', name))
+
+
+@pytest.fixture
+def kernel():
+    with Kernel() as k:
+        yield k

@@ -1,0 +1,257 @@
+"""Planning: a desired document and a current state (plain tables) -> ordered actions."""
+
+import pytest
+
+from ansible_collections.netvirt.linux.plugins.module_utils._model import normalise_document
+from ansible_collections.netvirt.linux.plugins.module_utils._plan import (
+    PlanError, plan_document, render_resolv_conf,
+)
+
+
+class TableReader:
+    """The reader interface over dicts: {netns: {'owner', 'links': {name: link}, 'routes': [...]}}."""
+
+    def __init__(self, namespaces=None, files=None):
+        self.namespaces = {None: {'owner': None, 'links': {}, 'routes': [], 'sysctls': {}}}
+        for name, ns in (namespaces or {}).items():
+            self.namespaces[name] = dict({'owner': 'netvirt', 'links': {}, 'routes': [], 'sysctls': {}}, **ns)
+        self.files = files or {}
+
+    def namespace_exists(self, netns):
+        return netns in self.namespaces
+
+    def namespace_owner(self, netns):
+        return self.namespaces[netns]['owner']
+
+    def link(self, netns, name):
+        link = self.namespaces[netns]['links'].get(name)
+        if link is None:
+            return None
+        return dict({'kind': 'veth', 'name': name, 'netns': netns, 'up': True, 'mtu': 1500,
+                     'mac': '02:00:00:00:00:01', 'master': None, 'owner': 'netvirt', 'addresses': []}, **link)
+
+    def addresses(self, netns, name):
+        return list(self.link(netns, name)['addresses'])
+
+    def veth_peer(self, link, hint):
+        netns, name = link['peer_at']
+        return self.link(netns, name)
+
+    def ports(self, netns, bridge):
+        return sorted(n for n in self.namespaces[netns]['links']
+                      if self.link(netns, n)['master'] == bridge)
+
+    def routes_via(self, netns, name):
+        return [r for r in self.namespaces[netns]['routes'] if r['dev'] == name]
+
+    def routes(self, netns, table, family):
+        return [r for r in self.namespaces[netns]['routes'] if r['table'] == table]
+
+    def sysctl(self, netns, key):
+        return self.namespaces[netns]['sysctls'].get(key)
+
+    def file(self, path):
+        return self.files.get(path)
+
+
+def plan(doc, reader, check_mode=False, force=False, owner='netvirt'):
+    return plan_document(normalise_document(doc, owner), reader, check_mode, force)
+
+
+SEED_002 = {
+    'namespaces': [{'name': 'ns0'}],
+    'links': [
+        {'kind': 'veth', 'name': 'veth0', 'master': 'docker0',
+         'peer': {'name': 'eth0', 'netns': 'ns0', 'addresses': ['172.17.0.101/16']}},
+        {'kind': 'bridge', 'name': 'docker0', 'addresses': ['172.17.0.1/16']},
+    ],
+    'routes': [{'netns': 'ns0', 'dest': 'default', 'via': '172.17.0.1'}],
+}
+
+
+def test_fresh_lab_is_ordered_by_dependency_not_by_document_order():
+    p = plan(SEED_002, TableReader())
+    assert p.texts == [
+        'create netns ns0',
+        'add veth veth0 in the current namespace (peer eth0 in ns0)',
+        'add bridge docker0 in the current namespace',
+        'attach veth0 in the current namespace to bridge docker0',
+        'add address 172.17.0.101/16 to eth0 in ns0',
+        'add address 172.17.0.1/16 to docker0 in the current namespace',
+        'bring lo up in ns0',
+        'bring veth0 in the current namespace up',
+        'bring eth0 in ns0 up',
+        'bring docker0 in the current namespace up',
+        'add route default via 172.17.0.1 in ns0',
+    ]
+    assert all(a.undo_op for a in p.actions)
+    assert p.diff()['before']['netns ns0'] is None
+
+
+def built_seed_002():
+    return TableReader({'ns0': {'links': {
+        'lo': {'kind': 'loopback', 'up': True},
+        'eth0': {'peer_at': (None, 'veth0'), 'addresses': ['172.17.0.101/16']}},
+        'routes': [{'dest': 'default', 'via': '172.17.0.1', 'dev': 'eth0', 'metric': 0, 'table': 254,
+                    'ours': True}]}},
+    ).with_links(None, {
+        'veth0': {'peer_at': ('ns0', 'eth0'), 'master': 'docker0'},
+        'docker0': {'kind': 'bridge', 'addresses': ['172.17.0.1/16'], 'stp': False, 'forward_delay': 15},
+    })
+
+
+def _with_links(self, netns, links):
+    self.namespaces[netns]['links'].update(links)
+    return self
+
+
+TableReader.with_links = _with_links
+
+
+def test_built_lab_needs_nothing_and_diff_is_equal():
+    p = plan(SEED_002, built_seed_002())
+    assert p.texts == []
+    assert p.diff()['before'] == p.diff()['after']
+
+
+def test_only_what_differs_changes():
+    reader = built_seed_002()
+    reader.namespaces['ns0']['links']['eth0']['addresses'] = ['172.17.0.99/16', 'fd00::5/64']
+    reader.namespaces[None]['links']['veth0']['up'] = False
+    p = plan(SEED_002, reader)
+    assert p.texts == [
+        'remove address 172.17.0.99/16 from eth0 in ns0',
+        'remove address fd00::5/64 from eth0 in ns0',
+        'add address 172.17.0.101/16 to eth0 in ns0',
+        'bring veth0 in the current namespace up',
+    ]
+    assert p.actions[0].undo_op == 'add_address'
+
+
+def test_options_left_out_are_not_managed():
+    reader = built_seed_002()
+    reader.namespaces[None]['links']['veth0'].update(mtu=9000, mac='02:00:00:00:00:99')
+    p = plan({'links': [{'kind': 'veth', 'name': 'veth0', 'peer': {'name': 'eth0', 'netns': 'ns0'}}]}, reader)
+    assert p.texts == []
+
+
+def test_peer_is_moved_and_renamed_when_it_is_elsewhere():
+    reader = TableReader({'ns0': {}}).with_links(None, {
+        'veth0': {'peer_at': (None, 'veth1')}, 'veth1': {'peer_at': (None, 'veth0')}})
+    p = plan({'links': [{'kind': 'veth', 'name': 'veth0', 'peer': {'name': 'eth0', 'netns': 'ns0'}}]}, reader)
+    assert p.texts == ['move veth peer veth1 in the current namespace to eth0 in ns0', 'bring eth0 in ns0 up']
+    assert p.actions[0].undo_args == {'netns': 'ns0', 'name': 'eth0', 'to_netns': None, 'to_name': 'veth1',
+                                      'up': True, 'master': None, 'addresses': [], 'routes': []}
+
+
+def test_existing_link_of_another_kind_is_an_error():
+    reader = TableReader().with_links(None, {'br0': {'kind': 'bridge'}})
+    with pytest.raises(PlanError, match='a link named br0 already exists in the current namespace and is a bridge'):
+        plan({'links': [{'kind': 'veth', 'name': 'br0', 'peer': {'name': 'p'}}]}, reader)
+
+
+def test_peer_named_like_an_existing_link_is_an_error():
+    reader = TableReader({'ns0': {'links': {'eth0': {'kind': 'macvlan'}}}})
+    with pytest.raises(PlanError, match=r'links\[0\].peer.name: a link named eth0 already exists in ns0 \(a macvlan\)'):
+        plan({'links': [{'kind': 'veth', 'name': 'v0', 'peer': {'name': 'eth0', 'netns': 'ns0'}}]}, reader)
+
+
+def test_master_must_be_a_bridge_in_the_same_namespace():
+    reader = TableReader({'ns0': {}}).with_links(None, {'br0': {'kind': 'bridge'}, 'eth1': {'kind': 'device'}})
+    with pytest.raises(PlanError, match='master eth1 in the current namespace is a device, not a bridge'):
+        plan({'links': [{'kind': 'veth', 'name': 'v0', 'master': 'eth1', 'peer': {'name': 'p'}}]}, reader)
+    with pytest.raises(PlanError, match='master br0 does not exist in ns0'):
+        plan({'links': [{'kind': 'veth', 'name': 'v0', 'peer': {'name': 'p', 'netns': 'ns0', 'master': 'br0'}}]},
+             reader)
+
+
+def test_missing_namespace_is_an_error_but_a_warning_in_check_mode():
+    doc = {'links': [{'kind': 'bridge', 'name': 'br0', 'netns': 'later'}]}
+    with pytest.raises(PlanError, match='netns: namespace later does not exist'):
+        plan(doc, TableReader())
+    p = plan(doc, TableReader(), check_mode=True)
+    assert p.texts == ['add bridge br0 in later', 'bring br0 in later up']
+    assert p.warnings and 'later' in p.warnings[0]
+
+
+def test_missing_master_is_a_warning_in_check_mode():
+    doc = {'links': [{'kind': 'veth', 'name': 'v0', 'master': 'br0', 'peer': {'name': 'p'}}]}
+    p = plan(doc, TableReader(), check_mode=True)
+    assert 'attach v0 in the current namespace to bridge br0' in p.texts
+    assert 'bridge br0 does not exist' in p.warnings[0]
+
+
+def test_removal_only_of_what_is_ours():
+    reader = TableReader().with_links(None, {'mine': {'kind': 'bridge', 'stp': False, 'forward_delay': 15},
+                                             'theirs': {'kind': 'bridge', 'owner': None},
+                                             'other': {'kind': 'bridge', 'owner': 'lab2'}})
+    p = plan({'links': [{'kind': 'bridge', 'name': 'mine', 'state': 'absent'}]}, reader)
+    assert p.texts == ['remove bridge mine in the current namespace']
+    assert p.actions[0].undo_op == 'restore_link'
+    with pytest.raises(PlanError, match='was not created by netvirt.linux; set force: true'):
+        plan({'links': [{'kind': 'bridge', 'name': 'theirs', 'state': 'absent'}]}, reader)
+    with pytest.raises(PlanError, match='belongs to owner lab2, not netvirt'):
+        plan({'links': [{'kind': 'bridge', 'name': 'other', 'state': 'absent'}]}, reader)
+    p = plan({'links': [{'kind': 'bridge', 'name': 'theirs', 'state': 'absent'}]}, reader, force=True)
+    assert p.texts == ['remove bridge theirs in the current namespace']
+
+
+def test_absent_things_that_do_not_exist_need_nothing():
+    p = plan({'links': [{'kind': 'bridge', 'name': 'gone', 'state': 'absent', 'netns': 'nowhere'}],
+              'namespaces': [{'name': 'nowhere', 'state': 'absent'}]}, TableReader())
+    assert p.texts == []
+
+
+def test_namespace_removal_is_last_and_checks_ownership():
+    reader = TableReader({'ns0': {}, 'foreign': {'owner': None}})
+    p = plan({'namespaces': [{'name': 'ns0', 'state': 'absent'}], 'links': [
+        {'kind': 'bridge', 'name': 'br9'}]}, reader)
+    assert p.texts[-1] == 'remove netns ns0'
+    assert p.actions[-1].undo_op is None
+    with pytest.raises(PlanError, match='namespace foreign was not created by netvirt.linux'):
+        plan({'namespaces': [{'name': 'foreign', 'state': 'absent'}]}, reader)
+
+
+def test_bridge_ports_are_an_exact_set():
+    reader = TableReader().with_links(None, {
+        'br0': {'kind': 'bridge', 'stp': False, 'forward_delay': 15},
+        'a': {'master': 'br0', 'peer_at': (None, 'x')}, 'b': {'master': None, 'peer_at': (None, 'y')},
+        'c': {'master': 'br0', 'peer_at': (None, 'z')}})
+    p = plan({'links': [{'kind': 'bridge', 'name': 'br0', 'ports': ['a', 'b'], 'stp': True, 'forward_delay': 4}]},
+             reader)
+    assert p.texts == ['set forward_delay 4, stp True on bridge br0 in the current namespace',
+                       'attach b in the current namespace to bridge br0',
+                       'detach c in the current namespace from bridge br0']
+    with pytest.raises(PlanError, match=r'ports\[0\]: port nope does not exist in the current namespace'):
+        plan({'links': [{'kind': 'bridge', 'name': 'br0', 'ports': ['nope']}]}, reader)
+
+
+def test_routes_replace_ours_but_not_theirs():
+    reader = TableReader({'c': {'routes': [
+        {'dest': 'default', 'via': '10.0.0.9', 'dev': 'eth0', 'metric': 0, 'table': 254, 'ours': True},
+        {'dest': '10.9.0.0/16', 'via': '10.0.0.9', 'dev': 'eth0', 'metric': 0, 'table': 254, 'ours': False}]}})
+    p = plan({'routes': [{'netns': 'c', 'dest': 'default', 'via': '10.0.0.1'}]}, reader)
+    assert p.texts == ['replace route default via 10.0.0.1 in c']
+    with pytest.raises(PlanError, match='the existing route 10.9.0.0/16 in c .* was not created by netvirt.linux'):
+        plan({'routes': [{'netns': 'c', 'dest': '10.9.0.0/16', 'via': '10.0.0.1'}]}, reader)
+    p = plan({'routes': [{'netns': 'c', 'dest': '10.9.0.0/16', 'via': '10.0.0.9'}]}, reader)
+    assert p.texts == []
+    p = plan({'routes': [{'netns': 'c', 'dest': 'default', 'state': 'absent'}]}, reader)
+    assert p.texts == ['remove route default in c']
+
+
+def test_sysctls_and_files():
+    reader = TableReader({'r': {'sysctls': {'net.ipv4.ip_forward': '0', 'net.ipv4.conf.all.rp_filter': '2'}}},
+                         files={'/etc/netns/r/resolv.conf': render_resolv_conf(['10.0.0.53'])})
+    p = plan({'namespaces': [{'name': 'r', 'loopback': None, 'nameservers': ['10.0.0.53'],
+                              'sysctls': {'net.ipv4.ip_forward': 1, 'net.ipv4.conf.all.rp_filter': 2}}]}, reader)
+    assert p.texts == ['set sysctl net.ipv4.ip_forward=1 in r']
+    assert p.actions[0].undo_args['value'] == '0'
+    with pytest.raises(PlanError, match='sysctls.net.ipv4.nope: no such sysctl in namespace r'):
+        plan({'namespaces': [{'name': 'r', 'sysctls': {'net.ipv4.nope': 1}}]}, reader)
+
+
+def test_check_mode_plan_equals_real_plan():
+    reader = TableReader({'ns0': {}})
+    doc = dict(SEED_002, namespaces=[{'name': 'ns0'}])
+    assert plan(doc, reader, check_mode=True).texts == plan(doc, reader).texts
