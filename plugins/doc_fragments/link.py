@@ -73,18 +73,19 @@ options:
     ATTRIBUTES = r'''
 attributes:
   check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
     details: Check mode reports the exact actions the real run takes, and changes nothing.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
     support: full
   idempotent:
+    description: When run twice in a row outside check mode, with the same arguments, the second invocation
+      indicates no change.
     support: full
   platform:
+    description: Target OS/families that can be operated against.
+    support: full
     platforms: posix
     details: Linux only. Needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN) on the managed node.
-'''
-
-    REQUIREMENTS = r'''
-requirements:
-  - pyroute2 >= 0.7.2 (Debian/Ubuntu C(python3-pyroute2)) on the managed node
 '''

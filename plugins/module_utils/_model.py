@@ -447,8 +447,12 @@ def route_family(dest, via=None):
     return fam or 4
 
 
-def normalise_document(doc, owner=DEFAULT_OWNER):
-    """Validate a whole desired-state document; one error per problem, each with its path."""
+def normalise_document(doc, owner=DEFAULT_OWNER, single=False):
+    """Validate a whole desired-state document; one error per problem, each with its path.
+
+    ``single``: the document holds the one object of a per-object module, so
+    errors name the option (``peer.netns``) rather than ``links[0].peer.netns``.
+    """
     c = _Collector()
     if not isinstance(doc, dict):
         raise ModelError(['document: must be a dictionary'])
@@ -461,7 +465,7 @@ def normalise_document(doc, owner=DEFAULT_OWNER):
             c.add(section, 'must be a list')
             continue
         for i, entry in enumerate(entries):
-            out[section].append(func(entry, '%s[%d]' % (section, i), c))
+            out[section].append(func(entry, '' if single else '%s[%d]' % (section, i), c))
     if not c.errors:
         _check_cross_references(c, out)
     if c.errors:

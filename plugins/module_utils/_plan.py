@@ -82,6 +82,13 @@ class Plan:
         return {'before': self.before, 'after': self.after}
 
 
+def field_path(path):
+    """A function naming a field of the entry at ``path`` (bare for a single-object module)."""
+    def name(field):
+        return '%s.%s' % (path, field) if path else field
+    return name
+
+
 def ns_label(netns):
     return netns if netns else '(current)'
 
@@ -276,7 +283,7 @@ class _Planner:
     def plan_link(self, link, path):
         netns, name, kind = link['netns'], link['name'], link['kind']
         key = link_key(kind, netns, name)
-        p = (lambda field: '%s.%s' % (path, field) if path else field)
+        p = field_path(path)
         if link['state'] == 'absent':
             self.plan_link_removal(link, key, p)
             return
@@ -560,11 +567,11 @@ class _Planner:
 
     def plan_route(self, route, path):
         netns = route['netns']
-        p = (lambda field: '%s.%s' % (path, field) if path else field)
+        p = field_path(path)
         family = route_family(route['dest'], route['via'])
         metric = effective_metric(route)
         key = 'route %s/%s%s table %d' % (ns_label(netns), route['dest'],
-                                           ' metric %d' % metric if metric else '', route['table'])
+                                          ' metric %d' % metric if metric else '', route['table'])
         if route['state'] == 'present' and not self.namespace_ready(netns, p('netns')):
             return
         routes = self.reader.routes(netns, route['table'], family) if self.exists_now(netns) else []

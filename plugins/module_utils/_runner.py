@@ -67,7 +67,7 @@ def run_module(module, document):
                          exception=repr(_kernel.PYROUTE2_IMPORT_ERROR))
     params = module.params
     try:
-        doc = normalise_document(document, owner=params.get('owner') or DEFAULT_OWNER)
+        doc = normalise_document(document, owner=params.get('owner') or DEFAULT_OWNER, single=True)
         with _kernel.Kernel() as kernel:
             if module.check_mode:
                 plan = plan_document(doc, StateReader(kernel), True, params.get('force', False), single=True)

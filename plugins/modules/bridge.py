@@ -14,7 +14,9 @@ version_added: 0.1.0
 description:
   - Creates a bridge in any namespace (C(ip link add br0 type bridge)), sets STP and forward delay,
     its addresses (the gateway of a container network), and the exact set of its ports.
-author: netvirt.linux contributors
+author: netvirt.linux contributors (@netvirt-linux)
+requirements:
+  - pyroute2 >= 0.7.2 on the managed node (Debian and Ubuntu package C(python3-pyroute2))
 options:
   ports:
     description:
@@ -38,7 +40,6 @@ extends_documentation_fragment:
   - netvirt.linux.link
   - netvirt.linux.link.OWNERSHIP
   - netvirt.linux.link.ATTRIBUTES
-  - netvirt.linux.link.REQUIREMENTS
 '''
 
 EXAMPLES = r'''

@@ -15,7 +15,9 @@ description:
   - Creates or removes a named network namespace under C(/run/netns), as C(ip netns add) does, without forking.
   - Brings its loopback up, sets per-namespace C(net.*) sysctls, and writes C(/etc/netns/NAME/resolv.conf)
     and C(/etc/netns/NAME/hosts), which C(ip netns exec) and the C(netvirt.linux.netns) become plugin use.
-author: netvirt.linux contributors
+author: netvirt.linux contributors (@netvirt-linux)
+requirements:
+  - pyroute2 >= 0.7.2 on the managed node (Debian and Ubuntu package C(python3-pyroute2))
 options:
   name:
     description:
@@ -54,7 +56,6 @@ options:
 extends_documentation_fragment:
   - netvirt.linux.link.OWNERSHIP
   - netvirt.linux.link.ATTRIBUTES
-  - netvirt.linux.link.REQUIREMENTS
 notes:
   - Enabling forwarding for routing or NAT is done here, with O(sysctls).
 '''

@@ -16,7 +16,9 @@ description:
   - A route is identified by O(dest), O(metric) and O(table). Routes this collection adds carry the
     protocol number 245 (C(proto 245) in C(ip route)); a route with the same key that someone else
     added is only replaced or removed with O(force=true).
-author: netvirt.linux contributors
+author: netvirt.linux contributors (@netvirt-linux)
+requirements:
+  - pyroute2 >= 0.7.2 on the managed node (Debian and Ubuntu package C(python3-pyroute2))
 options:
   netns:
     description:
@@ -58,7 +60,6 @@ options:
     default: false
 extends_documentation_fragment:
   - netvirt.linux.link.ATTRIBUTES
-  - netvirt.linux.link.REQUIREMENTS
 '''
 
 EXAMPLES = r'''

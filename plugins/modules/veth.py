@@ -18,7 +18,9 @@ description:
     another namespace, it is moved and renamed to O(peer) (seed 002's C(ip link set veth1 netns ns0) and
     C(ip link set veth1 name eth0)).
   - Removing either end removes the pair.
-author: netvirt.linux contributors
+author: netvirt.linux contributors (@netvirt-linux)
+requirements:
+  - pyroute2 >= 0.7.2 on the managed node (Debian and Ubuntu package C(python3-pyroute2))
 options:
   peer:
     description:
@@ -53,7 +55,6 @@ extends_documentation_fragment:
   - netvirt.linux.link
   - netvirt.linux.link.OWNERSHIP
   - netvirt.linux.link.ATTRIBUTES
-  - netvirt.linux.link.REQUIREMENTS
 '''
 
 EXAMPLES = r'''

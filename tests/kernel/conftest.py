@@ -5,6 +5,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 
 import pytest
 
@@ -14,7 +15,7 @@ from ansible_collections.netvirt.linux.plugins.module_utils._plan import StateRe
 from ansible_collections.netvirt.linux.plugins.module_utils._apply import apply_plan, host_lock
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SNAPSHOT = os.path.join(HERE, '..', 'bin', 'snapshot')
+SNAPSHOT = os.path.join(HERE, '..', 'bin', 'snapshot.py')
 
 
 def in_sandbox():
@@ -50,11 +51,11 @@ def addresses(name, netns=None):
 
 def ping(netns, address):
     return subprocess.run(['ip', 'netns', 'exec', netns, 'ping', '-c', '1', '-W', '2', address],
-                          capture_output=True).returncode == 0
+                          capture_output=True, check=False).returncode == 0
 
 
 def snapshot():
-    return subprocess.run([SNAPSHOT], check=True, capture_output=True, text=True).stdout
+    return subprocess.run([sys.executable, SNAPSHOT], check=True, capture_output=True, text=True).stdout
 
 
 def plan(doc, kernel, check_mode=False, force=False, owner='test'):

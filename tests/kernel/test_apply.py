@@ -119,7 +119,7 @@ def test_two_concurrent_applies_take_turns():
             child.start()
         for child in children:
             child.join(60)
-        assert sorted(queue.get() for _ in children) == ['ok', 'ok']
+        assert sorted(queue.get() for child in children) == ['ok', 'ok']
         for who in (1, 2):
             for i in range(6):
                 assert link('v%d%d' % (who, i))['master'] == 'shared'

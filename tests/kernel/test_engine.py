@@ -139,14 +139,14 @@ def test_sysctls_are_per_namespace_and_files_are_written():
                                                             'net.ipv6.conf.all.forwarding': '1'},
                               'nameservers': ['10.0.2.2'], 'hosts': {'10.0.2.2': ['server', 'web']}}]})
     out = subprocess.run(['ip', 'netns', 'exec', 'router', 'cat', '/proc/sys/net/ipv4/ip_forward'],
-                         capture_output=True, text=True).stdout
+                         capture_output=True, text=True, check=True).stdout
     assert out.strip() == '1'
     assert open('/proc/sys/net/ipv4/ip_forward').read() == host_forward
     resolv = subprocess.run(['ip', 'netns', 'exec', 'router', 'cat', '/etc/resolv.conf'],
-                            capture_output=True, text=True).stdout
+                            capture_output=True, text=True, check=True).stdout
     assert 'nameserver 10.0.2.2' in resolv
     hosts = subprocess.run(['ip', 'netns', 'exec', 'router', 'getent', 'hosts', 'web'],
-                           capture_output=True, text=True).stdout
+                           capture_output=True, text=True, check=True).stdout
     assert hosts.split()[0] == '10.0.2.2'
     converge({'namespaces': [{'name': 'router', 'state': 'absent'}]})
     assert os.listdir('/etc/netns') == [] and os.listdir('/run/netns') == []

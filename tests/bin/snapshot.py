@@ -1,9 +1,9 @@
-#!/usr/bin/env python3
 """Print the network state a test compares before and after: every namespace's
 links, addresses, routes, forwarding sysctls, /etc/netns files and the nft
 ruleset, as JSON with the fields that change on their own (timers, counters)
 left out.  It reads with `ip -j` and `nft -j`, not with the collection's code,
-so a bug in our kernel layer cannot hide itself.  Run it inside the sandbox."""
+so a bug in our kernel layer cannot hide itself.  Run it inside the sandbox:
+    python3 tests/bin/snapshot.py"""
 
 import json
 import os
