@@ -53,13 +53,13 @@ options:
     type: str
     choices: [present, absent]
     default: present
-  force:
-    description:
-      - Allow replacing or removing a route with the same key that this collection did not add.
-    type: bool
-    default: false
 extends_documentation_fragment:
+  - netvirt.linux.link.OWNERSHIP
   - netvirt.linux.link.ATTRIBUTES
+notes:
+  - A route has nowhere to record an owner's name, so any route with protocol 245 counts as this
+    collection's, whatever O(owner) says. O(owner) is accepted so that C(module_defaults) can set it for
+    every module of the collection.
 '''
 
 EXAMPLES = r'''
@@ -87,7 +87,7 @@ actions:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.netvirt.linux.plugins.module_utils._runner import run_module
+from ansible_collections.netvirt.linux.plugins.module_utils._runner import OWNERSHIP_OPTIONS, run_module
 
 
 def main():
@@ -100,7 +100,7 @@ def main():
             metric=dict(type='int', default=0),
             table=dict(type='str', default='main'),
             state=dict(type='str', default='present', choices=['present', 'absent']),
-            force=dict(type='bool', default=False),
+            **OWNERSHIP_OPTIONS
         ),
         supports_check_mode=True,
     )
