@@ -71,11 +71,11 @@ def namespace(netns):
                     key=lambda r: json.dumps(r, sort_keys=True))
     sysctls = {}
     for key in ('net/ipv4/ip_forward', 'net/ipv6/conf/all/forwarding'):
-        out = subprocess.run(in_netns(netns, ['cat', '/proc/sys/' + key]), capture_output=True, text=True)
+        out = subprocess.run(in_netns(netns, ['cat', '/proc/sys/' + key]), capture_output=True, text=True, check=False)
         sysctls[key] = out.stdout.strip()
     nft = None
     if shutil.which('nft'):
-        out = subprocess.run(in_netns(netns, ['nft', '-j', 'list', 'ruleset']), capture_output=True, text=True)
+        out = subprocess.run(in_netns(netns, ['nft', '-j', 'list', 'ruleset']), capture_output=True, text=True, check=False)
         nft = scrub(json.loads(out.stdout)) if out.returncode == 0 and out.stdout.strip() else out.stderr.strip()
     return {'links': links, 'addresses': addrs, 'routes': routes, 'sysctls': sysctls, 'nft': nft}
 
