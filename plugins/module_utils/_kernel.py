@@ -54,6 +54,9 @@ RTPROT_NETVIRT = 245
 OWNER_ALIAS_PREFIX = 'netvirt:'
 
 
+_NOWHERE = object()
+
+
 class KernelError(Exception):
     """A kernel operation failed; the message names the object."""
 
@@ -111,6 +114,7 @@ class Kernel:
         self._libc = _libc()
         self._home = os.open('/proc/thread-self/ns/net', os.O_RDONLY)
         self._sockets = {}
+        self._nsid_maps = {}
 
     def __enter__(self):
         return self
@@ -280,7 +284,13 @@ class Kernel:
             return None
         return self._describe(netns, msg)
 
-    def _describe(self, netns, msg):
+    def read_links(self, netns):
+        """Every link of a namespace, described, from one dump."""
+        msgs = list(self.ipr(netns).get_links())
+        names = dict((m['index'], m.get_attr('IFLA_IFNAME')) for m in msgs)
+        return [self._describe(netns, m, names) for m in msgs]
+
+    def _describe(self, netns, msg, names=None):
         info = msg.get_attr('IFLA_LINKINFO')
         kind = info.get_attr('IFLA_INFO_KIND') if info is not None else None
         if kind is None and msg.get_attr('IFLA_IFNAME') == 'lo':
@@ -297,12 +307,15 @@ class Kernel:
             'master': None,
         }
         master = msg.get_attr('IFLA_MASTER')
-        if master:
+        if master and names is not None:
+            link['master'] = names.get(master)
+        elif master:
             master_msg = self._get_link(netns, index=master)
             link['master'] = master_msg.get_attr('IFLA_IFNAME') if master_msg else None
         if kind == 'veth':
             link['peer_index'] = msg.get_attr('IFLA_LINK')
-            link['peer_elsewhere'] = msg.get_attr('IFLA_LINK_NETNSID') is not None
+            link['peer_netnsid'] = msg.get_attr('IFLA_LINK_NETNSID')
+            link['peer_elsewhere'] = link['peer_netnsid'] is not None
         if kind == 'bridge':
             data = info.get_attr('IFLA_INFO_DATA')
             link['stp'] = bool(_attr(data, 'IFLA_BR_STP_STATE', 0))
@@ -322,28 +335,47 @@ class Kernel:
         return sorted(result)
 
     def read_veth_peer(self, link, hint_netns):
-        """Where the other end of a veth is: {'name', 'netns'}, or None if in an unknown namespace.
+        """The other end of a veth, described; None if it is in no named namespace.
 
-        IFLA_LINK is the peer's ifindex in the peer's own namespace.  When the
-        peer is elsewhere we look for it in the namespace the caller expects,
-        and accept it only if it points back at this link.
+        IFLA_LINK is the peer's ifindex in the peer's own namespace, and
+        IFLA_LINK_NETNSID names that namespace by its id as seen from the
+        link's namespace.  The namespace the caller expects is asked first.
         """
         if not link['peer_elsewhere']:
-            candidates = [link['netns']]
+            netns = link['netns']
+        elif hint_netns != link['netns'] and self.namespace_exists(hint_netns) and \
+                self._nsid(link['netns'], hint_netns) == link['peer_netnsid']:
+            netns = hint_netns
         else:
-            others = [None] + self.list_namespaces()
-            candidates = [n for n in [hint_netns] + others if n != link['netns']]
-        for netns in candidates:
-            if not self.namespace_exists(netns):
-                continue
-            msg = self._get_link(netns, index=link['peer_index'])
-            if msg is None:
-                continue
-            back = msg.get_attr('IFLA_LINK')
-            back_elsewhere = msg.get_attr('IFLA_LINK_NETNSID') is not None
-            if back == link['index'] and back_elsewhere == link['peer_elsewhere']:
-                return self._describe(netns, msg)
-        return None
+            netns = self._nsid_map(link['netns']).get(link['peer_netnsid'], _NOWHERE)
+            if netns is _NOWHERE:
+                return None
+        msg = self._get_link(netns, index=link['peer_index'])
+        return self._describe(netns, msg) if msg is not None else None
+
+    def _nsid(self, from_netns, netns):
+        """The id ``from_netns`` knows ``netns`` by, or None when it has none."""
+        fd = self.namespace_fd(netns)
+        try:
+            reply = self.ipr(from_netns).get_netnsid(fd=fd)
+        except NetlinkError:
+            return None
+        finally:
+            os.close(fd)
+        nsid = reply.get('nsid') if reply else None
+        return None if nsid is None or nsid < 0 or nsid >= 2 ** 31 else nsid
+
+    def _nsid_map(self, from_netns):
+        """{nsid: namespace name} as seen from one namespace; kept until the next operation."""
+        if from_netns not in self._nsid_maps:
+            found = {}
+            for netns in [None] + self.list_namespaces():
+                if netns != from_netns:
+                    nsid = self._nsid(from_netns, netns)
+                    if nsid is not None:
+                        found[nsid] = netns
+            self._nsid_maps[from_netns] = found
+        return self._nsid_maps[from_netns]
 
     def read_ports(self, netns, bridge):
         index = self._index(netns, bridge)
@@ -543,6 +575,10 @@ class Kernel:
         """Unicast routes of one table and family, in the model's shape plus 'proto'."""
         return [r for r in self._dump_routes(netns, family, table) if r['table'] == table]
 
+    def read_all_routes(self, netns):
+        """Unicast routes of every table, IPv4 and IPv6."""
+        return self._dump_routes(netns, 4, None) + self._dump_routes(netns, 6, None)
+
     def read_routes_via(self, netns, name):
         """Routes a person or program added through one link (all tables, both families).
 
@@ -688,4 +724,5 @@ class Kernel:
     # --- running actions -----------------------------------------------------------------
 
     def run(self, op, args):
+        self._nsid_maps = {}  # an operation may create, move or remove namespaces and links
         return getattr(self, 'op_' + op)(**args)

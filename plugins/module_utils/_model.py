@@ -511,6 +511,7 @@ def _check_cross_references(c, doc):
             if end['master'] is not None and bridge is not None and bridge != end['master']:
                 c.add(_path(path, 'master'), 'master %s conflicts with bridge %s, whose ports list %s'
                       % (end['master'], bridge, end['name']))
+    _check_namespaces_of_references(c, doc)
     keys = {}
     for i, route in enumerate(doc['routes']):
         key = (route['netns'], route['table'], route['dest'], route['metric'],
@@ -518,6 +519,48 @@ def _check_cross_references(c, doc):
         if key in keys:
             c.add('routes[%d].dest' % i, 'route %s is also defined at %s' % (route['dest'], keys[key]))
         keys[key] = 'routes[%d]' % i
+
+
+def _check_namespaces_of_references(c, doc):
+    """Ports and masters live in their bridge's namespace; a gateway is on a link's subnet."""
+    defined = {}
+    for link in doc['links']:
+        if link['state'] == 'present':
+            for end in link_ends(link):
+                defined.setdefault(end['name'], {})[end['netns']] = link['kind']
+    for i, link in enumerate(doc['links']):
+        if link['state'] != 'present':
+            continue
+        if link['kind'] == 'bridge':
+            for k, port in enumerate(link['ports'] or []):
+                elsewhere = sorted(ns_name(n) for n in defined.get(port, {}) if n != link['netns'])
+                if link['netns'] not in defined.get(port, {}) and elsewhere:
+                    c.add('links[%d].ports[%d]' % (i, k), 'port %s is defined in %s, not in the namespace of '
+                          'bridge %s (%s)' % (port, ', '.join(elsewhere), link['name'], ns_name(link['netns'])))
+        for j, end in enumerate(link_ends(link)):
+            master = end['master']
+            if master is None or end['netns'] in defined.get(master, {}):
+                continue
+            elsewhere = sorted(ns_name(n) for n, kind in defined.get(master, {}).items() if kind == 'bridge')
+            if elsewhere:
+                c.add('links[%d]%s.master' % (i, '.peer' if j else ''), 'bridge %s is defined in %s; a master '
+                      'must be in the namespace of its port (%s)' % (master, ', '.join(elsewhere), ns_name(end['netns'])))
+    subnets = {}
+    for link in doc['links']:
+        for end in link_ends(link):
+            for cidr in end['addresses'] or []:
+                subnets.setdefault(end['netns'], []).append(ipaddress.ip_interface(cidr).network)
+    for i, route in enumerate(doc['routes']):
+        if route['state'] != 'present' or route['via'] is None or route['netns'] not in subnets:
+            continue
+        via = ipaddress.ip_address(route['via'])
+        if not any(via in net for net in subnets[route['netns']] if net.version == via.version):
+            c.add('routes[%d].via' % i, 'no link%s has an address on the subnet of gateway %s'
+                  % (where(route['netns']), route['via']))
+
+
+def ns_name(netns):
+    return netns if netns else 'the current namespace'
 
 
 def where(netns):

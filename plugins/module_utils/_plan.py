@@ -131,9 +131,10 @@ def describe_route(route):
 
 
 class _Planner:
-    def __init__(self, doc, reader, check_mode, force=False, single=False):
+    def __init__(self, doc, reader, check_mode, force=False, single=False, purge=False):
         self.doc = doc
         self.single = single
+        self.purge = purge
         self.owner = doc['owner']
         self.reader = reader
         self.check_mode = check_mode
@@ -172,14 +173,18 @@ class _Planner:
             return False
         if self.reader.namespace_exists(netns):
             return True
-        if self.check_mode:
+        if self.check_mode and self.single:
             if netns not in self.assumed_namespaces:
                 self.assumed_namespaces.add(netns)
                 self.plan.warnings.append(
                     'namespace %s does not exist; check mode assumes an earlier task creates it. '
                     'It must exist when the play really runs.' % netns)
             return True
-        self.error(path, 'namespace %s does not exist' % netns)
+        if self.single:
+            self.error(path, 'namespace %s does not exist' % netns)
+        else:
+            # A whole lab is planned at once: there is no earlier task to wait for.
+            self.error(path, 'namespace %s is not defined in namespaces and does not exist' % netns)
         return False
 
     def exists_now(self, netns):
@@ -626,22 +631,78 @@ class _Planner:
     # --- whole document --------------------------------------------------------------
 
     def run(self):
+        # Entries are planned in a fixed order (by namespace, then name), so
+        # the same lab gives the same plan however its document is ordered.
         doc = self.doc
-        for i, ns in enumerate(doc['namespaces']):
+        namespaces = sorted(enumerate(doc['namespaces']), key=lambda e: e[1]['name'])
+        for i, ns in namespaces:
             if ns['state'] == 'absent':
                 self.plan_namespace(ns, self.path('namespaces', i))
-        for i, ns in enumerate(doc['namespaces']):
+        for i, ns in namespaces:
             if ns['state'] == 'present':
                 self.plan_namespace(ns, self.path('namespaces', i))
-        for i, link in enumerate(doc['links']):
+        for i, link in sorted(enumerate(doc['links']), key=lambda e: (e[1]['netns'] or '', e[1]['name'])):
             self.plan_link(link, self.path('links', i))
-        for i, route in enumerate(doc['routes']):
+        for i, route in sorted(enumerate(doc['routes']),
+                               key=lambda e: (e[1]['netns'] or '', e[1]['table'], e[1]['dest'], e[1]['metric'])):
             self.plan_route(route, self.path('routes', i))
+        if self.purge and not self.errors:
+            self.plan_purge()
         if self.errors:
             raise PlanError(self.errors)
         for phase in LEADING_REMOVALS + PHASES + TRAILING_REMOVALS:
             self.plan.actions.extend(self.buckets[phase])
         return self.plan
+
+    # --- purge: what this owner made that the document no longer has --------------------
+
+    def plan_purge(self):
+        """Remove this owner's namespaces, links and routes that the document does not list.
+
+        Every namespace is entered once: its loopback tells its owner, one dump
+        lists its links and, in this owner's namespaces, one its routes.
+        Links inside a namespace that goes are not removed one by one: they
+        go with it.
+        """
+        wanted_ns = set(ns['name'] for ns in self.doc['namespaces'] if ns['state'] == 'present')
+        existing = self.reader.namespace_names()
+        owners = dict((netns, self.reader.namespace_owner(netns)) for netns in existing)
+        for netns in existing:
+            if owners[netns] == self.owner and netns not in wanted_ns:
+                self.plan_namespace({'name': netns, 'state': 'absent'}, '')
+        scanned = [None] + [netns for netns in existing if netns not in self.gone_namespaces]
+        handled = set(self.doc_links)
+        for netns in scanned:
+            for link in self.reader.links(netns):
+                key = (netns, link['name'])
+                if link['owner'] != self.owner or key in handled or link['kind'] == 'loopback':
+                    continue  # a namespace's own lo carries the namespace's mark
+                handled.add(key)
+                entry = {'kind': link['kind'], 'name': link['name'], 'netns': netns, 'state': 'absent'}
+                if link['kind'] == 'veth':
+                    peer = self.reader.veth_peer(link, None)
+                    if peer is not None:
+                        handled.add((peer['netns'], peer['name']))
+                        if peer['netns'] in self.gone_namespaces:
+                            continue  # removed with its namespace
+                        entry['peer'] = {'netns': peer['netns']}
+                self.plan_link_removal(entry, link_key(link['kind'], netns, link['name']), field_path(''))
+        wanted_routes = set(self.route_key(r) for r in self.doc['routes'] if r['state'] == 'present')
+        for netns in scanned:
+            if netns is None or owners.get(netns) != self.owner:
+                continue  # a route carries no owner's name: only this owner's namespaces are purged
+            for route in self.reader.all_routes(netns):
+                if route['ours'] and self.route_key(route) not in wanted_routes:
+                    self.add('unroute', 'remove %s' % describe_route(route), 'delete_route',
+                             {'netns': netns, 'route': route}, 'add_route', {'netns': netns, 'route': route})
+                    self.plan.before['route %s/%s table %d' % (ns_label(netns), route['dest'], route['table'])] = {
+                        'dest': route['dest'], 'via': route['via'], 'dev': route['dev']}
+
+    @staticmethod
+    def route_key(route):
+        family = route.get('family') or route_family(route['dest'], route['via'])
+        metric = route['metric'] if 'proto' in route else effective_metric(route)
+        return (route['netns'], route['table'], route['dest'], metric, family)
 
     def path(self, section, i):
         """Entries of a single-object module are reported without a section path."""
@@ -650,13 +711,15 @@ class _Planner:
         return '%s[%d]' % (section, i)
 
 
-def plan_document(doc, reader, check_mode=False, force=False, single=False):
+def plan_document(doc, reader, check_mode=False, force=False, single=False, purge=False):
     """The ordered plan that takes the current state to ``doc`` (raises PlanError).
 
     ``single``: the document holds the one object of a per-object module, so
-    errors name the option (``peer.netns``) rather than a document path.
+    errors name the option (``peer.netns``) rather than a document path, and
+    in check mode a missing namespace is a warning (an earlier task may make it).
+    ``purge``: also remove what the document's owner made that it no longer lists.
     """
-    return _Planner(doc, reader, check_mode, force, single).run()
+    return _Planner(doc, reader, check_mode, force, single, purge).run()
 
 
 class StateReader:
@@ -679,6 +742,15 @@ class StateReader:
         if key not in self._links:
             self._links[key] = self.kernel.read_link(netns, name)
         return self._links[key]
+
+    def namespace_names(self):
+        return self.kernel.list_namespaces()
+
+    def links(self, netns):
+        return self.kernel.read_links(netns)
+
+    def all_routes(self, netns):
+        return self.kernel.read_all_routes(netns)
 
     def addresses(self, netns, name):
         key = (netns, name)

@@ -60,20 +60,29 @@ def link_entry(params, kind, extra=()):
     return entry
 
 
-def run_module(module, document):
-    """Plan and (unless check mode) apply ``document``; exit the module with the result."""
+def run_module(module, document, single=True, purge=False, remove_all=False):
+    """Plan and (unless check mode) apply ``document``; exit the module with the result.
+
+    ``single``: a per-object module (errors name its options; in check mode a
+    missing namespace may come from an earlier task).  ``purge``: also remove
+    what the owner made that the document no longer lists.  ``remove_all``:
+    validate the document, then remove everything the owner made.
+    """
     if not _kernel.HAS_PYROUTE2:
         module.fail_json(msg=missing_required_lib('pyroute2 (Debian: python3-pyroute2)'),
                          exception=repr(_kernel.PYROUTE2_IMPORT_ERROR))
     params = module.params
     try:
-        doc = normalise_document(document, owner=params.get('owner') or DEFAULT_OWNER, single=True)
+        doc = normalise_document(document, owner=params.get('owner') or DEFAULT_OWNER, single=single)
+        if remove_all:
+            doc = dict(doc, namespaces=[], links=[], routes=[])
+        force = params.get('force', False)
         with _kernel.Kernel() as kernel:
             if module.check_mode:
-                plan = plan_document(doc, StateReader(kernel), True, params.get('force', False), single=True)
+                plan = plan_document(doc, StateReader(kernel), True, force, single, purge)
             else:
                 with host_lock():
-                    plan = plan_document(doc, StateReader(kernel), False, params.get('force', False), single=True)
+                    plan = plan_document(doc, StateReader(kernel), False, force, single, purge)
                     apply_plan(kernel, plan)
     except (ModelError, PlanError) as e:
         module.fail_json(msg='; '.join(e.errors), errors=e.errors)

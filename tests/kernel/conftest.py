@@ -58,14 +58,15 @@ def snapshot():
     return subprocess.run([sys.executable, SNAPSHOT], check=True, capture_output=True, text=True).stdout
 
 
-def plan(doc, kernel, check_mode=False, force=False, owner='test'):
-    return plan_document(normalise_document(doc, owner), StateReader(kernel), check_mode, force)
+def plan(doc, kernel, check_mode=False, force=False, owner='test', purge=False, single=False):
+    return plan_document(normalise_document(doc, owner), StateReader(kernel), check_mode, force,
+                         single=single, purge=purge)
 
 
-def converge(doc, owner='test', force=False):
+def converge(doc, owner='test', force=False, purge=False):
     """Plan and apply with a fresh kernel handle, as one module run does."""
     with Kernel() as kernel, host_lock():
-        p = plan(doc, kernel, owner=owner, force=force)
+        p = plan(doc, kernel, owner=owner, force=force, purge=purge)
         apply_plan(kernel, p)
         return p
 

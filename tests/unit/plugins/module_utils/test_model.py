@@ -209,3 +209,19 @@ def test_owner(owner):
 def test_bad_owner(owner):
     with pytest.raises(ValueError, match='owner'):
         model.check_owner(owner)
+
+
+def test_references_across_namespaces_and_unreachable_gateways():
+    doc = {'namespaces': [{'name': 'h'}, {'name': 'c1'}],
+           'links': [{'kind': 'bridge', 'name': 'br0', 'netns': 'h', 'ports': ['v1']},
+                     {'kind': 'veth', 'name': 'v1', 'netns': 'c1', 'master': 'br0',
+                      'addresses': ['10.0.0.1/24'], 'peer': {'name': 'p1', 'netns': 'c1'}}],
+           'routes': [{'netns': 'c1', 'dest': 'default', 'via': '10.9.9.9'},
+                      {'netns': 'c1', 'dest': '10.8.0.0/16', 'via': '10.0.0.254'}]}
+    with pytest.raises(model.ModelError) as e:
+        model.normalise_document(doc)
+    assert e.value.errors == [
+        "links[0].ports[0]: port v1 is defined in c1, not in the namespace of bridge br0 (h)",
+        "links[1].master: bridge br0 is defined in h; a master must be in the namespace of its port (c1)",
+        "routes[0].via: no link in c1 has an address on the subnet of gateway 10.9.9.9",
+    ]

@@ -17,6 +17,15 @@ class TableReader:
             self.namespaces[name] = dict({'owner': 'netvirt', 'links': {}, 'routes': [], 'sysctls': {}}, **ns)
         self.files = files or {}
 
+    def namespace_names(self):
+        return sorted(n for n in self.namespaces if n is not None)
+
+    def links(self, netns):
+        return [self.link(netns, name) for name in sorted(self.namespaces[netns]['links'])]
+
+    def all_routes(self, netns):
+        return [dict(r, netns=netns, family=6 if ':' in r['dest'] else 4) for r in self.namespaces[netns]['routes']]
+
     def namespace_exists(self, netns):
         return netns in self.namespaces
 
@@ -54,8 +63,8 @@ class TableReader:
         return self.files.get(path)
 
 
-def plan(doc, reader, check_mode=False, force=False, owner='netvirt'):
-    return plan_document(normalise_document(doc, owner), reader, check_mode, force)
+def plan(doc, reader, check_mode=False, force=False, owner='netvirt', single=False, purge=False):
+    return plan_document(normalise_document(doc, owner), reader, check_mode, force, single, purge)
 
 
 SEED_002 = {
@@ -73,17 +82,19 @@ def test_fresh_lab_is_ordered_by_dependency_not_by_document_order():
     p = plan(SEED_002, TableReader())
     assert p.texts == [
         'create netns ns0',
-        'add veth veth0 in the current namespace (peer eth0 in ns0)',
         'add bridge docker0 in the current namespace',
+        'add veth veth0 in the current namespace (peer eth0 in ns0)',
         'attach veth0 in the current namespace to bridge docker0',
-        'add address 172.17.0.101/16 to eth0 in ns0',
         'add address 172.17.0.1/16 to docker0 in the current namespace',
+        'add address 172.17.0.101/16 to eth0 in ns0',
         'bring lo up in ns0',
+        'bring docker0 in the current namespace up',
         'bring veth0 in the current namespace up',
         'bring eth0 in ns0 up',
-        'bring docker0 in the current namespace up',
         'add route default via 172.17.0.1 in ns0',
     ]
+    shuffled = dict(SEED_002, links=list(reversed(SEED_002['links'])))
+    assert plan(shuffled, TableReader()).texts == p.texts
     assert all(a.undo_op for a in p.actions)
     assert p.diff()['before']['netns ns0'] is None
 
@@ -168,8 +179,8 @@ def test_master_must_be_a_bridge_in_the_same_namespace():
 def test_missing_namespace_is_an_error_but_a_warning_in_check_mode():
     doc = {'links': [{'kind': 'bridge', 'name': 'br0', 'netns': 'later'}]}
     with pytest.raises(PlanError, match='netns: namespace later does not exist'):
-        plan(doc, TableReader())
-    p = plan(doc, TableReader(), check_mode=True)
+        plan(doc, TableReader(), single=True)
+    p = plan(doc, TableReader(), check_mode=True, single=True)
     assert p.texts == ['add bridge br0 in later', 'bring br0 in later up']
     assert p.warnings and 'later' in p.warnings[0]
 
@@ -255,3 +266,64 @@ def test_check_mode_plan_equals_real_plan():
     reader = TableReader({'ns0': {}})
     doc = dict(SEED_002, namespaces=[{'name': 'ns0'}])
     assert plan(doc, reader, check_mode=True).texts == plan(doc, reader).texts
+
+
+def lab_reader():
+    """Owner 'lab' has c1 and c2 with veths from the host; 'other' has c9; someone has 'theirs'."""
+    reader = TableReader({
+        'c1': {'owner': 'lab', 'links': {'lo': {'kind': 'loopback', 'owner': 'lab'},
+                                         'eth0': {'peer_at': (None, 'v1'), 'owner': 'lab'}},
+               'routes': [{'dest': 'default', 'via': '10.0.0.254', 'dev': 'eth0', 'metric': 0, 'table': 254,
+                           'ours': True},
+                          {'dest': '10.7.0.0/16', 'via': '10.0.0.254', 'dev': 'eth0', 'metric': 0, 'table': 254,
+                           'ours': True}]},
+        'c2': {'owner': 'lab', 'links': {'lo': {'kind': 'loopback', 'owner': 'lab'},
+                                         'eth0': {'peer_at': (None, 'v2'), 'owner': 'lab'}}},
+        'c9': {'owner': 'other', 'links': {'eth0': {'peer_at': (None, 'v9'), 'owner': 'other'}}},
+        'theirs': {'owner': None},
+    })
+    return reader.with_links(None, {
+        'br0': {'kind': 'bridge', 'owner': 'lab', 'stp': False, 'forward_delay': 15},
+        'v1': {'peer_at': ('c1', 'eth0'), 'owner': 'lab', 'master': 'br0'},
+        'v2': {'peer_at': ('c2', 'eth0'), 'owner': 'lab', 'master': 'br0'},
+        'v9': {'peer_at': ('c9', 'eth0'), 'owner': 'other'},
+        'loose': {'peer_at': (None, 'loose-p'), 'owner': 'lab'},
+        'loose-p': {'peer_at': (None, 'loose'), 'owner': 'lab'},
+        'eth1': {'kind': 'device', 'owner': None},
+    })
+
+
+LAB = {
+    'namespaces': [{'name': 'c1'}],
+    'links': [{'kind': 'bridge', 'name': 'br0'},
+              {'kind': 'veth', 'name': 'v1', 'master': 'br0', 'peer': {'name': 'eth0', 'netns': 'c1'}}],
+    'routes': [{'netns': 'c1', 'dest': 'default', 'via': '10.0.0.254'}],
+}
+
+
+def test_purge_removes_only_what_this_owner_made_and_the_document_dropped():
+    p = plan(LAB, lab_reader(), owner='lab', single=False, purge=True)
+    assert p.texts == [
+        'remove route 10.7.0.0/16 via 10.0.0.254 dev eth0 in c1',
+        'remove veth loose in the current namespace',
+        'remove netns c2',
+    ]
+
+
+def test_state_absent_is_a_purge_of_an_empty_document():
+    empty = {'namespaces': [], 'links': [], 'routes': []}
+    p = plan(empty, lab_reader(), owner='lab', single=False, purge=True)
+    assert p.texts == [
+        'remove bridge br0 in the current namespace',
+        'remove veth loose in the current namespace',
+        'remove netns c1',
+        'remove netns c2',
+    ]
+    assert plan(empty, lab_reader(), owner='nobody', single=False, purge=True).texts == []
+
+
+def test_a_lab_names_undefined_namespaces_even_in_check_mode():
+    doc = {'links': [{'kind': 'veth', 'name': 'v1', 'peer': {'name': 'eth0', 'netns': 'nowhere'}}]}
+    for check_mode in (False, True):
+        with pytest.raises(PlanError, match=r'links\[0\].peer.netns: namespace nowhere is not defined in namespaces'):
+            plan(doc, TableReader(), check_mode=check_mode, single=False)

@@ -1,0 +1,173 @@
+"""Speed and scale of netvirt.linux.topology against the hand-written `ip` script.
+
+    python bench/bench.py [N ...]            (default: 10 100 1000; run as root, via `make bench`)
+
+For each N the same container network is built two ways, each in a fresh
+sandbox (tests/bin/sandbox), one after the other: N namespaces, each with a
+veth into one bridge, an address, lo up and a default route.
+
+- shell: one `ip` command per step, as the seeds do, run by bash.
+- ansible: `ansible-playbook` with one topology task; its time includes
+  Ansible's own start-up.  Then the no-change re-run, check mode, and the
+  teardown (state: absent), each timed on its own.
+
+Each figure is reported with its ratio to the shell script's build time in
+the same run, and the peak memory of the module process.  NAT is left out on
+both sides until the nat module exists.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+SANDBOX = os.path.join(ROOT, 'tests', 'bin', 'sandbox')
+
+
+def lab(n):
+    names = ['c%d' % i for i in range(n)]
+    return {
+        'namespaces': [{'name': name} for name in names],
+        'links': [{'kind': 'bridge', 'name': 'br0', 'addresses': ['10.88.0.1/16']}] + [
+            {'kind': 'veth', 'name': 'v%d' % i, 'master': 'br0',
+             'peer': {'name': 'eth0', 'netns': name, 'addresses': [address(i)]}}
+            for i, name in enumerate(names)],
+        'routes': [{'netns': name, 'dest': 'default', 'via': '10.88.0.1'} for name in names],
+    }
+
+
+def address(i):
+    return '10.88.%d.%d/16' % (1 + i // 250, 1 + i % 250)
+
+
+def shell_script(n):
+    lines = ['set -e', 'ip link add br0 type bridge', 'ip addr add 10.88.0.1/16 dev br0', 'ip link set br0 up']
+    for i in range(n):
+        ns = 'c%d' % i
+        lines += [
+            'ip netns add %s' % ns,
+            'ip link add v%d type veth peer name eth0 netns %s' % (i, ns),
+            'ip link set v%d master br0' % i,
+            'ip link set v%d up' % i,
+            'ip -n %s addr add %s dev eth0' % (ns, address(i)),
+            'ip -n %s link set eth0 up' % ns,
+            'ip -n %s link set lo up' % ns,
+            'ip -n %s route add default via 10.88.0.1' % ns,
+        ]
+    return '\n'.join(lines) + '\n'
+
+
+PLAYBOOK = '''- hosts: localhost
+  gather_facts: false
+  tasks:
+    - netvirt.linux.topology:
+        owner: bench
+        state: "{{ state | default('present') }}"
+        namespaces: "{{ lab.namespaces }}"
+        links: "{{ lab.links }}"
+        routes: "{{ lab.routes }}"
+      register: result
+    - ansible.builtin.copy:
+        content: "{{ result.actions | length }}"
+        dest: "{{ out }}"
+      check_mode: false
+      changed_when: false
+'''
+
+# Runs the module's interpreter as a child and records the child's peak RSS,
+# so the figure is the module process's own.
+MEASURED_PYTHON = '''#!%s
+import os, resource, subprocess, sys
+code = subprocess.call([%r] + sys.argv[1:])
+peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+with open(os.environ['NETVIRT_BENCH_RSS'], 'a') as f:
+    f.write('%%d\\n' %% peak)
+sys.exit(code)
+'''
+
+
+def inner_ansible(n, workdir):
+    """Inside a sandbox: converge, re-run, check mode, teardown."""
+    with open(os.path.join(workdir, 'vars.json'), 'w') as f:
+        json.dump({'lab': lab(n)}, f)
+    with open(os.path.join(workdir, 'play.yml'), 'w') as f:
+        f.write(PLAYBOOK)
+    wrapper = os.path.join(workdir, 'python')
+    with open(wrapper, 'w') as f:
+        f.write(MEASURED_PYTHON % (sys.executable, sys.executable))
+    os.chmod(wrapper, 0o755)
+    rss = os.path.join(workdir, 'rss')
+    env = dict(os.environ, NETVIRT_BENCH_RSS=rss)
+    results = {}
+    for phase, extra in (('converge', []), ('rerun', []), ('check', ['--check']),
+                         ('teardown', ['-e', 'state=absent'])):
+        out = os.path.join(workdir, phase + '.actions')
+        cmd = ['ansible-playbook', '-i', 'localhost,', '-c', 'local', os.path.join(workdir, 'play.yml'),
+               '-e', '@' + os.path.join(workdir, 'vars.json'),
+               '-e', 'ansible_python_interpreter=' + wrapper, '-e', 'out=' + out] + extra
+        start = time.monotonic()
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+        elapsed = time.monotonic() - start
+        if proc.returncode != 0:
+            sys.stderr.write(proc.stdout[-3000:] + proc.stderr[-3000:])
+            raise SystemExit('ansible %s failed at N=%d' % (phase, n))
+        with open(out) as f:
+            actions = int(f.read().strip() or 0)
+        results[phase] = {'seconds': elapsed, 'actions': actions}
+    with open(rss) as f:
+        results['peak_rss_kib'] = max(int(line) for line in f if line.strip())
+    return results
+
+
+def inner_shell(n, workdir):
+    path = os.path.join(workdir, 'lab.sh')
+    with open(path, 'w') as f:
+        f.write(shell_script(n))
+    start = time.monotonic()
+    subprocess.run(['bash', path], check=True)
+    return {'build': {'seconds': time.monotonic() - start, 'commands': shell_script(n).count('\n') - 1}}
+
+
+def in_sandbox(kind, n):
+    out = subprocess.run([SANDBOX, sys.executable, os.path.abspath(__file__), '--inner', kind, str(n)],
+                         check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def main(argv):
+    if len(argv) > 2 and argv[1] == '--inner':
+        kind, n = argv[2], int(argv[3])
+        with tempfile.TemporaryDirectory() as workdir:
+            result = inner_shell(n, workdir) if kind == 'shell' else inner_ansible(n, workdir)
+        print(json.dumps(result))
+        return
+    sizes = [int(a) for a in argv[1:]] or [10, 100, 1000]
+    rows = []
+    for n in sizes:
+        shell = in_sandbox('shell', n)
+        ansible = in_sandbox('ansible', n)
+        base = shell['build']['seconds']
+        row = {'N': n, 'shell_build_s': round(base, 2)}
+        for phase in ('converge', 'rerun', 'check', 'teardown'):
+            row[phase + '_s'] = round(ansible[phase]['seconds'], 2)
+            row[phase + '_ratio'] = round(ansible[phase]['seconds'] / base, 2)
+        row['converge_actions'] = ansible['converge']['actions']
+        row['rerun_actions'] = ansible['rerun']['actions']
+        row['peak_rss_mib'] = round(ansible['peak_rss_kib'] / 1024.0, 1)
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    print()
+    print('| N | shell build | converge (ratio) | no-change re-run (ratio) | check mode (ratio) | teardown (ratio) | module peak RSS |')
+    print('|---|---|---|---|---|---|---|')
+    for r in rows:
+        print('| %d | %.2f s | %.2f s (%.2f) | %.2f s (%.2f) | %.2f s (%.2f) | %.2f s (%.2f) | %.1f MiB |' % (
+            r['N'], r['shell_build_s'], r['converge_s'], r['converge_ratio'], r['rerun_s'], r['rerun_ratio'],
+            r['check_s'], r['check_ratio'], r['teardown_s'], r['teardown_ratio'], r['peak_rss_mib']))
+
+
+if __name__ == '__main__':
+    main(sys.argv)

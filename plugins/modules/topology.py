@@ -1,0 +1,140 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: netvirt.linux contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: topology
+short_description: Build a whole lab of namespaces, links and routes in one task
+version_added: 0.1.0
+description:
+  - The same engine as the per-object modules, given a whole lab at once and applied in one process.
+    The order of entries never matters; actions run in dependency order (namespaces, links, moves and
+    renames, link options, bridge ports, addresses, links up, routes, sysctls, files).
+  - The whole document is validated before anything changes. Every problem is reported with its path,
+    for example C(links[12].peer.netns).
+  - Everything it creates is marked with O(owner). With O(purge=true), what this owner created earlier and
+    the document no longer lists is removed, so editing the lab and re-running converges to the new lab.
+    With O(state=absent), everything this owner created is removed, and nothing else.
+  - If an action fails, the actions before it are undone in reverse and the error names the failing object.
+author: netvirt.linux contributors (@netvirt-linux)
+requirements:
+  - pyroute2 >= 0.7.2 on the managed node (Debian and Ubuntu package C(python3-pyroute2))
+options:
+  owner:
+    description:
+      - Name of the lab. It is recorded on every namespace and link the task creates.
+    type: str
+    required: true
+  namespaces:
+    description:
+      - Namespaces, each with the options of M(netvirt.linux.netns) (C(name), C(loopback), C(sysctls),
+        C(nameservers), C(hosts), C(state)).
+    type: list
+    elements: dict
+    default: []
+  links:
+    description:
+      - Links, each with a C(kind) (C(veth) or C(bridge)) and the options of that kind's module
+        (M(netvirt.linux.veth), M(netvirt.linux.bridge)).
+      - A link refers to namespaces by name; each must be listed in O(namespaces) or exist already.
+    type: list
+    elements: dict
+    default: []
+  routes:
+    description:
+      - Routes, each with the options of M(netvirt.linux.route).
+      - A gateway must be on the subnet of an address that the document gives a link in that namespace,
+        when it gives any.
+    type: list
+    elements: dict
+    default: []
+  state:
+    description:
+      - C(present) builds the lab. C(absent) removes everything created for O(owner), whatever the document lists.
+    type: str
+    choices: [present, absent]
+    default: present
+  purge:
+    description:
+      - Remove the namespaces, links and routes created for O(owner) that the document no longer lists.
+      - Routes carry no owner's name, so only routes with protocol 245 inside this owner's namespaces are purged.
+    type: bool
+    default: false
+  force:
+    description:
+      - Allow removing or replacing objects that this collection did not create for O(owner), where the
+        document names them.
+    type: bool
+    default: false
+extends_documentation_fragment:
+  - netvirt.linux.link.ATTRIBUTES
+'''
+
+EXAMPLES = r'''
+- name: Seed 002 as one task - three containers on docker0
+  netvirt.linux.topology:
+    owner: seed002
+    namespaces:
+      - {name: ns0}
+      - {name: ns1}
+      - {name: ns2}
+    links:
+      - {kind: bridge, name: docker0, addresses: [172.17.0.1/16]}
+      - {kind: veth, name: veth0, master: docker0, peer: {name: eth0, netns: ns0, addresses: [172.17.0.101/16]}}
+      - {kind: veth, name: veth1, master: docker0, peer: {name: eth0, netns: ns1, addresses: [172.17.0.102/16]}}
+      - {kind: veth, name: veth2, master: docker0, peer: {name: eth0, netns: ns2, addresses: [172.17.0.103/16]}}
+    routes:
+      - {netns: ns0, dest: default, via: 172.17.0.1}
+      - {netns: ns1, dest: default, via: 172.17.0.1}
+      - {netns: ns2, dest: default, via: 172.17.0.1}
+    purge: true
+
+- name: Remove everything the lab created
+  netvirt.linux.topology:
+    owner: seed002
+    state: absent
+'''
+
+RETURN = r'''
+actions:
+  description: The actions taken, in order (in check mode, the actions that would be taken).
+  returned: always
+  type: list
+  elements: str
+  sample: ['create netns ns0', 'add veth veth0 in the current namespace (peer eth0 in ns0)',
+           'add address 172.17.0.101/16 to eth0 in ns0']
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.netvirt.linux.plugins.module_utils._runner import run_module
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            owner=dict(type='str', required=True),
+            namespaces=dict(type='list', elements='dict', default=[]),
+            links=dict(type='list', elements='dict', default=[]),
+            routes=dict(type='list', elements='dict', default=[]),
+            state=dict(type='str', default='present', choices=['present', 'absent']),
+            purge=dict(type='bool', default=False),
+            force=dict(type='bool', default=False),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    document = dict((key, params[key]) for key in ('namespaces', 'links', 'routes'))
+    if params['state'] == 'absent':
+        # Validate what was given, then remove all that the owner made.
+        run_module(module, document, single=False, purge=True, remove_all=True)
+    run_module(module, document, single=False, purge=params['purge'])
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,77 @@
+"""A whole lab at once: purge, removal by owner, rollback at every action, concurrency."""
+
+import pytest
+
+from conftest import converge, ip, ip_json, link, ping, plan, snapshot
+from test_apply import FailingKernel
+from ansible_collections.netvirt.linux.plugins.module_utils._kernel import Kernel
+from ansible_collections.netvirt.linux.plugins.module_utils._apply import ApplyError, apply_plan, host_lock
+
+EMPTY = {'namespaces': [], 'links': [], 'routes': []}
+
+
+def container_lab(count, host='h'):
+    """``count`` containers on a bridge inside a host namespace, with forwarding and default routes."""
+    names = ['c%d' % i for i in range(count)]
+    return {
+        'namespaces': [{'name': host, 'sysctls': {'net.ipv4.ip_forward': 1}}] + [{'name': n} for n in names],
+        'links': [{'kind': 'bridge', 'name': 'br0', 'netns': host, 'addresses': ['10.88.0.1/16']}] + [
+            {'kind': 'veth', 'name': 'v-%s' % n, 'netns': host, 'master': 'br0',
+             'peer': {'name': 'eth0', 'netns': n, 'addresses': ['10.88.0.%d/16' % (i + 10)]}}
+            for i, n in enumerate(names)],
+        'routes': [{'netns': n, 'dest': 'default', 'via': '10.88.0.1'} for n in names],
+    }
+
+
+def foreign_things():
+    """Objects this owner must never touch: someone's namespace and link, and another lab."""
+    ip('netns', 'add', 'theirs')
+    ip('link', 'add', 'their-br', 'type', 'bridge')
+    converge({'namespaces': [{'name': 'other'}], 'links': [{'kind': 'bridge', 'name': 'other-br', 'netns': 'other'}]},
+             owner='other')
+
+
+def test_purge_after_removing_a_third_of_the_lab():
+    foreign_things()
+    converge(container_lab(9), owner='lab')
+    smaller = container_lab(6)
+    with Kernel() as kernel:
+        predicted = plan(smaller, kernel, owner='lab', purge=True, check_mode=True).texts
+    done = converge(smaller, owner='lab', purge=True)
+    assert done.texts == predicted
+    assert sorted(done.texts) == ['remove netns c6', 'remove netns c7', 'remove netns c8']
+    listed = ip('netns', 'list').stdout
+    assert all(('c%d ' % i in listed or 'c%d\n' % i in listed) for i in range(6))
+    assert 'c7' not in listed and 'theirs' in listed and 'other' in listed
+    assert sorted(x['ifname'] for x in ip_json('link', 'show', 'master', 'br0', netns='h')) == \
+        sorted('v-c%d' % i for i in range(6))
+    assert ping('c0', '10.88.0.15')
+    with Kernel() as kernel:
+        assert plan(smaller, kernel, owner='lab', purge=True).texts == []
+
+
+def test_absent_removes_everything_of_this_owner_and_nothing_else():
+    foreign_things()
+    before = snapshot()
+    converge(container_lab(4), owner='lab')
+    converge({'links': [{'kind': 'bridge', 'name': 'lab-br'}]}, owner='lab')  # one in the current namespace
+    converge(EMPTY, owner='lab', purge=True)
+    assert snapshot() == before
+    assert link('their-br') is not None
+
+
+def test_a_failure_at_every_action_of_a_30_object_lab_leaves_no_trace():
+    foreign_things()
+    converge({'namespaces': [{'name': 'h'}, {'name': 'c0'}, {'name': 'c1'}]}, owner='lab')
+    lab = container_lab(8)   # 9 namespaces, 9 links, 8 routes, 9 addresses, a sysctl
+    before = snapshot()
+    with Kernel() as kernel:
+        total = len(plan(lab, kernel, owner='lab').actions)
+    assert total >= 50
+    for k in range(total):
+        with FailingKernel(k) as kernel, host_lock():
+            p = plan(lab, kernel, owner='lab')
+            with pytest.raises(ApplyError) as e:
+                apply_plan(kernel, p)
+        assert e.value.undo_errors == []
+        assert snapshot() == before, 'state differs after a failure at action %d (%s)' % (k, p.actions[k].text)
