@@ -13,7 +13,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.build
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help setup debian venv build lab lab-down test unit sanity lint kernel kernel-0.7 integration lab-test
+.PHONY: help setup debian venv build lab lab-down test unit sanity lint kernel kernel-0.7 integration lab-test bench
 
 help:
 	@echo "make lab       build, verify and show the default lab on this host (namespaces only)"
@@ -89,3 +89,8 @@ sanity:
 
 lint:
 	ansible-lint --profile production --offline playbooks/ tests/integration/
+
+# Speed and scale against the hand-written ip script (a few minutes; not part of `make test`).
+bench: setup
+	$(VENV)/bin/python bench/bench.py 10 100 1000
+	$(VENV)/bin/python bench/bench.py --module-python $(CURDIR)/$(VENV07)/bin/python 10 100 1000

@@ -1,6 +1,9 @@
 """Speed and scale of netvirt.linux.topology against the hand-written `ip` script.
 
-    python bench/bench.py [N ...]            (default: 10 100 1000; run as root, via `make bench`)
+    python bench/bench.py [--module-python PYTHON] [N ...]     (default: 10 100 1000; as root)
+
+`make bench` runs it for the managed-node Python of the venv (pyroute2 0.9)
+and of the pyroute2 0.7 venv (Debian 12's version).
 
 For each N the same container network is built two ways, each in a fresh
 sandbox (tests/bin/sandbox), one after the other: N namespaces, each with a
@@ -70,12 +73,6 @@ PLAYBOOK = '''- hosts: localhost
         namespaces: "{{ lab.namespaces }}"
         links: "{{ lab.links }}"
         routes: "{{ lab.routes }}"
-      register: result
-    - ansible.builtin.copy:
-        content: "{{ result.actions | length }}"
-        dest: "{{ out }}"
-      check_mode: false
-      changed_when: false
 '''
 
 # Runs the module's interpreter as a child and records the child's peak RSS,
@@ -90,7 +87,7 @@ sys.exit(code)
 '''
 
 
-def inner_ansible(n, workdir):
+def inner_ansible(n, workdir, module_python):
     """Inside a sandbox: converge, re-run, check mode, teardown."""
     with open(os.path.join(workdir, 'vars.json'), 'w') as f:
         json.dump({'lab': lab(n)}, f)
@@ -98,26 +95,26 @@ def inner_ansible(n, workdir):
         f.write(PLAYBOOK)
     wrapper = os.path.join(workdir, 'python')
     with open(wrapper, 'w') as f:
-        f.write(MEASURED_PYTHON % (sys.executable, sys.executable))
+        f.write(MEASURED_PYTHON % (sys.executable, module_python))
     os.chmod(wrapper, 0o755)
     rss = os.path.join(workdir, 'rss')
-    env = dict(os.environ, NETVIRT_BENCH_RSS=rss)
+    # At -v the default callback prints the module's result as JSON: no second task counts the actions.
+    env = dict(os.environ, NETVIRT_BENCH_RSS=rss, ANSIBLE_STDOUT_CALLBACK='default',
+               ANSIBLE_CALLBACK_RESULT_FORMAT='json')
     results = {}
     for phase, extra in (('converge', []), ('rerun', []), ('check', ['--check']),
                          ('teardown', ['-e', 'state=absent'])):
-        out = os.path.join(workdir, phase + '.actions')
         cmd = ['ansible-playbook', '-i', 'localhost,', '-c', 'local', os.path.join(workdir, 'play.yml'),
                '-e', '@' + os.path.join(workdir, 'vars.json'),
-               '-e', 'ansible_python_interpreter=' + wrapper, '-e', 'out=' + out] + extra
+               '-e', 'ansible_python_interpreter=' + wrapper, '-v'] + extra
         start = time.monotonic()
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
         elapsed = time.monotonic() - start
         if proc.returncode != 0:
             sys.stderr.write(proc.stdout[-3000:] + proc.stderr[-3000:])
             raise SystemExit('ansible %s failed at N=%d' % (phase, n))
-        with open(out) as f:
-            actions = int(f.read().strip() or 0)
-        results[phase] = {'seconds': elapsed, 'actions': actions}
+        result, _end = json.JSONDecoder().raw_decode(proc.stdout, proc.stdout.index('[localhost] => ') + 15)
+        results[phase] = {'seconds': elapsed, 'actions': len(result['actions'])}
     with open(rss) as f:
         results['peak_rss_kib'] = max(int(line) for line in f if line.strip())
     return results
@@ -132,24 +129,32 @@ def inner_shell(n, workdir):
     return {'build': {'seconds': time.monotonic() - start, 'commands': shell_script(n).count('\n') - 1}}
 
 
-def in_sandbox(kind, n):
-    out = subprocess.run([SANDBOX, sys.executable, os.path.abspath(__file__), '--inner', kind, str(n)],
+def in_sandbox(kind, n, module_python):
+    out = subprocess.run([SANDBOX, sys.executable, os.path.abspath(__file__), '--inner', kind, str(n), module_python],
                          check=True, capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
 def main(argv):
     if len(argv) > 2 and argv[1] == '--inner':
-        kind, n = argv[2], int(argv[3])
+        kind, n, module_python = argv[2], int(argv[3]), argv[4]
         with tempfile.TemporaryDirectory() as workdir:
-            result = inner_shell(n, workdir) if kind == 'shell' else inner_ansible(n, workdir)
+            result = inner_shell(n, workdir) if kind == 'shell' else inner_ansible(n, workdir, module_python)
         print(json.dumps(result))
         return
-    sizes = [int(a) for a in argv[1:]] or [10, 100, 1000]
+    args = argv[1:]
+    module_python = sys.executable
+    if args[:1] == ['--module-python']:
+        module_python, args = args[1], args[2:]
+    version = subprocess.run([module_python, '-c', 'import pyroute2; print(pyroute2.__version__)'],
+                             check=True, capture_output=True, text=True).stdout.strip()
+    print('managed node: %s, pyroute2 %s; %s, %d cores' % (module_python, version, time.strftime('%Y-%m-%d'),
+                                                          os.cpu_count()), flush=True)
+    sizes = [int(a) for a in args] or [10, 100, 1000]
     rows = []
     for n in sizes:
-        shell = in_sandbox('shell', n)
-        ansible = in_sandbox('ansible', n)
+        shell = in_sandbox('shell', n, module_python)
+        ansible = in_sandbox('ansible', n, module_python)
         base = shell['build']['seconds']
         row = {'N': n, 'shell_build_s': round(base, 2)}
         for phase in ('converge', 'rerun', 'check', 'teardown'):

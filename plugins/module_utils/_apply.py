@@ -74,4 +74,5 @@ def apply_plan(kernel, plan):
         except Exception as e:
             raise ApplyError(action, e, rollback(kernel, done))
         done.append(action)
+    kernel.settle()
     return [action.text for action in done]

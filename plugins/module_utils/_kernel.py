@@ -22,6 +22,7 @@ import ctypes
 import errno
 import ipaddress
 import os
+import time
 
 try:
     from pyroute2 import IPRoute
@@ -115,6 +116,10 @@ class Kernel:
         self._home = os.open('/proc/thread-self/ns/net', os.O_RDONLY)
         self._sockets = {}
         self._nsid_maps = {}
+        self._indexes = {}
+        self._names = {}  # netns -> {ifindex: name} from the last dump, until the next operation
+        # (netns, ifindex) of veth ends whose peers were in namespaces we removed
+        self._dying = []
 
     def __enter__(self):
         return self
@@ -237,18 +242,27 @@ class Kernel:
         self._set_alias(netns, 'lo', OWNER_ALIAS_PREFIX + owner)
 
     def op_delete_namespace(self, netns):
+        """Unmount the namespace, as `ip netns del` does; the kernel tears it down on its own.
+
+        The veth ends whose peers live elsewhere are noted first, so that
+        settle() can wait until the kernel has taken those peers away too.
+        """
         path = namespace_path(netns)
-        # The kernel tears a namespace down later, on a work queue; until then
-        # the host ends of its veth pairs linger.  Deleting the links now makes
-        # the removal complete when this returns, so a re-run can reuse names.
         ipr = self.ipr(netns)
+        home_nsid = self._nsid(netns, None)
         for msg in ipr.get_links():
-            if msg.get_attr('IFLA_IFNAME') != 'lo':
-                try:
-                    ipr.link('del', index=msg['index'])
-                except NetlinkError:
-                    pass  # a physical device: the kernel hands it back to the host namespace
+            peer_nsid = msg.get_attr('IFLA_LINK_NETNSID')
+            if peer_nsid is None or not msg.get_attr('IFLA_LINK'):
+                continue
+            if peer_nsid == home_nsid:
+                self._dying.append((None, msg.get_attr('IFLA_LINK')))
+            else:
+                peer_netns = self._nsid_map(netns).get(peer_nsid, _NOWHERE)
+                if peer_netns is not _NOWHERE:
+                    self._dying.append((peer_netns, msg.get_attr('IFLA_LINK')))
         self._drop_socket(netns)
+        self._forget(netns)
+        self._nsid_maps = {}
         if self._libc.umount2(path.encode(), MNT_DETACH) != 0:
             err = ctypes.get_errno()
             if err != errno.EINVAL:
@@ -257,6 +271,23 @@ class Kernel:
             os.unlink(path)
         except OSError as e:
             raise KernelError('cannot remove %s: %s' % (path, e.strerror))
+
+    def settle(self, timeout=30.0):
+        """Wait until the kernel has torn down the namespaces this handle removed.
+
+        Until then the other ends of their veth pairs linger, and a name they
+        hold cannot be used again.
+        """
+        deadline = time.monotonic() + timeout
+        while self._dying:
+            netns, index = self._dying[-1]
+            if (netns is not None and not self.namespace_exists(netns)) or \
+                    self._get_link(netns, index=index) is None:
+                self._dying.pop()
+                continue
+            if time.monotonic() > deadline:
+                raise KernelError('the kernel has not finished removing namespaces after %d seconds' % timeout)
+            time.sleep(0.01)
 
     # --- links: reading ----------------------------------------------------------
 
@@ -272,10 +303,21 @@ class Kernel:
             raise KernelError('cannot read link %s%s: %s' % (name or index, _where(netns), _describe_error(e)))
 
     def _index(self, netns, name):
-        msg = self._get_link(netns, name)
-        if msg is None:
-            raise KernelError('link %s does not exist%s' % (name, _where(netns)))
-        return msg['index']
+        """A link's ifindex, for requests that take no name (addresses, routes, masters).
+
+        Remembered until this handle deletes, moves or renames the link.
+        """
+        key = (netns, name)
+        if key not in self._indexes:
+            msg = self._get_link(netns, name)
+            if msg is None:
+                raise KernelError('link %s does not exist%s' % (name, _where(netns)))
+            self._indexes[key] = msg['index']
+        return self._indexes[key]
+
+    def _forget(self, netns, name=None):
+        for key in [k for k in self._indexes if k[0] == netns and name in (None, k[1])]:
+            del self._indexes[key]
 
     def read_link(self, netns, name):
         """The link as a dict in the model's shape, or None.  One request."""
@@ -288,6 +330,7 @@ class Kernel:
         """Every link of a namespace, described, from one dump."""
         msgs = list(self.ipr(netns).get_links())
         names = dict((m['index'], m.get_attr('IFLA_IFNAME')) for m in msgs)
+        self._names[netns] = names
         return [self._describe(netns, m, names) for m in msgs]
 
     def _describe(self, netns, msg, names=None):
@@ -322,16 +365,32 @@ class Kernel:
             link['forward_delay'] = _attr(data, 'IFLA_BR_FORWARD_DELAY', 0) // 100
         return link
 
+    def read_all_addresses(self, netns):
+        """{ifindex: [CIDR, ...]} for a whole namespace, from one dump."""
+        result = {}
+        for msg in self.ipr(netns).get_addr():
+            cidr = self._cidr_of(msg)
+            if cidr is not None:
+                result.setdefault(msg['index'], []).append(cidr)
+        return dict((index, sorted(cidrs)) for index, cidrs in result.items())
+
+    @staticmethod
+    def _cidr_of(msg):
+        """CIDR of an address message; None for IPv6 link-local (the kernel owns those)."""
+        address = msg.get_attr('IFA_LOCAL') or msg.get_attr('IFA_ADDRESS')
+        iface = ipaddress.ip_interface('%s/%d' % (address, msg['prefixlen']))
+        if msg['family'] == AF_INET6 and iface.ip.is_link_local:
+            return None
+        return str(iface)
+
     def read_addresses(self, netns, name):
         """CIDRs on a link, IPv6 link-local aside (the kernel owns those)."""
         index = self._index(netns, name)
         result = []
         for msg in self.ipr(netns).get_addr(index=index):
-            address = msg.get_attr('IFA_LOCAL') or msg.get_attr('IFA_ADDRESS')
-            cidr = str(ipaddress.ip_interface('%s/%d' % (address, msg['prefixlen'])))
-            if ipaddress.ip_interface(cidr).ip.is_link_local and msg['family'] == AF_INET6:
-                continue
-            result.append(cidr)
+            cidr = self._cidr_of(msg)
+            if cidr is not None:
+                result.append(cidr)
         return sorted(result)
 
     def read_veth_peer(self, link, hint_netns):
@@ -391,7 +450,8 @@ class Kernel:
             raise KernelError('cannot %s %s%s: %s' % (what, name, _where(netns), _describe_error(e)))
 
     def _set_alias(self, netns, name, alias):
-        self._link_call('mark', netns, name, 'set', index=self._index(netns, name), ifalias=alias)
+        # The kernel finds a link by IFLA_IFNAME when no index is given: no lookup first.
+        self._link_call('mark', netns, name, 'set', ifname=name, ifalias=alias)
 
     def _finish_new_link(self, netns, name, steps):
         """Run the steps that complete a link just created; if one fails, the link goes again.
@@ -418,29 +478,46 @@ class Kernel:
         """
         fd = self.namespace_fd(peer_netns)
         peer = {'attrs': [['IFLA_IFNAME', peer_name], ['IFLA_NET_NS_FD', fd]], 'index': peer_index or 0}
+        if peer_mtu:
+            peer['attrs'].append(['IFLA_MTU', peer_mtu])
+        if peer_mac:
+            peer['attrs'].append(['IFLA_ADDRESS', peer_mac])
         linkinfo = {'attrs': [['IFLA_INFO_KIND', 'veth'],
                               ['IFLA_INFO_DATA', {'attrs': [['VETH_INFO_PEER', peer]]}]]}
+        extra = {}
+        if mtu:
+            extra['mtu'] = mtu
+        if mac:
+            extra['address'] = mac
         try:
             self._link_call('create veth', netns, name, 'add', ifname=name, index=index or 0,
-                            IFLA_LINKINFO=linkinfo)
+                            IFLA_LINKINFO=linkinfo, **extra)
         finally:
             os.close(fd)
+        # The kernel ignores IFLA_IFALIAS in a create request: the marks need their own.
         self._finish_new_link(netns, name, [
             lambda: self._set_alias(netns, name, OWNER_ALIAS_PREFIX + owner),
             lambda: self._set_alias(peer_netns, peer_name, OWNER_ALIAS_PREFIX + owner),
-            lambda: self.op_set_link(netns, name, mtu=mtu, mac=mac),
-            lambda: self.op_set_link(peer_netns, peer_name, mtu=peer_mtu, mac=peer_mac),
         ])
 
     def op_add_bridge(self, netns, name, owner, mtu=None, mac=None, stp=None, forward_delay=None, index=None):
-        self._link_call('create bridge', netns, name, 'add', ifname=name, kind='bridge', index=index or 0)
+        extra = {}
+        if mtu:
+            extra['mtu'] = mtu
+        if mac:
+            extra['address'] = mac
+        if stp is not None:
+            extra['br_stp_state'] = 1 if stp else 0
+        if forward_delay is not None:
+            extra['br_forward_delay'] = forward_delay * 100
+        self._link_call('create bridge', netns, name, 'add', ifname=name, kind='bridge', index=index or 0, **extra)
         self._finish_new_link(netns, name, [
             lambda: self._set_alias(netns, name, OWNER_ALIAS_PREFIX + owner),
-            lambda: self.op_set_link(netns, name, mtu=mtu, mac=mac, stp=stp, forward_delay=forward_delay),
         ])
 
     def op_delete_link(self, netns, name):
-        self._link_call('delete link', netns, name, 'del', index=self._index(netns, name))
+        self._link_call('delete link', netns, name, 'del', ifname=name)
+        self._forget(netns, name)
 
     def op_set_link(self, netns, name, mtu=None, mac=None, up=None, master=None,
                     stp=None, forward_delay=None, owner=None):
@@ -451,6 +528,9 @@ class Kernel:
         wanted = [(key, value) for key, value in (('mtu', mtu), ('mac', mac), ('stp', stp),
                                                   ('forward_delay', forward_delay), ('master', master),
                                                   ('owner', owner), ('up', up)) if value is not None]
+        if len(wanted) == 1:
+            self._set_one(netns, name, *wanted[0])
+            return
         if not wanted:
             return
         old = self.read_link(netns, name)
@@ -459,38 +539,38 @@ class Kernel:
         done = []
         try:
             for key, value in wanted:
-                self._set_one(netns, name, old['index'], key, value)
+                self._set_one(netns, name, key, value)
                 done.append(key)
         except KernelError:
             for key in reversed(done):
                 try:
                     previous = old.get(key)
-                    self._set_one(netns, name, old['index'], key, '' if previous is None and key in ('master', 'owner')
+                    self._set_one(netns, name, key, '' if previous is None and key in ('master', 'owner')
                                   else previous)
                 except KernelError:
                     pass
             raise
 
-    def _set_one(self, netns, name, index, key, value):
+    def _set_one(self, netns, name, key, value):
         if key == 'mtu':
-            self._link_call('set mtu %d on' % value, netns, name, 'set', index=index, mtu=value)
+            self._link_call('set mtu %d on' % value, netns, name, 'set', ifname=name, mtu=value)
         elif key == 'mac':
-            self._link_call('set mac %s on' % value, netns, name, 'set', index=index, address=value)
+            self._link_call('set mac %s on' % value, netns, name, 'set', ifname=name, address=value)
         elif key == 'stp':
-            self._link_call('set stp on', netns, name, 'set', index=index, kind='bridge',
+            self._link_call('set stp on', netns, name, 'set', ifname=name, kind='bridge',
                             br_stp_state=1 if value else 0)
         elif key == 'forward_delay':
-            self._link_call('set forward_delay on', netns, name, 'set', index=index, kind='bridge',
+            self._link_call('set forward_delay on', netns, name, 'set', ifname=name, kind='bridge',
                             br_forward_delay=value * 100)
         elif key == 'master':
             master_index = self._index(netns, value) if value else 0
             self._link_call('set master %s on' % (value or 'none'), netns, name, 'set',
-                            index=index, master=master_index)
+                            ifname=name, master=master_index)
         elif key == 'owner':
             self._set_alias(netns, name, OWNER_ALIAS_PREFIX + value if value else '')
         elif key == 'up':
             self._link_call('bring %s' % ('up' if value else 'down'), netns, name, 'set',
-                            index=index, state='up' if value else 'down')
+                            ifname=name, state='up' if value else 'down')
 
     def op_move_link(self, netns, name, to_netns, to_name, up=False, master=None, addresses=None, routes=None):
         """Move and/or rename a link in one request.
@@ -504,6 +584,7 @@ class Kernel:
         if old is None:
             raise KernelError('link %s does not exist%s' % (name, _where(netns)))
         index = old['index']
+        self._forget(netns, name)
         self._link_call('bring down', netns, name, 'set', index=index, state='down')
         try:
             if to_netns == netns:
@@ -605,6 +686,8 @@ class Kernel:
             dest = 'default' if msg['dst_len'] == 0 else str(
                 ipaddress.ip_network('%s/%d' % (dst, msg['dst_len'])))
             oif = msg.get_attr('RTA_OIF')
+            if oif and oif not in names and oif in self._names.get(netns, {}):
+                names[oif] = self._names[netns][oif]  # from a dump made in this read phase
             if oif and oif not in names:
                 found = self._get_link(netns, index=oif)
                 names[oif] = found.get_attr('IFLA_IFNAME') if found else None
@@ -725,4 +808,5 @@ class Kernel:
 
     def run(self, op, args):
         self._nsid_maps = {}  # an operation may create, move or remove namespaces and links
+        self._names = {}
         return getattr(self, 'op_' + op)(**args)

@@ -723,21 +723,39 @@ def plan_document(doc, reader, check_mode=False, force=False, single=False, purg
 
 
 class StateReader:
-    """The planner's view of the kernel: reads on demand, each at most once."""
+    """The planner's view of the kernel: reads on demand, each at most once.
 
-    def __init__(self, kernel):
+    A single-object module looks its link up by name with one request.  A
+    whole lab (``bulk``) reads each namespace it touches once: one dump of
+    its links and one of its addresses, instead of a request per object.
+    """
+
+    def __init__(self, kernel, bulk=False):
         self.kernel = kernel
+        self.bulk = bulk
         self._links = {}
         self._addresses = {}
         self._routes = {}
+        self._dumps = {}
+        self._address_dumps = {}
+
+    def _dump(self, netns):
+        if netns not in self._dumps:
+            self._dumps[netns] = dict((link['name'], link) for link in self.kernel.read_links(netns))
+        return self._dumps[netns]
 
     def namespace_exists(self, netns):
         return self.kernel.namespace_exists(netns)
 
     def namespace_owner(self, netns):
+        if self.bulk:
+            lo = self._dump(netns).get('lo')
+            return lo['owner'] if lo else None
         return self.kernel.namespace_owner(netns)
 
     def link(self, netns, name):
+        if self.bulk:
+            return self._dump(netns).get(name)
         key = (netns, name)
         if key not in self._links:
             self._links[key] = self.kernel.read_link(netns, name)
@@ -747,24 +765,40 @@ class StateReader:
         return self.kernel.list_namespaces()
 
     def links(self, netns):
+        if self.bulk:
+            return list(self._dump(netns).values())
         return self.kernel.read_links(netns)
 
     def all_routes(self, netns):
         return self.kernel.read_all_routes(netns)
 
     def addresses(self, netns, name):
+        if self.bulk:
+            if netns not in self._address_dumps:
+                self._address_dumps[netns] = self.kernel.read_all_addresses(netns)
+            link = self._dump(netns).get(name)
+            return list(self._address_dumps[netns].get(link['index'], [])) if link else []
         key = (netns, name)
         if key not in self._addresses:
             self._addresses[key] = self.kernel.read_addresses(netns, name)
         return list(self._addresses[key])
 
     def veth_peer(self, link, hint_netns):
+        """In bulk, the expected namespace's dump answers when the two ends point at each other."""
+        if self.bulk and link.get('peer_elsewhere') and hint_netns != link['netns'] and \
+                self.namespace_exists(hint_netns):
+            for other in self._dump(hint_netns).values():
+                if other['index'] == link['peer_index'] and other['kind'] == 'veth' and \
+                        other.get('peer_index') == link['index'] and other.get('peer_elsewhere'):
+                    return dict(other)
         return self.kernel.read_veth_peer(link, hint_netns)
 
     def routes_via(self, netns, name):
         return self.kernel.read_routes_via(netns, name)
 
     def ports(self, netns, bridge):
+        if self.bulk:
+            return sorted(link['name'] for link in self._dump(netns).values() if link['master'] == bridge)
         return self.kernel.read_ports(netns, bridge)
 
     def routes(self, netns, table, family):

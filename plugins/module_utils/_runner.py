@@ -79,10 +79,10 @@ def run_module(module, document, single=True, purge=False, remove_all=False):
         force = params.get('force', False)
         with _kernel.Kernel() as kernel:
             if module.check_mode:
-                plan = plan_document(doc, StateReader(kernel), True, force, single, purge)
+                plan = plan_document(doc, StateReader(kernel, bulk=not single), True, force, single, purge)
             else:
                 with host_lock():
-                    plan = plan_document(doc, StateReader(kernel), False, force, single, purge)
+                    plan = plan_document(doc, StateReader(kernel, bulk=not single), False, force, single, purge)
                     apply_plan(kernel, plan)
     except (ModelError, PlanError) as e:
         module.fail_json(msg='; '.join(e.errors), errors=e.errors)

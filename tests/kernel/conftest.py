@@ -59,7 +59,7 @@ def snapshot():
 
 
 def plan(doc, kernel, check_mode=False, force=False, owner='test', purge=False, single=False):
-    return plan_document(normalise_document(doc, owner), StateReader(kernel), check_mode, force,
+    return plan_document(normalise_document(doc, owner), StateReader(kernel, bulk=not single), check_mode, force,
                          single=single, purge=purge)
 
 
