@@ -148,8 +148,8 @@ def main(argv):
         module_python, args = args[1], args[2:]
     version = subprocess.run([module_python, '-c', 'import pyroute2; print(pyroute2.__version__)'],
                              check=True, capture_output=True, text=True).stdout.strip()
-    print('managed node: %s, pyroute2 %s; %s, %d cores' % (module_python, version, time.strftime('%Y-%m-%d'),
-                                                          os.cpu_count()), flush=True)
+    when = time.strftime('%Y-%m-%d')
+    print('managed node: %s, pyroute2 %s; %s, %d cores' % (module_python, version, when, os.cpu_count()), flush=True)
     sizes = [int(a) for a in args] or [10, 100, 1000]
     rows = []
     for n in sizes:
