@@ -21,7 +21,10 @@ __metaclass__ = type
 import ctypes
 import errno
 import ipaddress
+import json
 import os
+import shutil
+import subprocess
 import time
 
 try:
@@ -803,6 +806,61 @@ class Kernel:
             os.rename(tmp, path)
         except (IOError, OSError) as e:
             raise KernelError('cannot write %s: %s' % (path, e.strerror))
+
+    # --- nftables -----------------------------------------------------------------------
+
+    def _nft(self, netns, args, payload=None):
+        """Run nft inside a namespace, with JSON on stdin; no shell, no command string."""
+        nft = shutil.which('nft')
+        if nft is None:
+            raise KernelError('nft is not installed on this host; install the nftables package '
+                              '(Debian and Ubuntu: apt-get install nftables)')
+        argv = [nft] + args
+        if netns is not None:
+            nsenter = shutil.which('nsenter')
+            if nsenter is None:
+                raise KernelError('nsenter is not installed; install util-linux')
+            argv = [nsenter, '--net=' + namespace_path(netns), '--'] + argv
+        proc = subprocess.run(argv, input=None if payload is None else json.dumps(payload),
+                              capture_output=True, text=True, check=False)
+        return proc.returncode, proc.stdout, proc.stderr.strip()
+
+    def read_nat_table(self, netns, table):
+        """(state, text lines) of our table in a namespace, or None when there is none."""
+        code, out, err = self._nft(netns, ['-j', 'list', 'table', 'ip', table])
+        if code != 0:
+            if 'No such file or directory' in err or 'does not exist' in err:
+                return None
+            raise KernelError('cannot read NAT table %s%s: %s' % (table, _where(netns), err))
+        from ansible_collections.netvirt.linux.plugins.module_utils._nft import table_state
+        state = table_state(json.loads(out), table)
+        code, out, err = self._nft(netns, ['list', 'table', 'ip', table])
+        lines = [line.rstrip().replace('\t', '  ') for line in out.splitlines() if line.strip()]
+        return state, lines
+
+    def read_nat_table_names(self, netns):
+        """Names of the ip-family tables in a namespace (an empty list when nft is missing)."""
+        if shutil.which('nft') is None:
+            return []
+        code, out, err = self._nft(netns, ['-j', 'list', 'tables', 'ip'])
+        if code != 0:
+            raise KernelError('cannot list nft tables%s: %s' % (_where(netns), err))
+        return [item['table']['name'] for item in json.loads(out).get('nftables', []) if 'table' in item]
+
+    def op_load_nat_table(self, netns, table, payload):
+        """Replace the whole table in one transaction: all of it loads, or nothing changes."""
+        code, _out, err = self._nft(netns, ['-j', '-f', '-'], payload)
+        if code != 0:
+            hint = ''
+            if 'No such file or directory' in err or 'Operation not supported' in err:
+                hint = ' (the kernel lacks nf_tables NAT support: load nft_chain_nat and nf_nat)'
+            raise KernelError('cannot load NAT table %s%s: %s%s' % (table, _where(netns), err, hint))
+
+    def op_delete_nat_table(self, netns, table):
+        from ansible_collections.netvirt.linux.plugins.module_utils._nft import delete_payload
+        code, _out, err = self._nft(netns, ['-j', '-f', '-'], delete_payload(table))
+        if code != 0 and 'No such file or directory' not in err:
+            raise KernelError('cannot remove NAT table %s%s: %s' % (table, _where(netns), err))
 
     # --- running actions -----------------------------------------------------------------
 

@@ -447,6 +447,114 @@ def route_family(dest, via=None):
     return fam or 4
 
 
+NAT_PROTOCOLS = ('tcp', 'udp')
+
+
+def check_interface_spec(value, what):
+    """An interface name, or '!name' for every interface but that one (iptables' `! -o br0`)."""
+    if not isinstance(value, str):
+        raise ValueError('%s must be an interface name, got %r' % (what, value))
+    check_name(value[1:] if value.startswith('!') else value, what)
+    return value
+
+
+def normalise_ipv4_network(value, what):
+    if not isinstance(value, str):
+        raise ValueError('%s %r must be an IPv4 address or CIDR' % (what, value))
+    try:
+        net = ipaddress.ip_network(value.strip(), strict=False)
+    except ValueError:
+        raise ValueError('%s %r is not a valid IPv4 address or CIDR' % (what, value))
+    if net.version != 4:
+        raise ValueError('%s %r is IPv6; NAT rules are IPv4' % (what, value))
+    return str(net)
+
+
+def normalise_ipv4_address(value, what):
+    try:
+        address = ipaddress.ip_address(str(value).strip())
+    except ValueError:
+        raise ValueError('%s %r is not a valid IPv4 address' % (what, value))
+    if address.version != 4:
+        raise ValueError('%s %r is IPv6; NAT rules are IPv4' % (what, value))
+    return str(address)
+
+
+def _nat_rules(c, entry, key, path, fields):
+    rules = entry.get(key)
+    if rules is None:
+        return []
+    if not isinstance(rules, list):
+        c.add(_path(path, key), 'must be a list of rules, got %r' % (rules,))
+        return []
+    out = []
+    for i, rule in enumerate(rules):
+        rpath = _path(path, '%s[%d]' % (key, i))
+        if not isinstance(rule, dict):
+            c.add(rpath, 'must be a dictionary, got %r' % (rule,))
+            continue
+        _unknown_keys(c, rule, fields, rpath)
+        out.append((rpath, rule))
+    return out
+
+
+def normalise_nat(entry, path='', c=None):
+    """A NAT table: masquerade, snat and dnat rules for one namespace."""
+    own = c is None
+    c = c or _Collector()
+    if not isinstance(entry, dict):
+        c.add(path or 'nat', 'must be a dictionary')
+        if own:
+            raise ModelError(c.errors)
+        return None
+    _unknown_keys(c, entry, ('netns', 'name', 'state', 'masquerade', 'snat', 'dnat'), path)
+    state = entry.get('state') or 'present'
+    if state not in ('present', 'absent'):
+        c.add(_path(path, 'state'), "state %r must be 'present' or 'absent'" % (state,))
+    nat = {'netns': None, 'name': c.check(_path(path, 'name'), check_name, entry.get('name') or 'nat', 'name'),
+           'state': state, 'masquerade': [], 'snat': [], 'dnat': []}
+    if entry.get('netns') is not None:
+        nat['netns'] = c.check(_path(path, 'netns'), check_name, entry['netns'], 'netns')
+
+    def optional(rpath, rule, key, func, *args):
+        if rule.get(key) is None:
+            return None
+        return c.check(_path(rpath, key), func, rule[key], *args)
+
+    for rpath, rule in _nat_rules(c, entry, 'masquerade', path, ('source', 'out_interface')):
+        nat['masquerade'].append({
+            'source': optional(rpath, rule, 'source', normalise_ipv4_network, 'source'),
+            'out_interface': optional(rpath, rule, 'out_interface', check_interface_spec, 'out_interface')})
+    for rpath, rule in _nat_rules(c, entry, 'snat', path, ('source', 'to', 'out_interface')):
+        if rule.get('to') is None:
+            c.add(_path(rpath, 'to'), 'snat needs to: the address to rewrite the source to')
+        nat['snat'].append({
+            'source': optional(rpath, rule, 'source', normalise_ipv4_network, 'source'),
+            'to': optional(rpath, rule, 'to', normalise_ipv4_address, 'to'),
+            'out_interface': optional(rpath, rule, 'out_interface', check_interface_spec, 'out_interface')})
+    for rpath, rule in _nat_rules(c, entry, 'dnat', path, ('proto', 'port', 'to', 'in_interface', 'source', 'hairpin')):
+        proto = rule.get('proto', 'tcp')
+        if proto not in NAT_PROTOCOLS:
+            c.add(_path(rpath, 'proto'), 'proto %r is not one of %s' % (proto, ', '.join(NAT_PROTOCOLS)))
+        port = c.check(_path(rpath, 'port'), check_int, rule.get('port'), 1, 65535, 'port')
+        to_addr = to_port = None
+        to = rule.get('to')
+        if not isinstance(to, str) or ':' not in to:
+            c.add(_path(rpath, 'to'), 'to %r must be ADDRESS:PORT, e.g. 172.17.0.2:80' % (to,))
+        else:
+            address, _sep, number = to.rpartition(':')
+            to_addr = c.check(_path(rpath, 'to'), normalise_ipv4_address, address, 'to')
+            to_port = c.check(_path(rpath, 'to'), check_int, number, 1, 65535, 'port of to')
+        nat['dnat'].append({
+            'proto': proto, 'port': port, 'to_addr': to_addr, 'to_port': to_port,
+            'in_interface': optional(rpath, rule, 'in_interface', check_interface_spec, 'in_interface'),
+            'source': optional(rpath, rule, 'source', normalise_ipv4_network, 'source'),
+            'hairpin': optional(rpath, rule, 'hairpin', normalise_ipv4_network, 'hairpin')})
+    if own and c.errors:
+        raise ModelError(c.errors)
+    return nat
+
+
 def normalise_document(doc, owner=DEFAULT_OWNER, single=False):
     """Validate a whole desired-state document; one error per problem, each with its path.
 
@@ -457,9 +565,9 @@ def normalise_document(doc, owner=DEFAULT_OWNER, single=False):
     if not isinstance(doc, dict):
         raise ModelError(['document: must be a dictionary'])
     owner = c.check('owner', check_owner, owner)
-    out = {'owner': owner, 'namespaces': [], 'links': [], 'routes': []}
+    out = {'owner': owner, 'namespaces': [], 'links': [], 'routes': [], 'nat': []}
     for section, func in (('namespaces', normalise_namespace), ('links', normalise_link),
-                          ('routes', normalise_route)):
+                          ('routes', normalise_route), ('nat', normalise_nat)):
         entries = doc.get(section) or []
         if not isinstance(entries, list):
             c.add(section, 'must be a list')
@@ -512,6 +620,13 @@ def _check_cross_references(c, doc):
                 c.add(_path(path, 'master'), 'master %s conflicts with bridge %s, whose ports list %s'
                       % (end['master'], bridge, end['name']))
     _check_namespaces_of_references(c, doc)
+    tables = {}
+    for i, nat in enumerate(doc['nat']):
+        key = (nat['netns'], nat['name'])
+        if key in tables:
+            c.add('nat[%d].name' % i, 'NAT table %s%s is also defined at %s'
+                  % (nat['name'], where(nat['netns']), tables[key]))
+        tables[key] = 'nat[%d]' % i
     keys = {}
     for i, route in enumerate(doc['routes']):
         key = (route['netns'], route['table'], route['dest'], route['metric'],

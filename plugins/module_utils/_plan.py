@@ -27,11 +27,14 @@ import os
 from ansible_collections.netvirt.linux.plugins.module_utils._model import (
     link_ends, route_family, where,
 )
+from ansible_collections.netvirt.linux.plugins.module_utils._nft import (
+    desired_state, nat_rules, replace_payload, rules_from_state, table_name, text_lines, TABLE_PREFIX,
+)
 
-PHASES = ('netns', 'link', 'move', 'attr', 'port', 'addr', 'up', 'route', 'sysctl', 'file')
+PHASES = ('netns', 'link', 'move', 'attr', 'port', 'addr', 'up', 'route', 'sysctl', 'file', 'nat')
 # Removals free names before anything is created; a namespace cannot be
 # brought back with its contents, so removing one is always the last step.
-LEADING_REMOVALS = ('unroute', 'unport', 'unlink')
+LEADING_REMOVALS = ('unnat', 'unroute', 'unport', 'unlink')
 TRAILING_REMOVALS = ('unnetns',)
 NETNS_ETC_DIR = '/etc/netns'
 MANAGED_FILE_HEADER = '# Managed by netvirt.linux; changes here are overwritten.\n'
@@ -628,6 +631,45 @@ class _Planner:
         self.add('route', 'replace %s' % label, 'replace_route', {'netns': netns, 'route': spec},
                  'replace_route', {'netns': netns, 'route': current})
 
+    # --- NAT ------------------------------------------------------------------------------
+
+    def plan_nat(self, nat, path):
+        """Our NAT table is compared with the kernel's ruleset and, when it differs, replaced whole."""
+        netns = nat['netns']
+        table = table_name(nat['name'])
+        p = field_path(path)
+        key = 'nat %s/%s' % (ns_label(netns), nat['name'])
+        if nat['state'] == 'absent':
+            current = self.reader.nat_table(netns, table) if self.exists_now(netns) else None
+            self.plan.before[key] = current[1] if current else None
+            self.plan.after[key] = None
+            if current is not None:
+                self.remove_nat_table(netns, table, current)
+            return
+        if not self.namespace_ready(netns, p('netns')):
+            return
+        current = self.reader.nat_table(netns, table) if self.exists_now(netns) else None
+        rules = nat_rules(nat)
+        lines = text_lines(table, rules)
+        self.plan.before[key] = current[1] if current else None
+        self.plan.after[key] = lines
+        if current is None:
+            self.add('nat', 'load NAT table %s%s (%d rules)' % (table, where(netns), len(rules)), 'load_nat_table',
+                     {'netns': netns, 'table': table, 'payload': replace_payload(table, rules)},
+                     'delete_nat_table', {'netns': netns, 'table': table})
+        elif current[0] != desired_state(rules):
+            self.add('nat', 'replace NAT table %s%s (%d rules)' % (table, where(netns), len(rules)), 'load_nat_table',
+                     {'netns': netns, 'table': table, 'payload': replace_payload(table, rules)},
+                     'load_nat_table', {'netns': netns, 'table': table,
+                                        'payload': replace_payload(table, rules_from_state(current[0]))})
+        else:
+            self.plan.after[key] = current[1]
+
+    def remove_nat_table(self, netns, table, current):
+        self.add('unnat', 'remove NAT table %s%s' % (table, where(netns)), 'delete_nat_table',
+                 {'netns': netns, 'table': table}, 'load_nat_table',
+                 {'netns': netns, 'table': table, 'payload': replace_payload(table, rules_from_state(current[0]))})
+
     # --- whole document --------------------------------------------------------------
 
     def run(self):
@@ -646,6 +688,8 @@ class _Planner:
         for i, route in sorted(enumerate(doc['routes']),
                                key=lambda e: (e[1]['netns'] or '', e[1]['table'], e[1]['dest'], e[1]['metric'])):
             self.plan_route(route, self.path('routes', i))
+        for i, nat in sorted(enumerate(doc.get('nat', [])), key=lambda e: (e[1]['netns'] or '', e[1]['name'])):
+            self.plan_nat(nat, self.path('nat', i))
         if self.purge and not self.errors:
             self.plan_purge()
         if self.errors:
@@ -687,6 +731,14 @@ class _Planner:
                             continue  # removed with its namespace
                         entry['peer'] = {'netns': peer['netns']}
                 self.plan_link_removal(entry, link_key(link['kind'], netns, link['name']), field_path(''))
+        wanted_tables = set((n['netns'], table_name(n['name'])) for n in self.doc.get('nat', [])
+                            if n['state'] == 'present')
+        for netns in scanned:
+            if netns is None or owners.get(netns) != self.owner:
+                continue  # a table carries no owner's name: only this owner's namespaces are purged
+            for table in self.reader.nat_table_names(netns):
+                if table.startswith(TABLE_PREFIX) and (netns, table) not in wanted_tables:
+                    self.remove_nat_table(netns, table, self.reader.nat_table(netns, table))
         wanted_routes = set(self.route_key(r) for r in self.doc['routes'] if r['state'] == 'present')
         for netns in scanned:
             if netns is None or owners.get(netns) != self.owner:
@@ -812,6 +864,12 @@ class StateReader:
 
     def file(self, path):
         return self.kernel.read_file(path)
+
+    def nat_table(self, netns, table):
+        return self.kernel.read_nat_table(netns, table)
+
+    def nat_table_names(self, netns):
+        return self.kernel.read_nat_table_names(netns)
 
 
 def parse_managed_file(option, content):

@@ -75,7 +75,7 @@ def run_module(module, document, single=True, purge=False, remove_all=False):
     try:
         doc = normalise_document(document, owner=params.get('owner') or DEFAULT_OWNER, single=single)
         if remove_all:
-            doc = dict(doc, namespaces=[], links=[], routes=[])
+            doc = dict(doc, namespaces=[], links=[], routes=[], nat=[])
         force = params.get('force', False)
         with _kernel.Kernel() as kernel:
             if module.check_mode:

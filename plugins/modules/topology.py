@@ -53,6 +53,13 @@ options:
     type: list
     elements: dict
     default: []
+  nat:
+    description:
+      - NAT tables, each with the options of M(netvirt.linux.nat) (C(netns), C(name), C(masquerade), C(snat),
+        C(dnat), C(state)).
+    type: list
+    elements: dict
+    default: []
   state:
     description:
       - C(present) builds the lab. C(absent) removes everything created for O(owner), whatever the document lists.
@@ -62,7 +69,8 @@ options:
   purge:
     description:
       - Remove the namespaces, links and routes created for O(owner) that the document no longer lists.
-      - Routes carry no owner's name, so only routes with protocol 245 inside this owner's namespaces are purged.
+      - Routes and NAT tables carry no owner's name, so only routes with protocol 245 and C(netvirt_) tables
+        inside this owner's namespaces are purged.
     type: bool
     default: false
   force:
@@ -122,6 +130,7 @@ def main():
             namespaces=dict(type='list', elements='dict', default=[]),
             links=dict(type='list', elements='dict', default=[]),
             routes=dict(type='list', elements='dict', default=[]),
+            nat=dict(type='list', elements='dict', default=[]),
             state=dict(type='str', default='present', choices=['present', 'absent']),
             purge=dict(type='bool', default=False),
             force=dict(type='bool', default=False),
@@ -129,7 +138,7 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
-    document = dict((key, params[key]) for key in ('namespaces', 'links', 'routes'))
+    document = dict((key, params[key]) for key in ('namespaces', 'links', 'routes', 'nat'))
     if params['state'] == 'absent':
         # Validate what was given, then remove all that the owner made.
         run_module(module, document, single=False, purge=True, remove_all=True)

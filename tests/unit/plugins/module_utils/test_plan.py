@@ -62,6 +62,12 @@ class TableReader:
     def file(self, path):
         return self.files.get(path)
 
+    def nat_table(self, netns, table):
+        return self.namespaces[netns].get('nat', {}).get(table)
+
+    def nat_table_names(self, netns):
+        return sorted(self.namespaces[netns].get('nat', {}))
+
 
 def plan(doc, reader, check_mode=False, force=False, owner='netvirt', single=False, purge=False):
     return plan_document(normalise_document(doc, owner), reader, check_mode, force, single, purge)

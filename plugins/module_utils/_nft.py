@@ -1,0 +1,162 @@
+# -*- coding: utf-8 -*-
+# Copyright: netvirt.linux contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The NAT table this collection owns, rendered as nftables JSON and as nft text.
+
+PRIVATE: not a public API of the collection.
+
+One table per (namespace, name): ``ip netvirt_NAME``, with a ``postrouting``
+chain (masquerade, snat, hairpin) and a ``prerouting`` chain (dnat).  The
+whole table is replaced in one transaction (add, delete, add again, then the
+chains and rules), so nothing else in the ruleset is read-modified-written.
+Everything here is pure: the kernel layer runs nft.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import ipaddress
+
+FAMILY = 'ip'
+TABLE_PREFIX = 'netvirt_'
+CHAINS = (
+    {'name': 'postrouting', 'type': 'nat', 'hook': 'postrouting', 'prio': 100, 'policy': 'accept'},
+    {'name': 'prerouting', 'type': 'nat', 'hook': 'prerouting', 'prio': -100, 'policy': 'accept'},
+)
+CHAIN_TEXT = {'postrouting': 'type nat hook postrouting priority srcnat; policy accept;',
+              'prerouting': 'type nat hook prerouting priority dstnat; policy accept;'}
+
+
+def table_name(name):
+    return TABLE_PREFIX + name
+
+
+def _address_match(field, cidr):
+    net = ipaddress.ip_network(cidr)
+    right = str(net.network_address) if net.prefixlen == 32 else {
+        'prefix': {'addr': str(net.network_address), 'len': net.prefixlen}}
+    return {'match': {'op': '==', 'left': {'payload': {'protocol': 'ip', 'field': field}}, 'right': right}}
+
+
+def _interface_match(key, spec):
+    negate = spec.startswith('!')
+    return {'match': {'op': '!=' if negate else '==', 'left': {'meta': {'key': key}},
+                      'right': spec[1:] if negate else spec}}
+
+
+def _port_match(proto, field, port):
+    return {'match': {'op': '==', 'left': {'payload': {'protocol': proto, 'field': field}}, 'right': port}}
+
+
+def nat_rules(nat):
+    """The rules of a normalised nat entry: [(chain, [expr, ...], text), ...] in load order."""
+    rules = []
+    for rule in nat['masquerade'] or []:
+        expr, words = [], []
+        if rule['source']:
+            expr.append(_address_match('saddr', rule['source']))
+            words.append('ip saddr %s' % _short(rule['source']))
+        if rule['out_interface']:
+            expr.append(_interface_match('oifname', rule['out_interface']))
+            words.append(_interface_text('oifname', rule['out_interface']))
+        expr.append({'masquerade': None})
+        words.append('masquerade')
+        rules.append(('postrouting', expr, ' '.join(words)))
+    for rule in nat['snat'] or []:
+        expr, words = [], []
+        if rule['source']:
+            expr.append(_address_match('saddr', rule['source']))
+            words.append('ip saddr %s' % _short(rule['source']))
+        if rule['out_interface']:
+            expr.append(_interface_match('oifname', rule['out_interface']))
+            words.append(_interface_text('oifname', rule['out_interface']))
+        expr.append({'snat': {'addr': rule['to']}})
+        words.append('snat to %s' % rule['to'])
+        rules.append(('postrouting', expr, ' '.join(words)))
+    for rule in nat['dnat'] or []:
+        expr, words = [], []
+        if rule['in_interface']:
+            expr.append(_interface_match('iifname', rule['in_interface']))
+            words.append(_interface_text('iifname', rule['in_interface']))
+        if rule['source']:
+            expr.append(_address_match('saddr', rule['source']))
+            words.append('ip saddr %s' % _short(rule['source']))
+        expr.append(_port_match(rule['proto'], 'dport', rule['port']))
+        words.append('%s dport %d' % (rule['proto'], rule['port']))
+        expr.append({'dnat': {'addr': rule['to_addr'], 'port': rule['to_port']}})
+        words.append('dnat to %s:%d' % (rule['to_addr'], rule['to_port']))
+        rules.append(('prerouting', expr, ' '.join(words)))
+        if rule['hairpin']:
+            # Clients on the target's own network reach it through the forwarded port, and the
+            # replies come back the same way because the source is rewritten too.
+            hairpin = [_address_match('saddr', rule['hairpin']), _address_match('daddr', rule['to_addr'] + '/32'),
+                       _port_match(rule['proto'], 'dport', rule['to_port']),
+                       {'match': {'op': 'in', 'left': {'ct': {'key': 'status'}}, 'right': 'dnat'}},
+                       {'masquerade': None}]
+            rules.append(('postrouting', hairpin, 'ip saddr %s ip daddr %s %s dport %d ct status dnat masquerade'
+                          % (_short(rule['hairpin']), rule['to_addr'], rule['proto'], rule['to_port'])))
+    # nft lists a table chain by chain; loading in that order lets the listing compare equal.
+    rules.sort(key=lambda rule: [c['name'] for c in CHAINS].index(rule[0]))
+    return rules
+
+
+def _short(cidr):
+    net = ipaddress.ip_network(cidr)
+    return str(net.network_address) if net.prefixlen == 32 else str(net)
+
+
+def _interface_text(key, spec):
+    if spec.startswith('!'):
+        return '%s != "%s"' % (key, spec[1:])
+    return '%s "%s"' % (key, spec)
+
+
+def replace_payload(table, rules):
+    """One nft transaction that replaces the whole table (or creates it)."""
+    ref = {'family': FAMILY, 'name': table}
+    commands = [{'add': {'table': dict(ref)}}, {'delete': {'table': dict(ref)}}, {'add': {'table': dict(ref)}}]
+    for chain in CHAINS:
+        commands.append({'add': {'chain': dict(chain, family=FAMILY, table=table)}})
+    for chain, expr, _text in rules:
+        commands.append({'add': {'rule': {'family': FAMILY, 'table': table, 'chain': chain, 'expr': expr}}})
+    return {'nftables': commands}
+
+
+def delete_payload(table):
+    return {'nftables': [{'delete': {'table': {'family': FAMILY, 'name': table}}}]}
+
+
+def table_state(listing, table):
+    """What a `nft -j list table` listing holds, without handles: comparable with the desired state."""
+    chains, rules = [], []
+    for item in (listing or {}).get('nftables', []):
+        if 'chain' in item and item['chain'].get('table') == table:
+            chain = dict((k, v) for k, v in item['chain'].items() if k not in ('handle', 'family', 'table'))
+            chains.append(chain)
+        elif 'rule' in item and item['rule'].get('table') == table:
+            rule = item['rule']
+            rules.append({'chain': rule['chain'], 'expr': rule['expr'], 'comment': rule.get('comment')})
+    return {'chains': sorted(chains, key=lambda c: c['name']), 'rules': rules}
+
+
+def desired_state(rules):
+    return {'chains': sorted((dict(c) for c in CHAINS), key=lambda c: c['name']),
+            'rules': [{'chain': chain, 'expr': expr, 'comment': None} for chain, expr, _text in rules]}
+
+
+def rules_from_state(state):
+    """The rules of a listed table, to load it back as it was (an undo)."""
+    return [(r['chain'], r['expr'], '') for r in state['rules']]
+
+
+def text_lines(table, rules):
+    """The table as nft would list it: for the diff."""
+    lines = ['table %s %s {' % (FAMILY, table)]
+    for chain in ('postrouting', 'prerouting'):
+        lines.append('  chain %s {' % chain)
+        lines.append('    ' + CHAIN_TEXT[chain])
+        lines.extend('    ' + text for name, _expr, text in rules if name == chain)
+        lines.append('  }')
+    lines.append('}')
+    return lines
