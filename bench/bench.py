@@ -7,7 +7,7 @@ and of the pyroute2 0.7 venv (Debian 12's version).
 
 For each N the same container network is built two ways, each in a fresh
 sandbox (tests/bin/sandbox), one after the other: N namespaces, each with a
-veth into one bridge, an address, lo up and a default route.
+veth into one bridge, an address, lo up and a default route, plus masquerade.
 
 - shell: one `ip` command per step, as the seeds do, run by bash.
 - ansible: `ansible-playbook` with one topology task; its time includes
@@ -15,8 +15,7 @@ veth into one bridge, an address, lo up and a default route.
   teardown (state: absent), each timed on its own.
 
 Each figure is reported with its ratio to the shell script's build time in
-the same run, and the peak memory of the module process.  NAT is left out on
-both sides until the nat module exists.
+the same run, and the peak memory of the module process.
 """
 
 import json
@@ -40,6 +39,7 @@ def lab(n):
              'peer': {'name': 'eth0', 'netns': name, 'addresses': [address(i)]}}
             for i, name in enumerate(names)],
         'routes': [{'netns': name, 'dest': 'default', 'via': '10.88.0.1'} for name in names],
+        'nat': [{'masquerade': [{'source': '10.88.0.0/16', 'out_interface': '!br0'}]}],
     }
 
 
@@ -48,7 +48,10 @@ def address(i):
 
 
 def shell_script(n):
-    lines = ['set -e', 'ip link add br0 type bridge', 'ip addr add 10.88.0.1/16 dev br0', 'ip link set br0 up']
+    lines = ['set -e', 'ip link add br0 type bridge', 'ip addr add 10.88.0.1/16 dev br0', 'ip link set br0 up',
+             'nft add table ip nat',
+             "nft add chain ip nat postrouting '{ type nat hook postrouting priority srcnat; }'",
+             'nft add rule ip nat postrouting ip saddr 10.88.0.0/16 oifname != br0 masquerade']
     for i in range(n):
         ns = 'c%d' % i
         lines += [
@@ -73,6 +76,7 @@ PLAYBOOK = '''- hosts: localhost
         namespaces: "{{ lab.namespaces }}"
         links: "{{ lab.links }}"
         routes: "{{ lab.routes }}"
+        nat: "{{ lab.nat }}"
 '''
 
 # Runs the module's interpreter as a child and records the child's peak RSS,

@@ -148,3 +148,16 @@ def test_nat_needs_nft_and_says_what_to_install(lab, monkeypatch):
         converge({'nat': [MASQUERADE]})
     assert 'nft is not installed on this host; install the nftables package' in str(e.value)
     assert os.path.exists('/run/netns/gw')
+
+
+def test_hairpin_lets_a_neighbour_use_the_forwarded_port(lab):
+    """c2 reaches c1's server through gw's public port, and c1 answers through gw.
+
+    Without hairpin, c1 would answer c2 directly across the bridge, which works only where
+    br_netfilter hands bridged packets to conntrack; with it, c1 sees the gateway.
+    """
+    _internet, container = lab
+    forward = {'netns': 'gw', 'name': 'web', 'dnat': [{'port': 8080, 'to': '10.0.0.11:80', 'hairpin': '10.0.0.0/24'}]}
+    converge({'nat': [forward]})
+    assert curl('c2', 'http://198.51.100.1:8080/') == '200'
+    assert container.clients() == ['10.0.0.1']  # c1 saw the gateway, so its reply went back through the NAT

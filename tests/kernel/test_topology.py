@@ -20,6 +20,7 @@ def container_lab(count, host='h'):
              'peer': {'name': 'eth0', 'netns': n, 'addresses': ['10.88.0.%d/16' % (i + 10)]}}
             for i, n in enumerate(names)],
         'routes': [{'netns': n, 'dest': 'default', 'via': '10.88.0.1'} for n in names],
+        'nat': [{'netns': host, 'masquerade': [{'source': '10.88.0.0/16', 'out_interface': '!br0'}]}],
     }
 
 
@@ -75,3 +76,12 @@ def test_a_failure_at_every_action_of_a_30_object_lab_leaves_no_trace():
                 apply_plan(kernel, p)
         assert e.value.undo_errors == []
         assert snapshot() == before, 'state differs after a failure at action %d (%s)' % (k, p.actions[k].text)
+
+
+def test_purge_removes_a_nat_table_the_lab_no_longer_lists():
+    converge(container_lab(2), owner='lab')
+    listed = ip('netns', 'exec', 'h', 'nft', 'list', 'tables').stdout
+    assert 'table ip netvirt_nat' in listed
+    done = converge(dict(container_lab(2), nat=[]), owner='lab', purge=True)
+    assert done.texts == ['remove NAT table netvirt_nat in h']
+    assert ip('netns', 'exec', 'h', 'nft', 'list', 'tables').stdout == ''
