@@ -1,0 +1,107 @@
+# -*- coding: utf-8 -*-
+# Copyright: netvirt.linux contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What exists, in the shape of a topology document: the reader behind netvirt.linux.netns_info.
+
+PRIVATE: not a public API of the collection.
+
+Each namespace is entered once.  The result can be edited and given back to
+netvirt.linux.topology: namespaces, links (a veth pair once, with its peer),
+routes and NAT tables use the same fields.  What the topology module does not
+take sits beside the document, never inside an entry: ``owners`` (who made
+what) and ``nat_tables`` (our NAT tables, in nft syntax).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import fnmatch
+
+from ansible_collections.netvirt.linux.plugins.module_utils._nft import TABLE_PREFIX
+
+MANAGED_SYSCTLS = ('net.ipv4.ip_forward', 'net.ipv6.conf.all.forwarding')
+LINK_FIELDS = ('name', 'netns', 'up', 'mtu', 'mac', 'addresses', 'master')
+
+
+def select_namespaces(names, wanted):
+    """Names matching any of ``wanted`` (exact names or shell patterns); all when wanted is empty."""
+    if not wanted:
+        return list(names)
+    return [n for n in names if any(fnmatch.fnmatchcase(n, pattern) for pattern in wanted)]
+
+
+def read_inventory(kernel, namespaces=None, include_host=True):
+    """A topology-shaped description of the host's namespaces, plus who owns what."""
+    names = select_namespaces(kernel.list_namespaces(), namespaces)
+    scopes = ([None] if include_host else []) + names
+    doc = {'namespaces': [], 'links': [], 'routes': [], 'nat_tables': [], 'owners': {}}
+    described = {}
+    for netns in scopes:
+        links = kernel.read_links(netns)
+        addresses = kernel.read_all_addresses(netns)
+        for link in links:
+            link['addresses'] = addresses.get(link['index'], [])
+        described[netns] = links
+        if netns is not None:
+            lo = [link for link in links if link['name'] == 'lo']
+            owner = lo[0]['owner'] if lo else None
+            sysctls = dict((key, kernel.read_sysctl(netns, key)) for key in MANAGED_SYSCTLS)
+            doc['namespaces'].append({'name': netns, 'loopback': bool(lo and lo[0]['up']),
+                                      'sysctls': dict((k, v) for k, v in sysctls.items() if v is not None)})
+            if owner:
+                doc['owners'].setdefault(owner, {'namespaces': [], 'links': []})['namespaces'].append(netns)
+        for route in kernel.read_all_routes(netns):
+            if route['proto'] in (2, 9):  # made by the kernel or router advertisements
+                continue
+            doc['routes'].append(dict((k, route[k]) for k in ('netns', 'dest', 'via', 'dev', 'metric', 'table')))
+        for table in kernel.read_nat_table_names(netns):
+            if table.startswith(TABLE_PREFIX):
+                lines = kernel.read_nat_table(netns, table)[1]
+                doc['nat_tables'].append({'netns': netns, 'name': table[len(TABLE_PREFIX):], 'rules': lines})
+    by_index = dict((netns, dict((link['index'], link) for link in links)) for netns, links in described.items())
+    seen = set()
+    # A pair is reported from its busier side (the host of a bridge, say), as a person would write it.
+    for netns in sorted(scopes, key=lambda n: (n is not None, -len(described[n]), n or '')):
+        for link in described[netns]:
+            key = (netns, link['name'])
+            if key in seen or link['kind'] == 'loopback':
+                continue
+            seen.add(key)
+            entry = link_entry(link)
+            if link['kind'] == 'veth':
+                peer = _find_peer(kernel, by_index, link)
+                if peer is not None:
+                    seen.add((peer['netns'], peer['name']))
+                    entry['peer'] = dict((k, peer[k]) for k in LINK_FIELDS)
+            if link['kind'] == 'bridge':
+                entry['ports'] = sorted(other['name'] for other in described[netns]
+                                        if other['master'] == link['name'])
+            doc['links'].append(entry)
+            if link['owner']:
+                doc['owners'].setdefault(link['owner'], {'namespaces': [], 'links': []})['links'].append(
+                    '%s/%s' % (netns or '(current)', link['name']))
+    return doc
+
+
+def link_entry(link):
+    entry = {'kind': link['kind']}
+    entry.update((k, link[k]) for k in LINK_FIELDS)
+    for option in ('stp', 'forward_delay'):
+        if option in link:
+            entry[option] = link[option]
+    return entry
+
+
+def _find_peer(kernel, by_index, link):
+    """The other end, from the dumps already made: the link whose ifindex it names and that names it back."""
+    candidates = [link['netns']] if not link['peer_elsewhere'] else [n for n in by_index if n != link['netns']]
+    for netns in candidates:
+        other = by_index[netns].get(link['peer_index'])
+        if other is not None and other['kind'] == 'veth' and other.get('peer_index') == link['index'] \
+                and other.get('peer_elsewhere') == link['peer_elsewhere']:
+            return other
+    peer = kernel.read_veth_peer(link, None)
+    if peer is not None:
+        peer['addresses'] = []
+    return peer

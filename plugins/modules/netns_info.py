@@ -1,0 +1,129 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: netvirt.linux contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: netns_info
+short_description: Read the namespaces of a host, their links, addresses, routes, sysctls and NAT
+version_added: 0.1.0
+description:
+  - Reads, without changing anything, the named namespaces of the host (all, or those matching
+    O(namespaces)) and the namespace the module runs in.
+  - The result has the shape of a M(netvirt.linux.topology) document where the fields overlap, so it can be
+    edited and given back as a lab, and drawn with the C(netvirt.linux.topology_graph) filter.
+author: netvirt.linux contributors (@netvirt-linux)
+requirements:
+  - pyroute2 >= 0.7.2 on the managed node (Debian and Ubuntu package C(python3-pyroute2))
+options:
+  namespaces:
+    description:
+      - Names or shell patterns (C(lab-*)) of the namespaces to read. Omitted or empty means all.
+    type: list
+    elements: str
+    default: []
+  host:
+    description:
+      - Whether to include the namespace the module runs in (C(netns) is null there).
+    type: bool
+    default: true
+attributes:
+  check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
+    support: full
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
+    support: none
+  platform:
+    description: Target OS/families that can be operated against.
+    support: full
+    platforms: posix
+'''
+
+EXAMPLES = r'''
+- name: Read the lab
+  netvirt.linux.netns_info:
+    namespaces: ['lab-*']
+  register: lab
+
+- name: Draw it
+  ansible.builtin.copy:
+    content: "{{ lab.topology | netvirt.linux.topology_graph('dot') }}"
+    dest: lab.dot
+    mode: '0644'
+'''
+
+RETURN = r'''
+topology:
+  description: What exists, in the shape of a topology document.
+  returned: always
+  type: dict
+  contains:
+    namespaces:
+      description: Each namespace with C(name), C(loopback) (lo is up) and C(sysctls) (the forwarding sysctls).
+      type: list
+      elements: dict
+    links:
+      description:
+        - Each link once, with C(kind), C(name), C(netns), C(up), C(mtu), C(mac), C(addresses) and C(master).
+        - A veth pair appears once, its other end under C(peer); a bridge lists its C(ports), C(stp) and C(forward_delay).
+      type: list
+      elements: dict
+    routes:
+      description: Routes that a person or program added (not the ones the kernel makes for addresses).
+      type: list
+      elements: dict
+    nat_tables:
+      description: The collection's NAT tables, each with C(netns), C(name) and the table in nft syntax (C(rules)).
+      type: list
+      elements: dict
+    owners:
+      description: For each owner, the namespaces and links (C(netns/name)) recorded for it.
+      type: dict
+  sample:
+    namespaces: [{name: lab-c1, loopback: true, sysctls: {net.ipv4.ip_forward: '0'}}]
+    links:
+      - {kind: veth, name: veth0, netns: lab-host, up: true, mtu: 1500, mac: '02:00:00:00:00:01',
+         addresses: [], master: docker0,
+         peer: {name: eth0, netns: lab-c1, up: true, mtu: 1500, mac: '02:00:00:00:00:02',
+                addresses: [172.17.0.101/16], master: null}}
+    routes: [{netns: lab-c1, dest: default, via: 172.17.0.1, dev: eth0, metric: 0, table: 254}]
+    nat_tables: []
+    owners: {lab: {namespaces: [lab-c1], links: [lab-host/veth0]}}
+'''
+
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.netvirt.linux.plugins.module_utils import _kernel
+from ansible_collections.netvirt.linux.plugins.module_utils._inventory import read_inventory
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            namespaces=dict(type='list', elements='str', default=[]),
+            host=dict(type='bool', default=True),
+        ),
+        supports_check_mode=True,
+    )
+    if not _kernel.HAS_PYROUTE2:
+        module.fail_json(msg=missing_required_lib('pyroute2 (Debian: python3-pyroute2)'),
+                         exception=repr(_kernel.PYROUTE2_IMPORT_ERROR))
+    try:
+        with _kernel.Kernel() as kernel:
+            topology = read_inventory(kernel, module.params['namespaces'], module.params['host'])
+    except _kernel.KernelError as e:
+        module.fail_json(msg=str(e))
+    except Exception as e:
+        module.fail_json(msg='unexpected error (%s): %s' % (type(e).__name__, e), exception=traceback.format_exc())
+    module.exit_json(changed=False, topology=topology)
+
+
+if __name__ == '__main__':
+    main()
