@@ -49,6 +49,10 @@ AF_INET = 2
 AF_INET6 = 10
 RTN_UNICAST = 1
 RTPROT_KERNEL = 2
+NUD_NOARP = 0x40
+NUD_PERMANENT = 0x80
+MACVLAN_MODES = {'private': 1, 'vepa': 2, 'bridge': 4, 'passthru': 8, 'source': 16}
+MACVLAN_MODE_NAMES = dict((v, k) for k, v in MACVLAN_MODES.items())
 # Routes this collection adds carry their own protocol number, so that they
 # can be told apart from routes the kernel, DHCP or a person added.  Add
 # "245 netvirt" to /etc/iproute2/rt_protos.d/ to see the name in `ip route`.
@@ -366,7 +370,52 @@ class Kernel:
             data = info.get_attr('IFLA_INFO_DATA')
             link['stp'] = bool(_attr(data, 'IFLA_BR_STP_STATE', 0))
             link['forward_delay'] = _attr(data, 'IFLA_BR_FORWARD_DELAY', 0) // 100
+        elif kind == 'macvlan':
+            data = info.get_attr('IFLA_INFO_DATA')
+            mode = _attr(data, 'IFLA_MACVLAN_MODE', 0)  # pyroute2 decodes it to a name; older ones may not
+            link['mode'] = mode if isinstance(mode, str) else MACVLAN_MODE_NAMES.get(mode, 'unknown')
+            link['parent_index'] = msg.get_attr('IFLA_LINK')
+            link['parent_netnsid'] = msg.get_attr('IFLA_LINK_NETNSID')
+        elif kind == 'vxlan':
+            data = info.get_attr('IFLA_INFO_DATA')
+            far = data.get_attr('IFLA_VXLAN_GROUP') or data.get_attr('IFLA_VXLAN_GROUP6')
+            multicast = far is not None and ipaddress.ip_address(far).is_multicast
+            dev = data.get_attr('IFLA_VXLAN_LINK')
+            link.update(vni=data.get_attr('IFLA_VXLAN_ID'), remote=None if multicast else far,
+                        group=far if multicast else None,
+                        local=data.get_attr('IFLA_VXLAN_LOCAL') or data.get_attr('IFLA_VXLAN_LOCAL6'),
+                        port=data.get_attr('IFLA_VXLAN_PORT'), learning=bool(data.get_attr('IFLA_VXLAN_LEARNING')),
+                        ttl=data.get_attr('IFLA_VXLAN_TTL'), dev=None)
+            if dev:
+                link['dev'] = (names or {}).get(dev) or self._name_of(netns, dev)
+        elif kind == 'tun':
+            data = info.get_attr('IFLA_INFO_DATA')
+            link['kind'] = 'tuntap'
+            link.update(mode={1: 'tun', 2: 'tap'}.get(_attr(data, 'IFLA_TUN_TYPE', 0), 'unknown'),
+                        user=data.get_attr('IFLA_TUN_OWNER'), group=data.get_attr('IFLA_TUN_GROUP'))
         return link
+
+    def _name_of(self, netns, index):
+        msg = self._get_link(netns, index=index)
+        return msg.get_attr('IFLA_IFNAME') if msg is not None else None
+
+    def read_macvlan_parent(self, link, parent_netns):
+        """The parent of a macvlan as (netns, name), when it is in ``parent_netns``; else None."""
+        if link['parent_netnsid'] is None:
+            return (link['netns'], self._name_of(link['netns'], link['parent_index']))
+        if parent_netns != link['netns'] and self.namespace_exists(parent_netns) and \
+                self._nsid(link['netns'], parent_netns) == link['parent_netnsid']:
+            return (parent_netns, self._name_of(parent_netns, link['parent_index']))
+        return None
+
+    def read_fdb(self, netns, name):
+        """The static forwarding entries of a VXLAN: [{mac, dst}], sorted."""
+        entries = []
+        for msg in self.ipr(netns).fdb('dump', ifindex=self._index(netns, name)):
+            if msg['ifindex'] == self._index(netns, name) and msg.get_attr('NDA_DST') and \
+                    msg['state'] & (NUD_PERMANENT | NUD_NOARP):
+                entries.append({'mac': msg.get_attr('NDA_LLADDR'), 'dst': msg.get_attr('NDA_DST')})
+        return sorted(entries, key=lambda e: (e['mac'], e['dst']))
 
     def read_all_addresses(self, netns):
         """{ifindex: [CIDR, ...]} for a whole namespace, from one dump."""
@@ -518,6 +567,108 @@ class Kernel:
             lambda: self._set_alias(netns, name, OWNER_ALIAS_PREFIX + owner),
         ])
 
+    def op_add_macvlan(self, netns, name, owner, link, link_netns, mode, mtu=None, mac=None, index=None):
+        """Create the macvlan on its parent, in the parent's namespace, straight into its own."""
+        extra = {}
+        if mtu:
+            extra['mtu'] = mtu
+        if mac:
+            extra['address'] = mac
+        fd = self.namespace_fd(netns) if netns != link_netns else None
+        if fd is not None:
+            extra['net_ns_fd'] = fd
+        try:
+            # Asked of the parent's namespace, where IFLA_LINK means something; IFLA_NET_NS_FD places it.
+            self.ipr(link_netns).link('add', ifname=name, kind='macvlan', index=index or 0,
+                                      link=self._index(link_netns, link), macvlan_mode=mode, **extra)
+        except NetlinkError as e:
+            raise KernelError('cannot create macvlan %s%s on %s%s: %s'
+                              % (name, _where(netns), link, _where(link_netns), _describe_error(e)))
+        finally:
+            if fd is not None:
+                os.close(fd)
+        self._finish_new_link(netns, name, [lambda: self._set_alias(netns, name, OWNER_ALIAS_PREFIX + owner)])
+
+    def op_add_vxlan(self, netns, name, owner, vni, port, remote=None, group=None, local=None, dev=None,
+                     learning=None, ttl=None, mtu=None, mac=None, index=None):
+        extra = {'vxlan_id': vni, 'vxlan_port': port}
+        if remote or group:
+            extra['vxlan_group'] = remote or group
+        if local:
+            extra['vxlan_local'] = local
+        if dev:
+            extra['vxlan_link'] = self._index(netns, dev)
+        if learning is not None:
+            extra['vxlan_learning'] = 1 if learning else 0
+        if ttl is not None:
+            extra['vxlan_ttl'] = ttl
+        if mtu:
+            extra['mtu'] = mtu
+        if mac:
+            extra['address'] = mac
+        self._link_call('create vxlan', netns, name, 'add', ifname=name, kind='vxlan', index=index or 0, **extra)
+        self._finish_new_link(netns, name, [lambda: self._set_alias(netns, name, OWNER_ALIAS_PREFIX + owner)])
+
+    def op_add_tuntap(self, netns, name, owner, mode, user=None, group=None, mtu=None, mac=None):
+        """A persistent TUN or TAP device, as `ip tuntap add` makes it (no packet information header).
+
+        The device is made with an ioctl on /dev/net/tun, which acts in the
+        namespace of the calling thread: the thread steps in for that.
+        """
+        ids = {}
+        if user is not None:
+            ids['uid'] = self.user_id(user)
+        if group is not None:
+            ids['gid'] = self.group_id(group)
+
+        def create():
+            sock = IPRoute()
+            try:
+                sock.link('add', ifname=name, kind='tuntap', mode=mode, ifr={'no_pi': True}, **ids)
+            except NetlinkError as e:
+                raise KernelError('cannot create %s %s%s: %s' % (mode, name, _where(netns), _describe_error(e)))
+            finally:
+                sock.close()
+        self._in_namespace(netns, create)
+        self._finish_new_link(netns, name, [
+            lambda: self._set_alias(netns, name, OWNER_ALIAS_PREFIX + owner),
+            lambda: self.op_set_link(netns, name, mtu=mtu, mac=mac),
+        ])
+
+    @staticmethod
+    def user_id(user):
+        if isinstance(user, int) or str(user).isdigit():
+            return int(user)
+        import pwd
+        try:
+            return pwd.getpwnam(user).pw_uid
+        except KeyError:
+            raise KernelError('user %s does not exist on this host' % user)
+
+    @staticmethod
+    def group_id(group):
+        if isinstance(group, int) or str(group).isdigit():
+            return int(group)
+        import grp
+        try:
+            return grp.getgrnam(group).gr_gid
+        except KeyError:
+            raise KernelError('group %s does not exist on this host' % group)
+
+    def op_add_fdb(self, netns, name, mac, dst):
+        self._fdb_call('append', netns, name, mac, dst)
+
+    def op_delete_fdb(self, netns, name, mac, dst):
+        self._fdb_call('del', netns, name, mac, dst)
+
+    def _fdb_call(self, what, netns, name, mac, dst):
+        try:
+            # pyroute2 sends these as static entries of the device itself (NTF_SELF, permanent).
+            self.ipr(netns).fdb(what, ifindex=self._index(netns, name), lladdr=mac, dst=dst)
+        except NetlinkError as e:
+            raise KernelError('cannot %s fdb entry %s -> %s on %s%s: %s' % (
+                'add' if what == 'append' else 'remove', mac, dst, name, _where(netns), _describe_error(e)))
+
     def op_delete_link(self, netns, name):
         self._link_call('delete link', netns, name, 'del', ifname=name)
         self._forget(netns, name)
@@ -625,6 +776,21 @@ class Kernel:
                                link['stp'], link['forward_delay'], link['index'])
             for port in link.get('ports') or []:
                 self.op_set_link(link['netns'], port, master=link['name'])
+            ends = [link]
+        elif link['kind'] == 'macvlan':
+            self.op_add_macvlan(link['netns'], link['name'], link['owner'] or '', link['parent'][1], link['parent'][0],
+                                link['mode'], link['mtu'], link['mac'], link['index'])
+            ends = [link]
+        elif link['kind'] == 'vxlan':
+            self.op_add_vxlan(link['netns'], link['name'], link['owner'] or '', link['vni'], link['port'],
+                              link['remote'], link['group'], link['local'], link['dev'], link['learning'],
+                              link['ttl'], link['mtu'], link['mac'], link['index'])
+            for entry in link.get('fdb') or []:
+                self.op_add_fdb(link['netns'], link['name'], entry['mac'], entry['dst'])
+            ends = [link]
+        elif link['kind'] == 'tuntap':
+            self.op_add_tuntap(link['netns'], link['name'], link['owner'] or '', link['mode'], link['user'],
+                               link['group'], link['mtu'], link['mac'])
             ends = [link]
         else:
             raise KernelError('cannot recreate link %s of kind %s' % (link['name'], link['kind']))

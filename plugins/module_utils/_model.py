@@ -31,7 +31,15 @@ OWNER_PATTERN = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$')
 MAC_PATTERN = re.compile(r'^[0-9a-fA-F]{2}([:-][0-9a-fA-F]{2}){5}$')
 SYSCTL_COMPONENT = re.compile(r'^[A-Za-z0-9_/-]+$')
 ROUTE_TABLES = {'main': 254, 'local': 255, 'default': 253}
-LINK_KINDS = ('veth', 'bridge')
+LINK_KINDS = ('veth', 'bridge', 'macvlan', 'vxlan', 'tuntap')
+MACVLAN_MODES = ('private', 'vepa', 'bridge', 'passthru', 'source')
+MAX_VNI = 2 ** 24 - 1
+# What the kernel cannot change on an existing link: a difference means recreating it.
+IMMUTABLE = {
+    'macvlan': ('link', 'link_netns', 'mode'),
+    'vxlan': ('vni', 'remote', 'group', 'local', 'dev', 'port', 'learning', 'ttl'),
+    'tuntap': ('mode', 'user', 'group'),
+}
 COMMON_LINK_FIELDS = ('up', 'mtu', 'mac', 'addresses', 'master')
 DEFAULT_OWNER = 'netvirt'
 
@@ -324,10 +332,94 @@ def normalise_link(entry, path='', c=None):
                       'forward_delay %d is below 2 seconds, which STP does not allow' % link['forward_delay'])
         if link['master'] is not None:
             c.add(_path(path, 'master'), 'a bridge cannot be enslaved to another bridge')
+    elif kind in IMMUTABLE:
+        allowed.update(IMMUTABLE[kind])
+        if kind == 'vxlan':
+            allowed.add('fdb')
+        link.update(_KIND_OPTIONS[kind](c, entry, path, state))
     _unknown_keys(c, entry, allowed, path)
     if own and c.errors:
         raise ModelError(c.errors)
     return link
+
+
+def _macvlan_options(c, entry, path, state):
+    options = {'link': None, 'link_netns': None, 'mode': entry.get('mode') or 'bridge'}
+    if entry.get('link') is not None:
+        options['link'] = c.check(_path(path, 'link'), check_name, entry['link'], 'link')
+    elif state == 'present':
+        c.add(_path(path, 'link'), 'a macvlan needs link: the parent interface')
+    if entry.get('link_netns') is not None:
+        options['link_netns'] = c.check(_path(path, 'link_netns'), check_name, entry['link_netns'], 'link_netns')
+    if options['mode'] not in MACVLAN_MODES:
+        c.add(_path(path, 'mode'), 'mode %r is not one of %s' % (options['mode'], ', '.join(MACVLAN_MODES)))
+    return options
+
+
+def _vxlan_options(c, entry, path, state):
+    options = {'vni': None, 'remote': None, 'group': None, 'local': None, 'dev': None,
+               'port': c.check(_path(path, 'port'), check_int, entry.get('port', 4789), 1, 65535, 'port'),
+               'learning': None, 'ttl': None, 'fdb': None}
+    if entry.get('vni') is not None:
+        options['vni'] = c.check(_path(path, 'vni'), check_int, entry['vni'], 1, MAX_VNI, 'vni')
+    elif state == 'present':
+        c.add(_path(path, 'vni'), 'a vxlan needs vni (1-%d)' % MAX_VNI)
+    for key in ('remote', 'group', 'local'):
+        if entry.get(key) is not None:
+            options[key] = c.check(_path(path, key), normalise_ip, entry[key])
+    if options['remote'] and options['group']:
+        c.add(_path(path, 'group'), 'remote and group are mutually exclusive')
+    if options['group'] and not ipaddress.ip_address(options['group']).is_multicast:
+        c.add(_path(path, 'group'), 'group %s is not a multicast address' % options['group'])
+    if entry.get('dev') is not None:
+        options['dev'] = c.check(_path(path, 'dev'), check_name, entry['dev'], 'dev')
+    if options['group'] and options['dev'] is None:
+        c.add(_path(path, 'dev'), 'a multicast group needs dev, the underlay interface')
+    if entry.get('learning') is not None:
+        options['learning'] = c.check(_path(path, 'learning'), check_bool, entry['learning'], 'learning')
+    if entry.get('ttl') is not None:
+        options['ttl'] = c.check(_path(path, 'ttl'), check_int, entry['ttl'], 0, 255, 'ttl')
+    fdb = entry.get('fdb')
+    if fdb is not None:
+        if not isinstance(fdb, list):
+            c.add(_path(path, 'fdb'), 'must be a list of {mac, dst}, got %r' % (fdb,))
+        else:
+            options['fdb'] = []
+            for i, item in enumerate(fdb):
+                fpath = _path(path, 'fdb[%d]' % i)
+                if not isinstance(item, dict) or set(item) - {'mac', 'dst'}:
+                    c.add(fpath, 'must be {mac: ..., dst: ...}, got %r' % (item,))
+                    continue
+                mac = item.get('mac') or '00:00:00:00:00:00'
+                if mac != '00:00:00:00:00:00':
+                    mac = c.check(_path(fpath, 'mac'), normalise_mac, mac)
+                dst = c.check(_path(fpath, 'dst'), normalise_ip, item.get('dst'))
+                if mac and dst and (mac, dst) in [(e['mac'], e['dst']) for e in options['fdb']]:
+                    c.add(fpath, 'entry %s -> %s is listed twice' % (mac, dst))
+                elif mac and dst:
+                    options['fdb'].append({'mac': mac, 'dst': dst})
+            options['fdb'].sort(key=lambda e: (e['mac'], e['dst']))
+    return options
+
+
+def _tuntap_options(c, entry, path, state):
+    options = {'mode': entry.get('mode'), 'user': None, 'group': None}
+    if options['mode'] not in ('tun', 'tap'):
+        if state == 'present' or options['mode'] is not None:
+            c.add(_path(path, 'mode'), "mode %r must be 'tun' or 'tap'" % (options['mode'],))
+    for key in ('user', 'group'):
+        value = entry.get(key)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, str)) or \
+                (isinstance(value, str) and (not value or any(ch.isspace() or ch in ':/' for ch in value))):
+            c.add(_path(path, key), '%s %r must be a name or a numeric id' % (key, value))
+        else:
+            options[key] = value
+    return options
+
+
+_KIND_OPTIONS = {'macvlan': _macvlan_options, 'vxlan': _vxlan_options, 'tuntap': _tuntap_options}
 
 
 def normalise_namespace(entry, path='', c=None):

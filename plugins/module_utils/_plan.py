@@ -25,7 +25,7 @@ __metaclass__ = type
 import os
 
 from ansible_collections.netvirt.linux.plugins.module_utils._model import (
-    link_ends, route_family, where,
+    IMMUTABLE, link_ends, route_family, where,
 )
 from ansible_collections.netvirt.linux.plugins.module_utils._nft import (
     desired_state, nat_rules, replace_payload, rules_from_state, table_name, text_lines, TABLE_PREFIX,
@@ -320,6 +320,20 @@ class _Planner:
                 currents.append(peer_current)
             if kind == 'bridge':
                 self.plan_bridge_options(link, current)
+            if kind in IMMUTABLE:
+                differences = self.immutable_differences(link, current)
+                if differences and not link['recreate']:
+                    self.error(p(differences[0][0]), '%s of %s %s%s is %s, not %s: the kernel cannot change it in '
+                               'place; set recreate: true to replace the link' % (
+                                   differences[0][0], kind, name, where(netns), differences[0][2],
+                                   differences[0][1]))
+                    return
+                if differences:
+                    self.plan_link_removal(dict(link, state='absent'), key, p, replacing=True)
+                    current = None
+                    currents = self.plan_link_creation(link, p, replacing=True)
+                    if currents is None:
+                        return
         before = []
         after = []
         for end, cur, label in zip(ends, currents, ('', 'peer.')):
@@ -328,6 +342,18 @@ class _Planner:
             after.append(a)
         if kind == 'bridge':
             self.plan_ports(link, current, p, before[0], after[0])
+        if kind == 'vxlan' and link['fdb'] is not None:
+            self.plan_fdb(link, current, before[0], after[0])
+        if kind in IMMUTABLE:
+            for option in IMMUTABLE[kind]:
+                if link.get(option) is not None or (kind == 'macvlan' and option == 'link_netns'):
+                    after[0][option] = link[option]
+                    if before[0] is not None:
+                        found = current.get(option)
+                        if option in ('user', 'group') and found is not None and \
+                                self.reader.numeric_id(option, link[option]) == found:
+                            found = link[option]  # the kernel keeps the id; the task may name it
+                        before[0][option] = found
         if kind == 'veth':
             if before[0] is not None:
                 before[0]['peer'] = before[1]
@@ -335,9 +361,39 @@ class _Planner:
         self.plan.before[key] = before[0] if current is not None else None
         self.plan.after[key] = after[0]
 
-    def plan_link_creation(self, link, p):
+    def plan_link_creation(self, link, p, replacing=False):
         """Add the create action; returns the 'current' state of each new end."""
         netns, name, kind = link['netns'], link['name'], link['kind']
+        fresh = [self.fresh_end(link)]
+        verb = 'recreate' if replacing else 'add'
+        if kind == 'macvlan':
+            if not self.namespace_ready(link['link_netns'], p('link_netns')) or \
+                    not self.check_reference(link['link_netns'], link['link'], p('link'), 'parent'):
+                return None
+            text = '%s macvlan %s%s (parent %s%s, mode %s)' % (
+                verb, name, where(netns), link['link'], where(link['link_netns']), link['mode'])
+            self.add('link', text,
+                     'add_macvlan', {'netns': netns, 'name': name, 'owner': self.owner, 'link': link['link'],
+                                     'link_netns': link['link_netns'], 'mode': link['mode'],
+                                     'mtu': link['mtu'], 'mac': link['mac']},
+                     'delete_link', {'netns': netns, 'name': name})
+            return fresh
+        if kind == 'vxlan':
+            if link['dev'] is not None and not self.check_reference(netns, link['dev'], p('dev'), 'underlay device'):
+                return None
+            options = ('vni', 'port', 'remote', 'group', 'local', 'dev', 'learning', 'ttl', 'mtu', 'mac')
+            args = dict((k, link[k]) for k in options)
+            remote = ', remote %s' % link['remote'] if link['remote'] else ''
+            self.add('link', '%s vxlan %s%s (vni %d%s)' % (verb, name, where(netns), link['vni'], remote),
+                     'add_vxlan', dict(args, netns=netns, name=name, owner=self.owner),
+                     'delete_link', {'netns': netns, 'name': name})
+            return fresh
+        if kind == 'tuntap':
+            self.add('link', '%s %s %s%s' % (verb, link['mode'], name, where(netns)), 'add_tuntap',
+                     {'netns': netns, 'name': name, 'owner': self.owner, 'mode': link['mode'], 'user': link['user'],
+                      'group': link['group'], 'mtu': link['mtu'], 'mac': link['mac']},
+                     'delete_link', {'netns': netns, 'name': name})
+            return fresh
         fresh = []
         if kind == 'veth':
             peer = link['peer']
@@ -361,6 +417,57 @@ class _Planner:
             fresh = [self.fresh_end(link)]
             fresh[0].update(stp=link['stp'], forward_delay=link['forward_delay'])
         return fresh
+
+    def check_reference(self, netns, name, path, what):
+        """A parent or underlay link must exist (or be defined in this document) in ``netns``."""
+        if (netns, name) in self.doc_links:
+            return True
+        if not self.exists_now(netns) and self.check_mode:
+            return True
+        if self.read_link(netns, name) is not None:
+            return True
+        if self.check_mode and self.single:
+            self.plan.warnings.append('%s %s does not exist%s; check mode assumes an earlier task creates it. '
+                                      'It must exist when the play really runs.' % (what, name, where(netns)))
+            return True
+        self.error(path, '%s %s does not exist%s' % (what, name, where(netns)))
+        return False
+
+    def immutable_differences(self, link, current):
+        """[(option, wanted, found)] for what the kernel cannot change on an existing link."""
+        differences = []
+        if link['kind'] == 'macvlan':
+            parent = self.reader.macvlan_parent(current, link['link_netns'])
+            current['link'], current['link_netns'] = (parent[1], parent[0]) if parent else ('(elsewhere)', None)
+            if parent is None or parent[0] != link['link_netns']:
+                differences.append(('link_netns', ns_label(link['link_netns']),
+                                    ns_label(parent[0]) if parent else 'another namespace'))
+        for option in IMMUTABLE[link['kind']]:
+            wanted = link.get(option)
+            if option == 'link_netns' or wanted is None:
+                continue
+            found = current.get(option)
+            if option in ('user', 'group') and found is not None:
+                wanted = self.reader.numeric_id(option, wanted)
+            if wanted != found:
+                differences.append((option, wanted, found))
+        return differences
+
+    def plan_fdb(self, link, current, before, after):
+        """The static forwarding entries of a VXLAN are an exact set: head-end replication to each remote."""
+        netns, name = link['netns'], link['name']
+        have = self.reader.fdb(netns, name) if current is not None else []
+        if before is not None:
+            before['fdb'] = have
+        after['fdb'] = link['fdb']
+        for entry in have:
+            if entry not in link['fdb']:
+                self.add('addr', 'remove fdb entry %s -> %s from %s%s' % (entry['mac'], entry['dst'], name, where(netns)),
+                         'delete_fdb', dict(entry, netns=netns, name=name), 'add_fdb', dict(entry, netns=netns, name=name))
+        for entry in link['fdb']:
+            if entry not in have:
+                self.add('addr', 'add fdb entry %s -> %s to %s%s' % (entry['mac'], entry['dst'], name, where(netns)),
+                         'add_fdb', dict(entry, netns=netns, name=name), 'delete_fdb', dict(entry, netns=netns, name=name))
 
     @staticmethod
     def fresh_end(end):
@@ -544,7 +651,7 @@ class _Planner:
             if port not in link['ports']:
                 self.plan_master(netns, port, '', name)
 
-    def plan_link_removal(self, link, key, p):
+    def plan_link_removal(self, link, key, p, replacing=False):
         netns, name, kind = link['netns'], link['name'], link['kind']
         current = self.read_link(netns, name) if netns is None or self.reader.namespace_exists(netns) else None
         if current is None:
@@ -565,11 +672,18 @@ class _Planner:
             snapshot['peer'] = peer
         if kind == 'bridge':
             snapshot['ports'] = self.reader.ports(netns, name)
+        if kind == 'vxlan':
+            snapshot['fdb'] = self.reader.fdb(netns, name)
+        if kind == 'macvlan':
+            snapshot['parent'] = self.reader.macvlan_parent(current, (link.get('link_netns')))
         undo = ('restore_link', {'snapshot': snapshot}) if kind != 'veth' or snapshot['peer'] else (None, None)
-        self.add('unlink', 'remove %s %s%s' % (kind, name, where(netns)), 'delete_link',
-                 {'netns': netns, 'name': name}, *undo)
-        self.plan.before[key] = {'name': name, 'netns': ns_label(netns)}
-        self.plan.after[key] = None
+        if kind == 'macvlan' and snapshot['parent'] is None:
+            undo = (None, None)
+        self.add('unlink', '%s %s %s%s' % ('remove, to recreate,' if replacing else 'remove', kind, name, where(netns)),
+                 'delete_link', {'netns': netns, 'name': name}, *undo)
+        if not replacing:
+            self.plan.before[key] = {'name': name, 'netns': ns_label(netns)}
+            self.plan.after[key] = None
 
     # --- routes ------------------------------------------------------------------
 
@@ -847,6 +961,15 @@ class StateReader:
 
     def routes_via(self, netns, name):
         return self.kernel.read_routes_via(netns, name)
+
+    def macvlan_parent(self, link, parent_netns):
+        return self.kernel.read_macvlan_parent(link, parent_netns)
+
+    def fdb(self, netns, name):
+        return self.kernel.read_fdb(netns, name)
+
+    def numeric_id(self, option, value):
+        return self.kernel.user_id(value) if option == 'user' else self.kernel.group_id(value)
 
     def ports(self, netns, bridge):
         if self.bulk:

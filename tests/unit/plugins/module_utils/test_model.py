@@ -225,3 +225,25 @@ def test_references_across_namespaces_and_unreachable_gateways():
         "links[1].master: bridge br0 is defined in h; a master must be in the namespace of its port (c1)",
         "routes[0].via: no link in c1 has an address on the subnet of gateway 10.9.9.9",
     ]
+
+
+@pytest.mark.parametrize('entry, error', [
+    ({'kind': 'macvlan', 'name': 'm'}, 'link: a macvlan needs link'),
+    ({'kind': 'macvlan', 'name': 'm', 'link': 'eth0', 'mode': 'l2'}, "mode: mode 'l2' is not one of private"),
+    ({'kind': 'vxlan', 'name': 'v'}, 'vni: a vxlan needs vni'),
+    ({'kind': 'vxlan', 'name': 'v', 'vni': 16777216}, 'vni: vni 16777216 is out of range 1-16777215'),
+    ({'kind': 'vxlan', 'name': 'v', 'vni': 5, 'remote': '10.0.0.1', 'group': '239.1.1.1', 'dev': 'e'},
+     'group: remote and group are mutually exclusive'),
+    ({'kind': 'vxlan', 'name': 'v', 'vni': 5, 'group': '239.1.1.1'}, 'dev: a multicast group needs dev'),
+    ({'kind': 'vxlan', 'name': 'v', 'vni': 5, 'group': '10.1.1.1', 'dev': 'e'}, 'group: group 10.1.1.1 is not a multicast'),
+    ({'kind': 'vxlan', 'name': 'v', 'vni': 5, 'fdb': [{'dst': 'x'}]}, "fdb[0].dst: 'x' is not a valid IP address"),
+    ({'kind': 'vxlan', 'name': 'v', 'vni': 5, 'fdb': [{'dst': '10.0.0.1'}, {'dst': '10.0.0.1'}]},
+     'fdb[1]: entry 00:00:00:00:00:00 -> 10.0.0.1 is listed twice'),
+    ({'kind': 'vxlan', 'name': 'v', 'vni': 5, 'port': 0}, 'port: port 0 is out of range'),
+    ({'kind': 'tuntap', 'name': 't'}, "mode: mode None must be 'tun' or 'tap'"),
+    ({'kind': 'tuntap', 'name': 't', 'mode': 'tap', 'user': 'a b'}, "user: user 'a b' must be a name or a numeric id"),
+])
+def test_bad_input_of_the_other_kinds(entry, error):
+    with pytest.raises(model.ModelError) as e:
+        model.normalise_link(entry)
+    assert any(line.startswith(error) for line in e.value.errors), e.value.errors

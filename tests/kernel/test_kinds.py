@@ -1,0 +1,138 @@
+"""macvlan, vxlan and tun/tap on the real kernel, with traffic."""
+
+import subprocess
+
+import pytest
+
+from conftest import converge, ip_json, link, ping, plan, snapshot
+from test_apply import FailingKernel
+from ansible_collections.netvirt.linux.plugins.module_utils._kernel import Kernel
+from ansible_collections.netvirt.linux.plugins.module_utils._apply import ApplyError, apply_plan, host_lock
+from ansible_collections.netvirt.linux.plugins.module_utils._plan import PlanError
+
+MACVLANS = {
+    'namespaces': [{'name': 'a'}, {'name': 'b'}],
+    'links': [{'kind': 'veth', 'name': 'eth9', 'peer': {'name': 'eth9-x'}},
+              {'kind': 'macvlan', 'name': 'macvlan0', 'netns': 'a', 'link': 'eth9', 'addresses': ['192.168.1.50/24']},
+              {'kind': 'macvlan', 'name': 'macvlan0', 'netns': 'b', 'link': 'eth9', 'addresses': ['192.168.1.51/24']}],
+}
+
+
+def underlay(*hosts):
+    """Namespaces u1, u2, ... joined by a bridge in the current namespace: 192.168.50.N."""
+    doc = {'namespaces': [{'name': h} for h in hosts], 'links': [{'kind': 'bridge', 'name': 'under'}]}
+    for i, host in enumerate(hosts):
+        doc['links'].append({'kind': 'veth', 'name': 'u-%s' % host, 'master': 'under',
+                             'peer': {'name': 'eth0', 'netns': host, 'addresses': ['192.168.50.%d/24' % (i + 1)]}})
+    return doc
+
+
+def test_macvlans_in_bridge_mode_on_one_parent_reach_each_other():
+    converge(MACVLANS)
+    info = link('macvlan0', 'a')
+    assert info['linkinfo']['info_kind'] == 'macvlan' and info['linkinfo']['info_data']['mode'] == 'bridge'
+    assert ping('a', '192.168.1.51') and ping('b', '192.168.1.50')
+    with Kernel() as kernel:
+        assert plan(MACVLANS, kernel).texts == []
+
+
+def test_vxlan_carries_ping_across_the_overlay_on_udp_4789():
+    doc = underlay('u1', 'u2')
+    doc['links'] += [
+        {'kind': 'vxlan', 'name': 'vxlan0', 'netns': 'u1', 'vni': 100, 'remote': '192.168.50.2', 'dev': 'eth0',
+         'addresses': ['10.100.0.1/24']},
+        {'kind': 'vxlan', 'name': 'vxlan0', 'netns': 'u2', 'vni': 100, 'remote': '192.168.50.1', 'dev': 'eth0',
+         'addresses': ['10.100.0.2/24']}]
+    converge(doc)
+    stats = ip_json('-s', 'link', 'show', 'u-u2')[0]['stats64']['tx']['packets']
+    assert ping('u1', '10.100.0.2')
+    # the underlay saw the packets: a counter on the bridge port of u2 moved, and the kernel reports the port
+    assert ip_json('-s', 'link', 'show', 'u-u2')[0]['stats64']['tx']['packets'] > stats
+    info = link('vxlan0', 'u1')['linkinfo']['info_data']
+    assert (info['id'], info['port'], info['remote']) == (100, 4789, '192.168.50.2')
+    with Kernel() as kernel:
+        assert plan(doc, kernel).texts == []
+
+
+def test_head_end_replication_and_a_bridge_with_a_vxlan_port():
+    """Three hosts, one segment: each vxlan floods to the others by fdb; containers sit on a bridge."""
+    hosts = ('u1', 'u2', 'u3')
+    doc = underlay(*hosts)
+    for i, host in enumerate(hosts):
+        others = [{'dst': '192.168.50.%d' % (j + 1)} for j in range(3) if j != i]
+        doc['namespaces'].append({'name': 'c-%s' % host})
+        doc['links'] += [
+            {'kind': 'bridge', 'name': 'br100', 'netns': host},
+            {'kind': 'vxlan', 'name': 'vx100', 'netns': host, 'vni': 100, 'dev': 'eth0', 'master': 'br100',
+             'fdb': others},
+            {'kind': 'veth', 'name': 'v-c', 'netns': host, 'master': 'br100',
+             'peer': {'name': 'eth0', 'netns': 'c-%s' % host, 'addresses': ['10.200.0.%d/24' % (i + 1)]}}]
+    converge(doc)
+    assert ping('c-u1', '10.200.0.2') and ping('c-u1', '10.200.0.3') and ping('c-u3', '10.200.0.2')
+    fdb = subprocess.run(['bridge', '-n', 'u1', 'fdb', 'show', 'dev', 'vx100'], capture_output=True, text=True,
+                         check=True).stdout
+    assert 'dst 192.168.50.2' in fdb and 'dst 192.168.50.3' in fdb
+    # a host leaves: its entry goes from the others, and only that
+    doc['links'][-5]['fdb'] = [{'dst': '192.168.50.1'}]
+    with Kernel() as kernel:
+        texts = plan(doc, kernel).texts
+    assert texts == ['remove fdb entry 00:00:00:00:00:00 -> 192.168.50.3 from vx100 in u2']
+
+
+def test_a_persistent_tap_with_its_owner():
+    doc = {'namespaces': [{'name': 'vm'}],
+           'links': [{'kind': 'tuntap', 'name': 'tap0', 'netns': 'vm', 'mode': 'tap', 'user': 'nobody'},
+                     {'kind': 'tuntap', 'name': 'tun0', 'netns': 'vm', 'mode': 'tun', 'addresses': ['10.8.0.1/24']}]}
+    converge(doc)
+    tap = link('tap0', 'vm')['linkinfo']['info_data']
+    assert (tap['type'], tap['pi'], tap['persist'], tap['user']) == ('tap', False, True, 'nobody')
+    assert link('tun0', 'vm')['linkinfo']['info_data']['type'] == 'tun'
+    with Kernel() as kernel:
+        assert plan(doc, kernel).texts == []
+
+
+def test_what_cannot_change_in_place_fails_or_is_recreated():
+    converge(MACVLANS)
+    changed = {'links': [dict(MACVLANS['links'][1], mode='private')]}
+    before = snapshot()
+    with pytest.raises(PlanError, match='mode of macvlan macvlan0 in a is bridge, not private: the kernel cannot '
+                                        'change it in place; set recreate: true'):
+        converge(changed)
+    assert snapshot() == before
+    done = converge({'links': [dict(MACVLANS['links'][1], mode='private', recreate=True)]})
+    assert done.texts[:2] == ['remove, to recreate, macvlan macvlan0 in a',
+                              'recreate macvlan macvlan0 in a (parent eth9 in the current namespace, mode private)']
+    assert link('macvlan0', 'a')['linkinfo']['info_data']['mode'] == 'private'
+
+
+def test_rollback_brings_the_new_kinds_back_exactly():
+    hosts = ('u1', 'u2')
+    doc = underlay(*hosts)
+    doc['links'] += [{'kind': 'vxlan', 'name': 'vx1', 'netns': 'u1', 'vni': 7, 'dev': 'eth0',
+                      'fdb': [{'dst': '192.168.50.2'}], 'addresses': ['10.7.0.1/24']},
+                     {'kind': 'macvlan', 'name': 'mv1', 'netns': 'u2', 'link': 'eth0', 'link_netns': 'u2'}]
+    converge(doc)
+    change = {'links': [dict(doc['links'][-2], vni=8, recreate=True, fdb=[{'dst': '192.168.50.3'}]),
+                        dict(doc['links'][-1], mode='vepa', recreate=True),
+                        {'kind': 'tuntap', 'name': 'tap9', 'netns': 'u1', 'mode': 'tap'}]}
+    before = snapshot()
+    with Kernel() as kernel:
+        total = len(plan(change, kernel).actions)
+    for k in range(total):
+        with FailingKernel(k) as kernel, host_lock():
+            p = plan(change, kernel)
+            with pytest.raises(ApplyError) as e:
+                apply_plan(kernel, p)
+        assert e.value.undo_errors == []
+        assert snapshot() == before, 'state differs after a failure at action %d (%s)' % (k, p.actions[k].text)
+
+
+def test_a_missing_parent_or_underlay_is_named():
+    converge({'namespaces': [{'name': 'a'}]})
+    for entry, message in (
+            ({'kind': 'macvlan', 'name': 'm', 'netns': 'a', 'link': 'nope'}, 'links[0].link: parent nope does not exist'),
+            ({'kind': 'vxlan', 'name': 'v', 'netns': 'a', 'vni': 5, 'dev': 'nope'},
+             'links[0].dev: underlay device nope does not exist in a')):
+        with pytest.raises(PlanError, match=message.replace('[', '\\[').replace(']', '\\]')):
+            converge({'links': [entry]})
+    assert [entry['ifname'] for entry in ip_json('link', 'show', netns='a')] == ['lo']
