@@ -8,12 +8,13 @@ VENV := .venv
 VENV07 := .venv-pyroute2-0.7
 BUILD := .build/ansible_collections/netvirt/linux
 SANDBOX := tests/bin/sandbox
-DEBIAN_PACKAGES := iproute2 nftables iputils-ping netcat-openbsd curl graphviz python3-venv
+DEBIAN_PACKAGES := iproute2 nftables iputils-ping netcat-openbsd curl graphviz python3-venv \
+	qemu-system-x86 kmod busybox-static
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.build
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help setup debian venv build lab lab-down test unit sanity lint kernel kernel-0.7 integration lab-test bench
+.PHONY: help setup debian venv build lab lab-down test unit sanity lint kernel kernel-0.7 integration lab-test vm bench
 
 help:
 	@echo "make lab       build, verify and show the default lab on this host (namespaces only)"
@@ -57,7 +58,7 @@ lab: setup
 lab-down: setup
 	ansible-playbook playbooks/lab.yml -e lab_state=absent
 
-test: setup unit sanity lint kernel kernel-0.7 integration lab-test
+test: setup unit sanity lint kernel kernel-0.7 integration lab-test vm
 	@echo "make test: every suite passed"
 
 unit:
@@ -76,6 +77,10 @@ integration:
 lab-test:
 	$(SANDBOX) tests/lab/run
 
+# Debian stable's kernel in qemu: the kinds this machine's kernel lacks, and the whole kernel suite.
+vm:
+	tests/vm/run $(CURDIR)/$(VENV)/bin/python
+
 # ansible-test bootstraps pip in its test venvs with a script from its own file
 # server, which this network cannot reach; tests/bin/get-pip-offline.py does the
 # same from PyPI and is put where ansible-test looks for its cached copy.
@@ -88,7 +93,7 @@ sanity:
 	cd $(BUILD) && ansible-test sanity --python 3.11 --color no
 
 lint:
-	ansible-lint --profile production --offline playbooks/ tests/integration/
+	ansible-lint --profile production --offline playbooks/ tests/integration/ tests/vm/
 
 # Speed and scale against the hand-written ip script (a few minutes; not part of `make test`).
 bench: setup

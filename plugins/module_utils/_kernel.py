@@ -53,6 +53,10 @@ NUD_NOARP = 0x40
 NUD_PERMANENT = 0x80
 MACVLAN_MODES = {'private': 1, 'vepa': 2, 'bridge': 4, 'passthru': 8, 'source': 16}
 MACVLAN_MODE_NAMES = dict((v, k) for k, v in MACVLAN_MODES.items())
+IPVLAN_MODES = {'l2': 0, 'l3': 1, 'l3s': 2}
+IPVLAN_MODE_NAMES = dict((v, k) for k, v in IPVLAN_MODES.items())
+VLAN_PROTOCOLS = {'802.1Q': 0x8100, '802.1ad': 0x88a8}
+VLAN_PROTOCOL_NAMES = dict((v, k) for k, v in VLAN_PROTOCOLS.items())
 # Routes this collection adds carry their own protocol number, so that they
 # can be told apart from routes the kernel, DHCP or a person added.  Add
 # "245 netvirt" to /etc/iproute2/rt_protos.d/ to see the name in `ip route`.
@@ -370,12 +374,28 @@ class Kernel:
             data = info.get_attr('IFLA_INFO_DATA')
             link['stp'] = bool(_attr(data, 'IFLA_BR_STP_STATE', 0))
             link['forward_delay'] = _attr(data, 'IFLA_BR_FORWARD_DELAY', 0) // 100
-        elif kind == 'macvlan':
+        elif kind in ('macvlan', 'ipvlan'):
             data = info.get_attr('IFLA_INFO_DATA')
-            mode = _attr(data, 'IFLA_MACVLAN_MODE', 0)  # pyroute2 decodes it to a name; older ones may not
-            link['mode'] = mode if isinstance(mode, str) else MACVLAN_MODE_NAMES.get(mode, 'unknown')
+            if kind == 'macvlan':
+                mode = _attr(data, 'IFLA_MACVLAN_MODE', 0)  # pyroute2 decodes it to a name; older ones may not
+                link['mode'] = mode if isinstance(mode, str) else MACVLAN_MODE_NAMES.get(mode, 'unknown')
+            else:
+                mode = _attr(data, 'IFLA_IPVLAN_MODE', 0)
+                link['mode'] = mode if isinstance(mode, str) else IPVLAN_MODE_NAMES.get(mode, 'unknown')
             link['parent_index'] = msg.get_attr('IFLA_LINK')
             link['parent_netnsid'] = msg.get_attr('IFLA_LINK_NETNSID')
+        elif kind == 'vlan':
+            data = info.get_attr('IFLA_INFO_DATA')
+            protocol = data.get_attr('IFLA_VLAN_PROTOCOL')
+            link['id'] = data.get_attr('IFLA_VLAN_ID')
+            link['protocol'] = VLAN_PROTOCOL_NAMES.get(protocol, protocol)
+            parent = msg.get_attr('IFLA_LINK')
+            link['link'] = (names or {}).get(parent) or self._name_of(netns, parent) if parent else None
+        elif kind == 'geneve':
+            data = info.get_attr('IFLA_INFO_DATA')
+            link.update(vni=data.get_attr('IFLA_GENEVE_ID'),
+                        remote=data.get_attr('IFLA_GENEVE_REMOTE') or data.get_attr('IFLA_GENEVE_REMOTE6'),
+                        port=data.get_attr('IFLA_GENEVE_PORT'))
         elif kind == 'vxlan':
             data = info.get_attr('IFLA_INFO_DATA')
             far = data.get_attr('IFLA_VXLAN_GROUP') or data.get_attr('IFLA_VXLAN_GROUP6')
@@ -568,8 +588,28 @@ class Kernel:
         ])
 
     def op_add_macvlan(self, netns, name, owner, link, link_netns, mode, mtu=None, mac=None, index=None):
-        """Create the macvlan on its parent, in the parent's namespace, straight into its own."""
-        extra = {}
+        self._add_on_parent('macvlan', netns, name, owner, link, link_netns, mtu, mac, index, macvlan_mode=mode)
+
+    def op_add_ipvlan(self, netns, name, owner, link, link_netns, mode, mtu=None, mac=None, index=None):
+        self._add_on_parent('ipvlan', netns, name, owner, link, link_netns, mtu, mac, index,
+                            ipvlan_mode=IPVLAN_MODES[mode])
+
+    def op_add_vlan(self, netns, name, owner, link, vlan_id, protocol, mtu=None, mac=None, index=None):
+        self._add_on_parent('vlan', netns, name, owner, link, netns, mtu, mac, index, vlan_id=vlan_id,
+                            vlan_protocol=VLAN_PROTOCOLS[protocol])
+
+    def op_add_geneve(self, netns, name, owner, vni, remote, port, mtu=None, mac=None, index=None):
+        extra = {'geneve_id': vni, 'geneve_remote': remote, 'geneve_port': port}
+        if mtu:
+            extra['mtu'] = mtu
+        if mac:
+            extra['address'] = mac
+        self._link_call('create geneve', netns, name, 'add', ifname=name, kind='geneve', index=index or 0, **extra)
+        self._finish_new_link(netns, name, [lambda: self._set_alias(netns, name, OWNER_ALIAS_PREFIX + owner)])
+
+    def _add_on_parent(self, kind, netns, name, owner, link, link_netns, mtu, mac, index, **data):
+        """Create a link on its parent, in the parent's namespace, straight into its own."""
+        extra = dict(data)
         if mtu:
             extra['mtu'] = mtu
         if mac:
@@ -579,11 +619,11 @@ class Kernel:
             extra['net_ns_fd'] = fd
         try:
             # Asked of the parent's namespace, where IFLA_LINK means something; IFLA_NET_NS_FD places it.
-            self.ipr(link_netns).link('add', ifname=name, kind='macvlan', index=index or 0,
-                                      link=self._index(link_netns, link), macvlan_mode=mode, **extra)
+            self.ipr(link_netns).link('add', ifname=name, kind=kind, index=index or 0,
+                                      link=self._index(link_netns, link), **extra)
         except NetlinkError as e:
-            raise KernelError('cannot create macvlan %s%s on %s%s: %s'
-                              % (name, _where(netns), link, _where(link_netns), _describe_error(e)))
+            raise KernelError('cannot create %s %s%s on %s%s: %s'
+                              % (kind, name, _where(netns), link, _where(link_netns), _describe_error(e)))
         finally:
             if fd is not None:
                 os.close(fd)
@@ -777,9 +817,18 @@ class Kernel:
             for port in link.get('ports') or []:
                 self.op_set_link(link['netns'], port, master=link['name'])
             ends = [link]
-        elif link['kind'] == 'macvlan':
-            self.op_add_macvlan(link['netns'], link['name'], link['owner'] or '', link['parent'][1], link['parent'][0],
-                                link['mode'], link['mtu'], link['mac'], link['index'])
+        elif link['kind'] in ('macvlan', 'ipvlan'):
+            add = self.op_add_macvlan if link['kind'] == 'macvlan' else self.op_add_ipvlan
+            add(link['netns'], link['name'], link['owner'] or '', link['parent'][1], link['parent'][0],
+                link['mode'], link['mtu'], link['mac'], link['index'])
+            ends = [link]
+        elif link['kind'] == 'vlan':
+            self.op_add_vlan(link['netns'], link['name'], link['owner'] or '', link['link'], link['id'],
+                             link['protocol'], link['mtu'], link['mac'], link['index'])
+            ends = [link]
+        elif link['kind'] == 'geneve':
+            self.op_add_geneve(link['netns'], link['name'], link['owner'] or '', link['vni'], link['remote'],
+                               link['port'], link['mtu'], link['mac'], link['index'])
             ends = [link]
         elif link['kind'] == 'vxlan':
             self.op_add_vxlan(link['netns'], link['name'], link['owner'] or '', link['vni'], link['port'],

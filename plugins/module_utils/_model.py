@@ -31,13 +31,18 @@ OWNER_PATTERN = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$')
 MAC_PATTERN = re.compile(r'^[0-9a-fA-F]{2}([:-][0-9a-fA-F]{2}){5}$')
 SYSCTL_COMPONENT = re.compile(r'^[A-Za-z0-9_/-]+$')
 ROUTE_TABLES = {'main': 254, 'local': 255, 'default': 253}
-LINK_KINDS = ('veth', 'bridge', 'macvlan', 'vxlan', 'tuntap')
+LINK_KINDS = ('veth', 'bridge', 'macvlan', 'ipvlan', 'vlan', 'vxlan', 'geneve', 'tuntap')
 MACVLAN_MODES = ('private', 'vepa', 'bridge', 'passthru', 'source')
+IPVLAN_MODES = ('l2', 'l3', 'l3s')
+VLAN_PROTOCOLS = ('802.1Q', '802.1ad')
 MAX_VNI = 2 ** 24 - 1
 # What the kernel cannot change on an existing link: a difference means recreating it.
 IMMUTABLE = {
     'macvlan': ('link', 'link_netns', 'mode'),
+    'ipvlan': ('link', 'link_netns', 'mode'),
+    'vlan': ('link', 'id', 'protocol'),
     'vxlan': ('vni', 'remote', 'group', 'local', 'dev', 'port', 'learning', 'ttl'),
+    'geneve': ('vni', 'remote', 'port'),
     'tuntap': ('mode', 'user', 'group'),
 }
 COMMON_LINK_FIELDS = ('up', 'mtu', 'mac', 'addresses', 'master')
@@ -343,16 +348,54 @@ def normalise_link(entry, path='', c=None):
     return link
 
 
-def _macvlan_options(c, entry, path, state):
-    options = {'link': None, 'link_netns': None, 'mode': entry.get('mode') or 'bridge'}
+def _parent_options(c, entry, path, state, kind, modes, default_mode):
+    """macvlan and ipvlan: a parent (link, in link_netns) and a mode."""
+    options = {'link': None, 'link_netns': None, 'mode': entry.get('mode') or default_mode}
     if entry.get('link') is not None:
         options['link'] = c.check(_path(path, 'link'), check_name, entry['link'], 'link')
     elif state == 'present':
-        c.add(_path(path, 'link'), 'a macvlan needs link: the parent interface')
+        c.add(_path(path, 'link'), 'a %s needs link: the parent interface' % kind)
     if entry.get('link_netns') is not None:
         options['link_netns'] = c.check(_path(path, 'link_netns'), check_name, entry['link_netns'], 'link_netns')
-    if options['mode'] not in MACVLAN_MODES:
-        c.add(_path(path, 'mode'), 'mode %r is not one of %s' % (options['mode'], ', '.join(MACVLAN_MODES)))
+    if options['mode'] not in modes:
+        c.add(_path(path, 'mode'), 'mode %r is not one of %s' % (options['mode'], ', '.join(modes)))
+    return options
+
+
+def _macvlan_options(c, entry, path, state):
+    return _parent_options(c, entry, path, state, 'macvlan', MACVLAN_MODES, 'bridge')
+
+
+def _ipvlan_options(c, entry, path, state):
+    return _parent_options(c, entry, path, state, 'ipvlan', IPVLAN_MODES, 'l2')
+
+
+def _vlan_options(c, entry, path, state):
+    options = {'link': None, 'id': None, 'protocol': entry.get('protocol') or '802.1Q'}
+    if entry.get('link') is not None:
+        options['link'] = c.check(_path(path, 'link'), check_name, entry['link'], 'link')
+    elif state == 'present':
+        c.add(_path(path, 'link'), 'a vlan needs link: the parent interface, in the same namespace')
+    if entry.get('id') is not None:
+        options['id'] = c.check(_path(path, 'id'), check_int, entry['id'], 1, 4094, 'id')
+    elif state == 'present':
+        c.add(_path(path, 'id'), 'a vlan needs id (1-4094)')
+    if options['protocol'] not in VLAN_PROTOCOLS:
+        c.add(_path(path, 'protocol'), 'protocol %r is not one of %s' % (options['protocol'], ', '.join(VLAN_PROTOCOLS)))
+    return options
+
+
+def _geneve_options(c, entry, path, state):
+    options = {'vni': None, 'remote': None,
+               'port': c.check(_path(path, 'port'), check_int, entry.get('port', 6081), 1, 65535, 'port')}
+    if entry.get('vni') is not None:
+        options['vni'] = c.check(_path(path, 'vni'), check_int, entry['vni'], 1, MAX_VNI, 'vni')
+    elif state == 'present':
+        c.add(_path(path, 'vni'), 'a geneve needs vni (1-%d)' % MAX_VNI)
+    if entry.get('remote') is not None:
+        options['remote'] = c.check(_path(path, 'remote'), normalise_ip, entry['remote'])
+    elif state == 'present':
+        c.add(_path(path, 'remote'), 'a geneve needs remote: the address of the other end')
     return options
 
 
@@ -419,7 +462,8 @@ def _tuntap_options(c, entry, path, state):
     return options
 
 
-_KIND_OPTIONS = {'macvlan': _macvlan_options, 'vxlan': _vxlan_options, 'tuntap': _tuntap_options}
+_KIND_OPTIONS = {'macvlan': _macvlan_options, 'ipvlan': _ipvlan_options, 'vlan': _vlan_options,
+                 'vxlan': _vxlan_options, 'geneve': _geneve_options, 'tuntap': _tuntap_options}
 
 
 def normalise_namespace(entry, path='', c=None):

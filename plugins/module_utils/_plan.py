@@ -346,7 +346,7 @@ class _Planner:
             self.plan_fdb(link, current, before[0], after[0])
         if kind in IMMUTABLE:
             for option in IMMUTABLE[kind]:
-                if link.get(option) is not None or (kind == 'macvlan' and option == 'link_netns'):
+                if link.get(option) is not None or (kind in ('macvlan', 'ipvlan') and option == 'link_netns'):
                     after[0][option] = link[option]
                     if before[0] is not None:
                         found = current.get(option)
@@ -366,16 +366,35 @@ class _Planner:
         netns, name, kind = link['netns'], link['name'], link['kind']
         fresh = [self.fresh_end(link)]
         verb = 'recreate' if replacing else 'add'
-        if kind == 'macvlan':
+        if kind in ('macvlan', 'ipvlan'):
             if not self.namespace_ready(link['link_netns'], p('link_netns')) or \
                     not self.check_reference(link['link_netns'], link['link'], p('link'), 'parent'):
                 return None
-            text = '%s macvlan %s%s (parent %s%s, mode %s)' % (
-                verb, name, where(netns), link['link'], where(link['link_netns']), link['mode'])
+            text = '%s %s %s%s (parent %s%s, mode %s)' % (
+                verb, kind, name, where(netns), link['link'], where(link['link_netns']), link['mode'])
             self.add('link', text,
-                     'add_macvlan', {'netns': netns, 'name': name, 'owner': self.owner, 'link': link['link'],
+                     'add_' + kind, {'netns': netns, 'name': name, 'owner': self.owner, 'link': link['link'],
                                      'link_netns': link['link_netns'], 'mode': link['mode'],
                                      'mtu': link['mtu'], 'mac': link['mac']},
+                     'delete_link', {'netns': netns, 'name': name})
+            return fresh
+        if kind == 'vlan':
+            if not self.check_reference(netns, link['link'], p('link'), 'parent'):
+                return None
+            text = '%s vlan %s%s (id %d on %s, %s)' % (
+                verb, name, where(netns), link['id'], link['link'], link['protocol'])
+            self.add('link', text,
+                     'add_vlan', {'netns': netns, 'name': name, 'owner': self.owner, 'link': link['link'],
+                                  'vlan_id': link['id'], 'protocol': link['protocol'], 'mtu': link['mtu'],
+                                  'mac': link['mac']},
+                     'delete_link', {'netns': netns, 'name': name})
+            return fresh
+        if kind == 'geneve':
+            text = '%s geneve %s%s (vni %d, remote %s)' % (verb, name, where(netns), link['vni'], link['remote'])
+            self.add('link', text,
+                     'add_geneve', {'netns': netns, 'name': name, 'owner': self.owner, 'vni': link['vni'],
+                                    'remote': link['remote'], 'port': link['port'], 'mtu': link['mtu'],
+                                    'mac': link['mac']},
                      'delete_link', {'netns': netns, 'name': name})
             return fresh
         if kind == 'vxlan':
@@ -436,7 +455,7 @@ class _Planner:
     def immutable_differences(self, link, current):
         """[(option, wanted, found)] for what the kernel cannot change on an existing link."""
         differences = []
-        if link['kind'] == 'macvlan':
+        if link['kind'] in ('macvlan', 'ipvlan'):
             parent = self.reader.macvlan_parent(current, link['link_netns'])
             current['link'], current['link_netns'] = (parent[1], parent[0]) if parent else ('(elsewhere)', None)
             if parent is None or parent[0] != link['link_netns']:
@@ -674,10 +693,10 @@ class _Planner:
             snapshot['ports'] = self.reader.ports(netns, name)
         if kind == 'vxlan':
             snapshot['fdb'] = self.reader.fdb(netns, name)
-        if kind == 'macvlan':
+        if kind in ('macvlan', 'ipvlan'):
             snapshot['parent'] = self.reader.macvlan_parent(current, (link.get('link_netns')))
         undo = ('restore_link', {'snapshot': snapshot}) if kind != 'veth' or snapshot['peer'] else (None, None)
-        if kind == 'macvlan' and snapshot['parent'] is None:
+        if kind in ('macvlan', 'ipvlan') and snapshot['parent'] is None:
             undo = (None, None)
         self.add('unlink', '%s %s %s%s' % ('remove, to recreate,' if replacing else 'remove', kind, name, where(netns)),
                  'delete_link', {'netns': netns, 'name': name}, *undo)

@@ -54,6 +54,17 @@ def ping(netns, address):
                           capture_output=True, check=False).returncode == 0
 
 
+def failure_points(total):
+    """Every action index, for the tests that inject a failure at each one.
+
+    Under software emulation (the VM lane) a snapshot costs seconds, so there
+    NETVIRT_FAILURE_STRIDE=N takes every Nth index, always with the first
+    and the last; here it is 1.
+    """
+    stride = int(os.environ.get('NETVIRT_FAILURE_STRIDE', '1'))
+    return sorted(set(list(range(0, total, stride)) + [total - 1]))
+
+
 def snapshot():
     return subprocess.run([sys.executable, SNAPSHOT], check=True, capture_output=True, text=True).stdout
 
@@ -69,6 +80,20 @@ def converge(doc, owner='test', force=False, purge=False):
         p = plan(doc, kernel, owner=owner, force=force, purge=purge)
         apply_plan(kernel, p)
         return p
+
+
+def four_steps(doc, owner='test'):
+    """Check mode changes nothing and predicts the real run; then nothing is left to do, twice."""
+    before = snapshot()
+    with Kernel() as kernel:
+        predicted = plan(doc, kernel, check_mode=True, owner=owner)
+    assert predicted.texts, 'check mode found nothing to do'
+    assert snapshot() == before, 'check mode changed the kernel'
+    assert converge(doc, owner=owner).texts == predicted.texts
+    with Kernel() as kernel:
+        again = plan(doc, kernel, check_mode=True, owner=owner)
+    assert again.texts == [] and again.diff()['before'] == again.diff()['after']
+    assert converge(doc, owner=owner).texts == []
 
 
 @pytest.fixture(autouse=True)

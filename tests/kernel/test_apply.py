@@ -4,7 +4,7 @@ import multiprocessing
 
 import pytest
 
-from conftest import converge, ip, link, plan, snapshot
+from conftest import converge, failure_points, ip, link, plan, snapshot
 from ansible_collections.netvirt.linux.plugins.module_utils._kernel import Kernel, KernelError
 from ansible_collections.netvirt.linux.plugins.module_utils._apply import ApplyError, apply_plan, host_lock
 
@@ -76,7 +76,7 @@ def test_a_failure_at_every_action_leaves_the_kernel_exactly_as_it_was():
     before = snapshot()
     total = count_actions()
     assert total >= 25
-    for k in range(total):
+    for k in failure_points(total):
         with FailingKernel(k) as kernel, host_lock():
             p = plan(CHANGE, kernel)
             with pytest.raises(ApplyError) as e:

@@ -4,7 +4,7 @@ import subprocess
 
 import pytest
 
-from conftest import converge, ip_json, link, ping, plan, snapshot
+from conftest import converge, failure_points, four_steps, ip_json, link, ping, plan, snapshot
 from test_apply import FailingKernel
 from ansible_collections.netvirt.linux.plugins.module_utils._kernel import Kernel
 from ansible_collections.netvirt.linux.plugins.module_utils._apply import ApplyError, apply_plan, host_lock
@@ -28,7 +28,7 @@ def underlay(*hosts):
 
 
 def test_macvlans_in_bridge_mode_on_one_parent_reach_each_other():
-    converge(MACVLANS)
+    four_steps(MACVLANS)
     info = link('macvlan0', 'a')
     assert info['linkinfo']['info_kind'] == 'macvlan' and info['linkinfo']['info_data']['mode'] == 'bridge'
     assert ping('a', '192.168.1.51') and ping('b', '192.168.1.50')
@@ -83,7 +83,7 @@ def test_a_persistent_tap_with_its_owner():
     doc = {'namespaces': [{'name': 'vm'}],
            'links': [{'kind': 'tuntap', 'name': 'tap0', 'netns': 'vm', 'mode': 'tap', 'user': 'nobody'},
                      {'kind': 'tuntap', 'name': 'tun0', 'netns': 'vm', 'mode': 'tun', 'addresses': ['10.8.0.1/24']}]}
-    converge(doc)
+    four_steps(doc)
     tap = link('tap0', 'vm')['linkinfo']['info_data']
     assert (tap['type'], tap['pi'], tap['persist'], tap['user']) == ('tap', False, True, 'nobody')
     assert link('tun0', 'vm')['linkinfo']['info_data']['type'] == 'tun'
@@ -118,7 +118,7 @@ def test_rollback_brings_the_new_kinds_back_exactly():
     before = snapshot()
     with Kernel() as kernel:
         total = len(plan(change, kernel).actions)
-    for k in range(total):
+    for k in failure_points(total):
         with FailingKernel(k) as kernel, host_lock():
             p = plan(change, kernel)
             with pytest.raises(ApplyError) as e:

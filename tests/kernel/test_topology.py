@@ -2,7 +2,7 @@
 
 import pytest
 
-from conftest import converge, ip, ip_json, link, ping, plan, snapshot
+from conftest import converge, failure_points, ip, ip_json, link, ping, plan, snapshot
 from test_apply import FailingKernel
 from ansible_collections.netvirt.linux.plugins.module_utils._kernel import Kernel
 from ansible_collections.netvirt.linux.plugins.module_utils._apply import ApplyError, apply_plan, host_lock
@@ -69,7 +69,7 @@ def test_a_failure_at_every_action_of_a_30_object_lab_leaves_no_trace():
     with Kernel() as kernel:
         total = len(plan(lab, kernel, owner='lab').actions)
     assert total >= 50
-    for k in range(total):
+    for k in failure_points(total):
         with FailingKernel(k) as kernel, host_lock():
             p = plan(lab, kernel, owner='lab')
             with pytest.raises(ApplyError) as e:

@@ -247,3 +247,18 @@ def test_bad_input_of_the_other_kinds(entry, error):
     with pytest.raises(model.ModelError) as e:
         model.normalise_link(entry)
     assert any(line.startswith(error) for line in e.value.errors), e.value.errors
+
+
+@pytest.mark.parametrize('entry, error', [
+    ({'kind': 'vlan', 'name': 'e.1', 'id': 5}, 'link: a vlan needs link'),
+    ({'kind': 'vlan', 'name': 'e.1', 'link': 'e'}, 'id: a vlan needs id'),
+    ({'kind': 'vlan', 'name': 'e.1', 'link': 'e', 'id': 4095}, 'id: id 4095 is out of range 1-4094'),
+    ({'kind': 'vlan', 'name': 'e.1', 'link': 'e', 'id': 5, 'protocol': '802.1x'}, "protocol: protocol '802.1x' is not"),
+    ({'kind': 'ipvlan', 'name': 'i', 'link': 'e', 'mode': 'bridge'}, "mode: mode 'bridge' is not one of l2, l3, l3s"),
+    ({'kind': 'geneve', 'name': 'g', 'vni': 5}, 'remote: a geneve needs remote'),
+    ({'kind': 'geneve', 'name': 'g', 'remote': '10.0.0.1'}, 'vni: a geneve needs vni'),
+])
+def test_bad_vlan_ipvlan_geneve(entry, error):
+    with pytest.raises(model.ModelError) as e:
+        model.normalise_link(entry)
+    assert any(line.startswith(error) for line in e.value.errors), e.value.errors

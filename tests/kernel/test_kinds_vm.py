@@ -1,0 +1,94 @@
+"""VLAN, IPVLAN and GENEVE, which this machine's kernel lacks: the VM lane (tests/vm/run) runs them
+under Debian stable's kernel with NETVIRT_REQUIRE_KINDS set, where a missing kind is a failure."""
+
+import os
+import subprocess
+
+import pytest
+
+from conftest import converge, four_steps, ip_json, link, ping, plan
+from ansible_collections.netvirt.linux.plugins.module_utils._kernel import Kernel
+
+
+def kernel_has(kind):
+    """Whether this kernel can make a link of this kind (tried in a scratch namespace, then removed)."""
+    args = {'vlan': ['link', 'lo', 'type', 'vlan', 'id', '9'], 'ipvlan': ['link', 'lo', 'type', 'ipvlan'],
+            'geneve': ['type', 'geneve', 'id', '9', 'remote', '192.0.2.1']}[kind]
+    subprocess.run(['ip', 'netns', 'add', 'probe'], check=True)
+    try:
+        subprocess.run(['ip', '-n', 'probe', 'link', 'add', 'probe0', 'type', 'veth', 'peer', 'name', 'probe1'],
+                       check=True)
+        if kind != 'geneve':
+            args[1] = 'probe0'
+        return subprocess.run(['ip', '-n', 'probe', 'link', 'add', 'probe2'] + args, capture_output=True,
+                              check=False).returncode == 0
+    finally:
+        subprocess.run(['ip', 'netns', 'del', 'probe'], check=True)
+
+
+def need(kind):
+    if kernel_has(kind):
+        return
+    if kind in os.environ.get('NETVIRT_REQUIRE_KINDS', '').split(','):
+        pytest.fail('this kernel cannot make %s links, and the VM lane requires them' % kind)
+    pytest.skip("this kernel has no %s; the VM lane (make vm) proves it under Debian stable's kernel" % kind)
+
+
+def test_vlan_subinterfaces_carry_only_their_own_tag():
+    """A trunk veth between t1 and t2 with .100 and .200 on each end; .300 against .301 never meet."""
+    need('vlan')
+    doc = {'namespaces': [{'name': 't1'}, {'name': 't2'}],
+           'links': [{'kind': 'veth', 'name': 'eth0', 'netns': 't1', 'peer': {'name': 'eth0', 'netns': 't2'}}]}
+    for host, last in (('t1', 1), ('t2', 2)):
+        for vid in (100, 200):
+            doc['links'].append({'kind': 'vlan', 'name': 'eth0.%d' % vid, 'netns': host, 'link': 'eth0', 'id': vid,
+                                 'addresses': ['10.%d.0.%d/24' % (vid // 100, last)]})
+        vid = 300 if host == 't1' else 301
+        doc['links'].append({'kind': 'vlan', 'name': 'eth0.%d' % vid, 'netns': host, 'link': 'eth0', 'id': vid,
+                             'addresses': ['10.3.0.%d/24' % last]})
+    four_steps(doc)
+    info = link('eth0.100', 't1')['linkinfo']['info_data']
+    assert (info['id'], info['protocol']) == (100, '802.1Q')
+    assert ping('t1', '10.1.0.2') and ping('t1', '10.2.0.2')   # 100 meets 100, 200 meets 200
+    assert not ping('t1', '10.3.0.2')                           # 300 never meets 301
+    with Kernel() as kernel:
+        assert plan(doc, kernel).texts == []
+        doc['links'][-1]['id'] = 302
+        with pytest.raises(Exception, match='id of vlan eth0.301 in t2 is 301, not 302'):
+            plan(doc, kernel)
+
+
+def test_ipvlan_l2_and_l3_connect_namespaces():
+    need('ipvlan')
+    for mode in ('l2', 'l3'):
+        doc = {'namespaces': [{'name': 'a'}, {'name': 'b'}],
+               'links': [{'kind': 'veth', 'name': 'par', 'peer': {'name': 'par-x'}},
+                         {'kind': 'ipvlan', 'name': 'ipv0', 'netns': 'a', 'link': 'par', 'mode': mode,
+                          'addresses': ['10.6.0.1/24']},
+                         {'kind': 'ipvlan', 'name': 'ipv0', 'netns': 'b', 'link': 'par', 'mode': mode,
+                          'addresses': ['10.6.0.2/24']}]}
+        four_steps(doc, owner='ipvlan-' + mode)
+        assert link('ipv0', 'a')['linkinfo']['info_data']['mode'] == mode
+        assert ping('a', '10.6.0.2') and ping('b', '10.6.0.1')
+        with Kernel() as kernel:
+            assert plan(doc, kernel, owner='ipvlan-' + mode).texts == []
+        converge({'namespaces': [], 'links': [], 'routes': []}, owner='ipvlan-' + mode, purge=True)
+
+
+def test_geneve_carries_ping():
+    need('geneve')
+    doc = {'namespaces': [{'name': 'g1'}, {'name': 'g2'}],
+           'links': [{'kind': 'veth', 'name': 'ul', 'netns': 'g1', 'addresses': ['192.168.60.1/24'],
+                      'peer': {'name': 'ul', 'netns': 'g2', 'addresses': ['192.168.60.2/24']}},
+                     {'kind': 'geneve', 'name': 'gen0', 'netns': 'g1', 'vni': 100, 'remote': '192.168.60.2',
+                      'addresses': ['10.60.0.1/24']},
+                     {'kind': 'geneve', 'name': 'gen0', 'netns': 'g2', 'vni': 100, 'remote': '192.168.60.1',
+                      'addresses': ['10.60.0.2/24']}]}
+    four_steps(doc)
+    before = ip_json('-s', 'link', 'show', 'ul', netns='g2')[0]['stats64']['rx']['packets']
+    assert ping('g1', '10.60.0.2')
+    assert ip_json('-s', 'link', 'show', 'ul', netns='g2')[0]['stats64']['rx']['packets'] > before
+    info = link('gen0', 'g1')['linkinfo']['info_data']
+    assert (info['id'], info['remote']) == (100, '192.168.60.2')
+    with Kernel() as kernel:
+        assert plan(doc, kernel).texts == []
