@@ -298,9 +298,15 @@ class _Planner:
         if not self.namespace_ready(netns, p('netns')):
             return
         current = self.read_link(netns, name)
+        if current is not None and current['kind'] != kind and link['recreate'] and kind != 'veth':
+            # The kind is the one attribute nothing can change: with recreate, the old link goes first.
+            self.plan_link_removal(dict(link, kind=current['kind'], state='absent', peer=None), key, p,
+                                   replacing=True)
+            current = None
         if current is not None and current['kind'] != kind:
-            self.error(p('name'), 'a link named %s already exists%s and is a %s, not a %s'
-                       % (name, where(netns), current['kind'], kind))
+            self.error(p('name'), 'a link named %s already exists%s and is a %s, not a %s%s'
+                       % (name, where(netns), current['kind'], kind,
+                          '' if kind == 'veth' else '; set recreate: true to replace it'))
             return
         ends = link_ends(link)
         if kind == 'veth':

@@ -136,3 +136,13 @@ def test_a_missing_parent_or_underlay_is_named():
         with pytest.raises(PlanError, match=message.replace('[', '\\[').replace(']', '\\]')):
             converge({'links': [entry]})
     assert [entry['ifname'] for entry in ip_json('link', 'show', netns='a')] == ['lo']
+
+
+def test_a_link_of_another_kind_is_replaced_only_with_recreate():
+    converge({'namespaces': [{'name': 'a'}], 'links': [{'kind': 'bridge', 'name': 'tap0', 'netns': 'a'}]})
+    wanted = {'kind': 'tuntap', 'name': 'tap0', 'netns': 'a', 'mode': 'tap'}
+    with pytest.raises(PlanError, match='tap0 already exists in a and is a bridge, not a tuntap; set recreate: true'):
+        converge({'links': [wanted]})
+    done = converge({'links': [dict(wanted, recreate=True)]})
+    assert done.texts[:2] == ['remove, to recreate, bridge tap0 in a', 'add tap tap0 in a']
+    assert link('tap0', 'a')['linkinfo']['info_data']['type'] == 'tap'
