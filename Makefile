@@ -8,13 +8,14 @@ VENV := .venv
 VENV07 := .venv-pyroute2-0.7
 BUILD := .build/ansible_collections/netvirt/linux
 SANDBOX := tests/bin/sandbox
-DEBIAN_PACKAGES := iproute2 nftables iputils-ping netcat-openbsd curl graphviz python3-venv \
-	qemu-system-x86 kmod busybox-static
+DEBIAN_PACKAGES := iproute2 nftables iputils-ping netcat-openbsd curl graphviz python3-venv
+# Only the VM lane needs these (qemu for Debian stable's kernel); make lab does not install them.
+VM_PACKAGES := qemu-system-x86 kmod busybox-static
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.build
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help setup debian venv build lab lab-down test unit sanity lint kernel kernel-0.7 integration lab-test vm bench
+.PHONY: help setup debian vm-debian venv build lab lab-down test unit sanity lint kernel kernel-0.7 integration lab-test vm bench
 
 help:
 	@echo "make lab       build, verify and show the default lab on this host (namespaces only)"
@@ -23,8 +24,9 @@ help:
 
 setup: debian venv build
 
-debian:
-	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+debian vm-debian: PACKAGES = $(if $(filter vm-debian,$@),$(VM_PACKAGES),$(DEBIAN_PACKAGES))
+debian vm-debian:
+	@missing=""; for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
@@ -78,7 +80,7 @@ lab-test:
 	$(SANDBOX) tests/lab/run
 
 # Debian stable's kernel in qemu: the kinds this machine's kernel lacks, and the whole kernel suite.
-vm:
+vm: vm-debian
 	tests/vm/run $(CURDIR)/$(VENV)/bin/python
 
 # ansible-test bootstraps pip in its test venvs with a script from its own file
