@@ -226,6 +226,13 @@ def _get(entry, key, default=None):
     return default if value is None else value
 
 
+def _state(c, entry, path):
+    state = entry.get('state') or 'present'
+    if state not in ('present', 'absent'):
+        c.add(_path(path, 'state'), "state %r must be 'present' or 'absent'" % (state,))
+    return state
+
+
 def _unknown_keys(c, entry, allowed, path):
     for key in sorted(set(entry) - set(allowed)):
         c.add(_path(path, key), 'unknown option')
@@ -279,11 +286,9 @@ def normalise_link(entry, path='', c=None):
             raise ModelError(c.errors)
         return None
     kind = entry.get('kind')
-    state = entry.get('state') or 'present'
     if kind not in LINK_KINDS:
         c.add(_path(path, 'kind'), 'kind %r is not one of %s' % (kind, ', '.join(LINK_KINDS)))
-    if state not in ('present', 'absent'):
-        c.add(_path(path, 'state'), "state %r must be 'present' or 'absent'" % (state,))
+    state = _state(c, entry, path)
     link = _normalise_end(c, entry, path)
     link['kind'] = kind
     link['state'] = state
@@ -475,9 +480,7 @@ def normalise_namespace(entry, path='', c=None):
             raise ModelError(c.errors)
         return None
     _unknown_keys(c, entry, ('name', 'state', 'loopback', 'sysctls', 'nameservers', 'hosts'), path)
-    state = entry.get('state') or 'present'
-    if state not in ('present', 'absent'):
-        c.add(_path(path, 'state'), "state %r must be 'present' or 'absent'" % (state,))
+    state = _state(c, entry, path)
     ns = {
         'name': c.check(_path(path, 'name'), check_name, entry.get('name'), 'namespace name'),
         'state': state,
@@ -539,9 +542,7 @@ def normalise_route(entry, path='', c=None):
             raise ModelError(c.errors)
         return None
     _unknown_keys(c, entry, ('netns', 'dest', 'via', 'dev', 'metric', 'table', 'state'), path)
-    state = entry.get('state') or 'present'
-    if state not in ('present', 'absent'):
-        c.add(_path(path, 'state'), "state %r must be 'present' or 'absent'" % (state,))
+    state = _state(c, entry, path)
     route = {
         'netns': None,
         'dest': c.check(_path(path, 'dest'), normalise_network, entry.get('dest')),
@@ -644,9 +645,7 @@ def normalise_nat(entry, path='', c=None):
             raise ModelError(c.errors)
         return None
     _unknown_keys(c, entry, ('netns', 'name', 'state', 'masquerade', 'snat', 'dnat'), path)
-    state = entry.get('state') or 'present'
-    if state not in ('present', 'absent'):
-        c.add(_path(path, 'state'), "state %r must be 'present' or 'absent'" % (state,))
+    state = _state(c, entry, path)
     nat = {'netns': None, 'name': c.check(_path(path, 'name'), check_name, entry.get('name') or 'nat', 'name'),
            'state': state, 'masquerade': [], 'snat': [], 'dnat': []}
     if entry.get('netns') is not None:
