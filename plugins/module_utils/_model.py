@@ -226,6 +226,30 @@ def _get(entry, key, default=None):
     return default if value is None else value
 
 
+def _entry(what):
+    """The frame every entry's normaliser shares.
+
+    Called alone (``c`` omitted) it raises ModelError with every problem;
+    within a document it adds them to the document's collector.
+    """
+    def wrap(func):
+        def normalise(entry, path='', c=None):
+            own = c is None
+            c = c or _Collector()
+            result = None
+            if isinstance(entry, dict):
+                result = func(entry, path, c)
+            else:
+                c.add(path or what, 'must be a dictionary')
+            if own and c.errors:
+                raise ModelError(c.errors)
+            return result
+        normalise.__name__ = func.__name__
+        normalise.__doc__ = func.__doc__
+        return normalise
+    return wrap
+
+
 def _state(c, entry, path):
     state = entry.get('state') or 'present'
     if state not in ('present', 'absent'):
@@ -276,15 +300,9 @@ def _normalise_end(c, entry, path, defaults_up=True):
     return end
 
 
-def normalise_link(entry, path='', c=None):
+@_entry('link')
+def normalise_link(entry, path, c):
     """Validate one link entry; returns the normalised dict (raises ModelError)."""
-    own = c is None
-    c = c or _Collector()
-    if not isinstance(entry, dict):
-        c.add(path or 'link', 'must be a dictionary')
-        if own:
-            raise ModelError(c.errors)
-        return None
     kind = entry.get('kind')
     if kind not in LINK_KINDS:
         c.add(_path(path, 'kind'), 'kind %r is not one of %s' % (kind, ', '.join(LINK_KINDS)))
@@ -348,8 +366,6 @@ def normalise_link(entry, path='', c=None):
             allowed.add('fdb')
         link.update(_KIND_OPTIONS[kind](c, entry, path, state))
     _unknown_keys(c, entry, allowed, path)
-    if own and c.errors:
-        raise ModelError(c.errors)
     return link
 
 
@@ -471,14 +487,8 @@ _KIND_OPTIONS = {'macvlan': _macvlan_options, 'ipvlan': _ipvlan_options, 'vlan':
                  'vxlan': _vxlan_options, 'geneve': _geneve_options, 'tuntap': _tuntap_options}
 
 
-def normalise_namespace(entry, path='', c=None):
-    own = c is None
-    c = c or _Collector()
-    if not isinstance(entry, dict):
-        c.add(path or 'namespace', 'must be a dictionary')
-        if own:
-            raise ModelError(c.errors)
-        return None
+@_entry('namespace')
+def normalise_namespace(entry, path, c):
     _unknown_keys(c, entry, ('name', 'state', 'loopback', 'sysctls', 'nameservers', 'hosts'), path)
     state = _state(c, entry, path)
     ns = {
@@ -528,19 +538,11 @@ def normalise_namespace(entry, path='', c=None):
                     c.add(hpath, 'must be a host name or a list of host names without whitespace')
                 elif ip is not None:
                     ns['hosts'][ip] = list(names)
-    if own and c.errors:
-        raise ModelError(c.errors)
     return ns
 
 
-def normalise_route(entry, path='', c=None):
-    own = c is None
-    c = c or _Collector()
-    if not isinstance(entry, dict):
-        c.add(path or 'route', 'must be a dictionary')
-        if own:
-            raise ModelError(c.errors)
-        return None
+@_entry('route')
+def normalise_route(entry, path, c):
     _unknown_keys(c, entry, ('netns', 'dest', 'via', 'dev', 'metric', 'table', 'state'), path)
     state = _state(c, entry, path)
     route = {
@@ -566,8 +568,6 @@ def normalise_route(entry, path='', c=None):
         if route_family(route['dest'], route['via']) is None:
             c.add(_path(path, 'via'), 'via %s is not of the same IP family as dest %s'
                   % (route['via'], route['dest']))
-    if own and c.errors:
-        raise ModelError(c.errors)
     return route
 
 
@@ -635,15 +635,9 @@ def _nat_rules(c, entry, key, path, fields):
     return out
 
 
-def normalise_nat(entry, path='', c=None):
+@_entry('nat')
+def normalise_nat(entry, path, c):
     """A NAT table: masquerade, snat and dnat rules for one namespace."""
-    own = c is None
-    c = c or _Collector()
-    if not isinstance(entry, dict):
-        c.add(path or 'nat', 'must be a dictionary')
-        if own:
-            raise ModelError(c.errors)
-        return None
     _unknown_keys(c, entry, ('netns', 'name', 'state', 'masquerade', 'snat', 'dnat'), path)
     state = _state(c, entry, path)
     nat = {'netns': None, 'name': c.check(_path(path, 'name'), check_name, entry.get('name') or 'nat', 'name'),
@@ -685,8 +679,6 @@ def normalise_nat(entry, path='', c=None):
             'in_interface': optional(rpath, rule, 'in_interface', check_interface_spec, 'in_interface'),
             'source': optional(rpath, rule, 'source', normalise_ipv4_network, 'source'),
             'hairpin': optional(rpath, rule, 'hairpin', normalise_ipv4_network, 'hairpin')})
-    if own and c.errors:
-        raise ModelError(c.errors)
     return nat
 
 
