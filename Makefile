@@ -95,7 +95,7 @@ sanity:
 	cd $(BUILD) && ansible-test sanity --python 3.11 --color no
 
 lint:
-	ansible-lint --profile production --offline playbooks/ tests/integration/ tests/vm/
+	ansible-lint --profile production --offline playbooks/ roles/ tests/integration/ tests/vm/
 
 # Speed and scale against the hand-written ip script (a few minutes; not part of `make test`).
 bench: setup

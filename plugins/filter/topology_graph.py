@@ -65,8 +65,9 @@ def _ends(link):
 
 def _nat_lines(nat):
     if nat.get('rules') is not None:  # netns_info: the table in nft syntax
+        # The owner chain's one rule only carries the owner's mark: it is shown as the owner.
         return [line.strip() for line in nat['rules'] if line.strip().split(' ')[0] not in
-                ('table', 'chain', 'type', '}')]
+                ('table', 'chain', 'type', '}', 'return')] + (['(owner %s)' % nat['owner']] if nat.get('owner') else [])
     lines = ['masquerade %s%s' % (r.get('source') or 'all', ' out %s' % r['out_interface'] if r.get('out_interface')
                                   else '') for r in nat.get('masquerade') or []]
     lines += ['snat %s to %s' % (r.get('source') or 'all', r.get('to')) for r in nat.get('snat') or []]
@@ -119,9 +120,11 @@ class _Graph:
             for link in topo.get('links') or []:
                 for end in _ends(link):
                     if end.get('master'):
-                        self.edges.append((self.node_id(host, end.get('netns'), end['name']),
-                                           self.add(host, end.get('netns'), end['master'], end['master'] + '\n(bridge)',
-                                                    'bridge'), 'port', 'bold'))
+                        edge = (self.node_id(host, end.get('netns'), end['name']),
+                                self.add(host, end.get('netns'), end['master'], end['master'] + '\n(bridge)', 'bridge'),
+                                'port', 'bold')
+                        if edge not in self.edges:  # the bridge's own list of ports may have drawn it
+                            self.edges.append(edge)
                 for port in link.get('ports') or []:
                     edge = (self.node_id(host, link.get('netns'), port), self.node_id(host, link.get('netns'),
                                                                                       link['name']), 'port', 'bold')

@@ -18,17 +18,21 @@ __metaclass__ = type
 
 import fnmatch
 
-from ansible_collections.netvirt.linux.plugins.module_utils._nft import TABLE_PREFIX
+from ansible_collections.netvirt.linux.plugins.module_utils._nft import TABLE_PREFIX, table_owner
 
 MANAGED_SYSCTLS = ('net.ipv4.ip_forward', 'net.ipv6.conf.all.forwarding')
 LINK_FIELDS = ('name', 'netns', 'up', 'mtu', 'mac', 'addresses', 'master')
 
 
 def select_namespaces(names, wanted):
-    """Names matching any of ``wanted`` (exact names or shell patterns); all when wanted is empty."""
-    if not wanted:
+    """Names matching any of ``wanted`` (exact names or shell patterns); all when wanted is None."""
+    if wanted is None:
         return list(names)
     return [n for n in names if any(fnmatch.fnmatchcase(n, pattern) for pattern in wanted)]
+
+
+def _owned(doc, owner):
+    return doc['owners'].setdefault(owner, {'namespaces': [], 'links': [], 'nat_tables': []})
 
 
 def read_inventory(kernel, namespaces=None, include_host=True):
@@ -50,15 +54,19 @@ def read_inventory(kernel, namespaces=None, include_host=True):
             doc['namespaces'].append({'name': netns, 'loopback': bool(lo and lo[0]['up']),
                                       'sysctls': dict((k, v) for k, v in sysctls.items() if v is not None)})
             if owner:
-                doc['owners'].setdefault(owner, {'namespaces': [], 'links': []})['namespaces'].append(netns)
+                _owned(doc, owner)['namespaces'].append(netns)
         for route in kernel.read_all_routes(netns):
             if route['proto'] in (2, 9):  # made by the kernel or router advertisements
                 continue
             doc['routes'].append(dict((k, route[k]) for k in ('netns', 'dest', 'via', 'dev', 'metric', 'table')))
         for table in kernel.read_nat_table_names(netns):
             if table.startswith(TABLE_PREFIX):
-                lines = kernel.read_nat_table(netns, table)[1]
-                doc['nat_tables'].append({'netns': netns, 'name': table[len(TABLE_PREFIX):], 'rules': lines})
+                state, lines = kernel.read_nat_table(netns, table)
+                name = table[len(TABLE_PREFIX):]
+                owner = table_owner(state)
+                doc['nat_tables'].append({'netns': netns, 'name': name, 'owner': owner, 'rules': lines})
+                if owner:
+                    _owned(doc, owner)['nat_tables'].append('%s/%s' % (netns or '', name))
     by_index = dict((netns, dict((link['index'], link) for link in links)) for netns, links in described.items())
     seen = set()
     # A pair is reported from its busier side (the host of a bridge, say), as a person would write it.
@@ -79,7 +87,7 @@ def read_inventory(kernel, namespaces=None, include_host=True):
                                         if other['master'] == link['name'])
             doc['links'].append(entry)
             if link['owner']:
-                doc['owners'].setdefault(link['owner'], {'namespaces': [], 'links': []})['links'].append(
+                _owned(doc, link['owner'])['links'].append(
                     '%s/%s' % (netns or '(current)', link['name']))
     return doc
 
@@ -94,14 +102,28 @@ def link_entry(link):
 
 
 def _find_peer(kernel, by_index, link):
-    """The other end, from the dumps already made: the link whose ifindex it names and that names it back."""
+    """The other end, from the dumps already made, when they name exactly one.
+
+    Ifindexes repeat across namespaces, so the link whose ifindex this one
+    names, and that names this one back, is taken only when no other
+    namespace holds such a pair too; otherwise the kernel is asked, by the
+    peer's namespace id, which one it is.
+    """
     candidates = [link['netns']] if not link['peer_elsewhere'] else [n for n in by_index if n != link['netns']]
-    for netns in candidates:
-        other = by_index[netns].get(link['peer_index'])
-        if other is not None and other['kind'] == 'veth' and other.get('peer_index') == link['index'] \
-                and other.get('peer_elsewhere') == link['peer_elsewhere']:
-            return other
+    found = [by_index[netns][link['peer_index']] for netns in candidates
+             if _names_back(by_index[netns].get(link['peer_index']), link)]
+    if len(found) == 1:
+        return found[0]
     peer = kernel.read_veth_peer(link, None)
-    if peer is not None:
-        peer['addresses'] = []
+    if peer is None:
+        return None
+    described = by_index.get(peer['netns'], {}).get(peer['index'])
+    if described is not None:
+        return described
+    peer['addresses'] = []
     return peer
+
+
+def _names_back(other, link):
+    return other is not None and other['kind'] == 'veth' and other.get('peer_index') == link['index'] \
+        and other.get('peer_elsewhere') == link['peer_elsewhere']

@@ -6,7 +6,10 @@
 PRIVATE: not a public API of the collection.
 
 One table per (namespace, name): ``ip netvirt_NAME``, with a ``postrouting``
-chain (masquerade, snat, hairpin) and a ``prerouting`` chain (dnat).  The
+chain (masquerade, snat, hairpin) and a ``prerouting`` chain (dnat), and an
+``owner`` chain that no hook calls: its one rule's comment, ``netvirt:OWNER``,
+records the lab the table belongs to (nft 1.0.6's JSON cannot set a table's
+own comment), so purge removes only this owner's tables wherever they are.  The
 whole table is replaced in one transaction (add, delete, add again, then the
 chains and rules), so nothing else in the ruleset is read-modified-written.
 Everything here is pure: the kernel layer runs nft.
@@ -24,6 +27,8 @@ CHAINS = (
     {'name': 'postrouting', 'type': 'nat', 'hook': 'postrouting', 'prio': 100, 'policy': 'accept'},
     {'name': 'prerouting', 'type': 'nat', 'hook': 'prerouting', 'prio': -100, 'policy': 'accept'},
 )
+OWNER_CHAIN = 'owner'
+OWNER_MARK = 'netvirt:'
 CHAIN_TEXT = {'postrouting': 'type nat hook postrouting priority srcnat; policy accept;',
               'prerouting': 'type nat hook prerouting priority dstnat; policy accept;'}
 
@@ -112,7 +117,11 @@ def _interface_text(key, spec):
     return '%s "%s"' % (key, spec)
 
 
-def replace_payload(table, rules):
+def _owner_rule(owner):
+    return {'chain': OWNER_CHAIN, 'expr': [{'return': None}], 'comment': OWNER_MARK + owner}
+
+
+def replace_payload(table, rules, owner):
     """One nft transaction that replaces the whole table (or creates it)."""
     ref = {'family': FAMILY, 'name': table}
     commands = [{'add': {'table': dict(ref)}}, {'delete': {'table': dict(ref)}}, {'add': {'table': dict(ref)}}]
@@ -120,6 +129,9 @@ def replace_payload(table, rules):
         commands.append({'add': {'chain': dict(chain, family=FAMILY, table=table)}})
     for chain, expr, _text in rules:
         commands.append({'add': {'rule': {'family': FAMILY, 'table': table, 'chain': chain, 'expr': expr}}})
+    if owner is not None:
+        commands.append({'add': {'chain': {'family': FAMILY, 'table': table, 'name': OWNER_CHAIN}}})
+        commands.append({'add': {'rule': dict(_owner_rule(owner), family=FAMILY, table=table)}})
     return {'nftables': commands}
 
 
@@ -140,17 +152,27 @@ def table_state(listing, table):
     return {'chains': sorted(chains, key=lambda c: c['name']), 'rules': rules}
 
 
-def desired_state(rules):
-    return {'chains': sorted((dict(c) for c in CHAINS), key=lambda c: c['name']),
-            'rules': [{'chain': chain, 'expr': expr, 'comment': None} for chain, expr, _text in rules]}
+def desired_state(rules, owner):
+    chains = [dict(c) for c in CHAINS] + [{'name': OWNER_CHAIN}]
+    return {'chains': sorted(chains, key=lambda c: c['name']),
+            'rules': [{'chain': chain, 'expr': expr, 'comment': None} for chain, expr, _text in rules]
+            + [_owner_rule(owner)]}
+
+
+def table_owner(state):
+    """The owner recorded in a listed table, or None when it carries no mark."""
+    for rule in state['rules']:
+        if rule['chain'] == OWNER_CHAIN and (rule['comment'] or '').startswith(OWNER_MARK):
+            return rule['comment'][len(OWNER_MARK):]
+    return None
 
 
 def rules_from_state(state):
     """The rules of a listed table, to load it back as it was (an undo)."""
-    return [(r['chain'], r['expr'], '') for r in state['rules']]
+    return [(r['chain'], r['expr'], '') for r in state['rules'] if r['chain'] != OWNER_CHAIN]
 
 
-def text_lines(table, rules):
+def text_lines(table, rules, owner):
     """The table as nft would list it: for the diff."""
     lines = ['table %s %s {' % (FAMILY, table)]
     for chain in ('postrouting', 'prerouting'):
@@ -158,5 +180,5 @@ def text_lines(table, rules):
         lines.append('    ' + CHAIN_TEXT[chain])
         lines.extend('    ' + text for name, _expr, text in rules if name == chain)
         lines.append('  }')
-    lines.append('}')
+    lines.extend(['  chain %s {' % OWNER_CHAIN, '    return comment "%s%s"' % (OWNER_MARK, owner), '  }', '}'])
     return lines

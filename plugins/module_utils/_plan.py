@@ -28,7 +28,7 @@ from ansible_collections.netvirt.linux.plugins.module_utils._model import (
     IMMUTABLE, link_ends, route_family, where,
 )
 from ansible_collections.netvirt.linux.plugins.module_utils._nft import (
-    desired_state, nat_rules, replace_payload, rules_from_state, table_name, text_lines, TABLE_PREFIX,
+    desired_state, nat_rules, replace_payload, rules_from_state, table_name, table_owner, text_lines, TABLE_PREFIX,
 )
 
 PHASES = ('netns', 'link', 'move', 'attr', 'port', 'addr', 'up', 'route', 'sysctl', 'file', 'nat')
@@ -782,32 +782,38 @@ class _Planner:
             current = self.reader.nat_table(netns, table) if self.exists_now(netns) else None
             self.plan.before[key] = current[1] if current else None
             self.plan.after[key] = None
-            if current is not None:
+            if current is not None and self.check_ours(p('name'), 'NAT table %s%s' % (table, where(netns)),
+                                                       table_owner(current[0])):
                 self.remove_nat_table(netns, table, current)
             return
         if not self.namespace_ready(netns, p('netns')):
             return
         current = self.reader.nat_table(netns, table) if self.exists_now(netns) else None
         rules = nat_rules(nat)
-        lines = text_lines(table, rules)
+        lines = text_lines(table, rules, self.owner)
         self.plan.before[key] = current[1] if current else None
         self.plan.after[key] = lines
         if current is None:
             self.add('nat', 'load NAT table %s%s (%d rules)' % (table, where(netns), len(rules)), 'load_nat_table',
-                     {'netns': netns, 'table': table, 'payload': replace_payload(table, rules)},
+                     {'netns': netns, 'table': table, 'payload': replace_payload(table, rules, self.owner)},
                      'delete_nat_table', {'netns': netns, 'table': table})
-        elif current[0] != desired_state(rules):
+        elif current[0] != desired_state(rules, self.owner):
+            if not self.check_ours(p('name'), 'NAT table %s%s' % (table, where(netns)), table_owner(current[0])):
+                return
             self.add('nat', 'replace NAT table %s%s (%d rules)' % (table, where(netns), len(rules)), 'load_nat_table',
-                     {'netns': netns, 'table': table, 'payload': replace_payload(table, rules)},
-                     'load_nat_table', {'netns': netns, 'table': table,
-                                        'payload': replace_payload(table, rules_from_state(current[0]))})
+                     {'netns': netns, 'table': table, 'payload': replace_payload(table, rules, self.owner)},
+                     'load_nat_table', {'netns': netns, 'table': table, 'payload': self.restore_payload(table, current)})
         else:
             self.plan.after[key] = current[1]
+
+    @staticmethod
+    def restore_payload(table, current):
+        return replace_payload(table, rules_from_state(current[0]), table_owner(current[0]))
 
     def remove_nat_table(self, netns, table, current):
         self.add('unnat', 'remove NAT table %s%s' % (table, where(netns)), 'delete_nat_table',
                  {'netns': netns, 'table': table}, 'load_nat_table',
-                 {'netns': netns, 'table': table, 'payload': replace_payload(table, rules_from_state(current[0]))})
+                 {'netns': netns, 'table': table, 'payload': self.restore_payload(table, current)})
 
     # --- whole document --------------------------------------------------------------
 
@@ -873,11 +879,13 @@ class _Planner:
         wanted_tables = set((n['netns'], table_name(n['name'])) for n in self.doc.get('nat', [])
                             if n['state'] == 'present')
         for netns in scanned:
-            if netns is None or owners.get(netns) != self.owner:
-                continue  # a table carries no owner's name: only this owner's namespaces are purged
+            # Each table records its owner, so this owner's tables are found in any namespace.
             for table in self.reader.nat_table_names(netns):
-                if table.startswith(TABLE_PREFIX) and (netns, table) not in wanted_tables:
-                    self.remove_nat_table(netns, table, self.reader.nat_table(netns, table))
+                if not table.startswith(TABLE_PREFIX) or (netns, table) in wanted_tables:
+                    continue
+                current = self.reader.nat_table(netns, table)
+                if current is not None and table_owner(current[0]) == self.owner:
+                    self.remove_nat_table(netns, table, current)
         wanted_routes = set(self.route_key(r) for r in self.doc['routes'] if r['state'] == 'present')
         for netns in scanned:
             if netns is None or owners.get(netns) != self.owner:

@@ -22,10 +22,10 @@ requirements:
 options:
   namespaces:
     description:
-      - Names or shell patterns (C(lab-*)) of the namespaces to read. Omitted or empty means all.
+      - Names or shell patterns (C(lab-*)) of the namespaces to read. Omitted means all; an empty list means
+        none (with O(host=true), only the namespace the module runs in).
     type: list
     elements: str
-    default: []
   host:
     description:
       - Whether to include the namespace the module runs in (C(netns) is null there).
@@ -78,11 +78,12 @@ topology:
       type: list
       elements: dict
     nat_tables:
-      description: The collection's NAT tables, each with C(netns), C(name) and the table in nft syntax (C(rules)).
+      description:
+        - The collection's NAT tables, each with C(netns), C(name), C(owner) and the table in nft syntax (C(rules)).
       type: list
       elements: dict
     owners:
-      description: For each owner, the namespaces and links (C(netns/name)) recorded for it.
+      description: For each owner, the namespaces, links and NAT tables (C(netns/name)) recorded for it.
       type: dict
   sample:
     namespaces: [{name: lab-c1, loopback: true, sysctls: {net.ipv4.ip_forward: '0'}}]
@@ -93,7 +94,7 @@ topology:
                 addresses: [172.17.0.101/16], master: null}}
     routes: [{netns: lab-c1, dest: default, via: 172.17.0.1, dev: eth0, metric: 0, table: 254}]
     nat_tables: []
-    owners: {lab: {namespaces: [lab-c1], links: [lab-host/veth0]}}
+    owners: {lab: {namespaces: [lab-c1], links: [lab-host/veth0], nat_tables: []}}
 '''
 
 import traceback
@@ -107,7 +108,7 @@ from ansible_collections.netvirt.linux.plugins.module_utils._inventory import re
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            namespaces=dict(type='list', elements='str', default=[]),
+            namespaces=dict(type='list', elements='str'),
             host=dict(type='bool', default=True),
         ),
         supports_check_mode=True,

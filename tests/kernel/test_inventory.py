@@ -22,3 +22,29 @@ def test_the_report_is_a_lab_that_needs_nothing_more():
     lab = dict((key, report[key]) for key in ('namespaces', 'links', 'routes'))
     with Kernel() as kernel:
         assert plan(lab, kernel, owner='lab').texts == []
+
+
+def _pairs(links):
+    return set(frozenset([(link['netns'], link['name']), (link['peer']['netns'], link['peer']['name'])])
+               for link in links if link['kind'] == 'veth')
+
+
+def test_veth_pairs_are_told_apart_when_ifindexes_repeat_across_namespaces():
+    # The default lab: every namespace numbers its links from 2, so several
+    # namespaces hold a link whose ifindex some other link names as its peer's.
+    from ansible_collections.netvirt.linux.plugins.plugin_utils._labs import container_network, router_network
+    routed = router_network({'router': 'router', 'segments': [
+        {'name': 'client', 'subnet': '10.0.1.0/24'}, {'name': 'server', 'subnet': '10.0.2.0/24'},
+        {'name': 'internet', 'subnet': '192.168.3.0/24', 'routes': ['10.0.0.0/8']},
+        {'name': 'dockerhost', 'subnet': '10.0.4.0/24'}]})
+    containers = container_network({'owner': 'containers', 'host_netns': 'dockerhost', 'bridge': 'docker0',
+                                    'subnet': '172.17.0.0/16', 'ifname': 'eth0', 'masquerade': True,
+                                    'containers': [{'name': 'c%d' % i, 'host_veth': 'veth%d' % (i - 1)}
+                                                   for i in (1, 2, 3)]})
+    for owner, doc in (('routers', routed), ('containers', containers)):
+        converge(dict((k, doc[k]) for k in ('namespaces', 'links', 'routes', 'nat')), owner=owner)
+    with Kernel() as kernel:
+        report = read_inventory(kernel, None, include_host=False)
+    assert _pairs(report['links']) == _pairs(routed['links'] + containers['links'])
+    assert len([link for link in report['links'] if link['kind'] == 'veth']) == 7
+    assert report['owners']['containers']['nat_tables'] == ['dockerhost/docker0']

@@ -12,6 +12,7 @@ from conftest import converge, ip, plan
 from ansible_collections.netvirt.linux.plugins.module_utils._kernel import Kernel
 from ansible_collections.netvirt.linux.plugins.module_utils._apply import ApplyError
 from ansible_collections.netvirt.linux.plugins.module_utils._model import ModelError
+from ansible_collections.netvirt.linux.plugins.module_utils._plan import PlanError
 
 # "The internet" is one more namespace: inet, 198.51.100.2, with no route back to the containers.
 LAB = {
@@ -161,3 +162,21 @@ def test_hairpin_lets_a_neighbour_use_the_forwarded_port(lab):
     converge({'nat': [forward]})
     assert curl('c2', 'http://198.51.100.1:8080/') == '200'
     assert container.clients() == ['10.0.0.1']  # c1 saw the gateway, so its reply went back through the NAT
+
+
+def test_each_table_records_its_owner_and_purge_takes_only_its_own(lab):
+    # Two labs keep NAT tables in one namespace (the lab that made the namespace, and a
+    # container network hosted in it): neither's purge may take the other's table.
+    converge({'nat': [MASQUERADE]}, owner='routers')
+    converge({'nat': [FORWARD]}, owner='containers')
+    assert 'comment "netvirt:containers"' in nft('gw', 'list', 'table', 'ip', 'netvirt_web')
+    with Kernel() as kernel:
+        assert plan({'nat': [MASQUERADE]}, kernel, owner='routers', purge=True).texts == []
+        assert plan({'nat': [FORWARD]}, kernel, owner='containers', purge=True).texts == []
+        # Replacing or removing another owner's table needs force, and says whose it is.
+        with pytest.raises(PlanError) as e:
+            plan({'nat': [dict(FORWARD, dnat=[])]}, kernel, owner='routers')
+        assert 'NAT table netvirt_web in gw belongs to owner containers, not routers' in str(e.value)
+    converge({}, owner='containers', purge=True)
+    tables = json.loads(nft('gw', '-j', 'list', 'tables', 'ip'))['nftables'][1:]
+    assert [t['table']['name'] for t in tables] == ['netvirt_nat']

@@ -43,6 +43,20 @@ def test_namespaces_interfaces_pairs_ports_and_nat():
     assert any(label.startswith('br0\\n10.0.0.1/24') for label in labels.values())
 
 
+def test_a_port_is_drawn_once_when_the_bridge_lists_it_and_it_names_its_master():
+    # netns_info's shape: the bridge comes first with its ports, and each port names its master.
+    report = {'namespaces': [{'name': 'h'}, {'name': 'c1'}],
+              'links': [{'kind': 'bridge', 'name': 'br0', 'netns': 'h', 'ports': ['v1'], 'addresses': []},
+                        {'kind': 'veth', 'name': 'v1', 'netns': 'h', 'master': 'br0',
+                         'peer': {'name': 'eth0', 'netns': 'c1', 'master': None}}],
+              'nat_tables': [{'netns': 'h', 'name': 'br0', 'owner': 'lab',
+                              'rules': ['table ip netvirt_br0 {', 'chain owner {', 'return comment "netvirt:lab"',
+                                        '}', '}']}]}
+    labels, edges, _clusters = parse_dot(topology_graph(report, 'dot'))
+    assert [e for e in edges if e[2] == 'port'] == [('v1', 'br0', 'port')]
+    assert [label for label in labels.values() if label.startswith('NAT')] == ['NAT br0\\n(owner lab)']
+
+
 def test_hosts_are_clusters_of_their_own_in_both_formats():
     fleet = {'h1': {'topology': LAB}, 'h2': {'topology': LAB}}
     dot = topology_graph(fleet, 'dot')

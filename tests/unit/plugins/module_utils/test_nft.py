@@ -10,7 +10,7 @@ def test_seed_001_experiment_4_renders_as_iptables_wrote_it():
     nat = model.normalise_nat({'masquerade': [{'source': '10.0.0.0/24', 'out_interface': '!br0'}]})
     rules = nft.nat_rules(nat)
     assert [text for _chain, _expr, text in rules] == ['ip saddr 10.0.0.0/24 oifname != "br0" masquerade']
-    assert nft.text_lines('netvirt_nat', rules)[3] == '    ip saddr 10.0.0.0/24 oifname != "br0" masquerade'
+    assert nft.text_lines('netvirt_nat', rules, 'lab')[3] == '    ip saddr 10.0.0.0/24 oifname != "br0" masquerade'
 
 
 def test_port_forward_with_hairpin_and_chain_order():
@@ -26,10 +26,24 @@ def test_port_forward_with_hairpin_and_chain_order():
 
 
 def test_the_table_is_replaced_in_one_transaction():
-    payload = nft.replace_payload('netvirt_x', [])['nftables']
+    payload = nft.replace_payload('netvirt_x', [], 'lab')['nftables']
     assert [list(c) + list(c[list(c)[0]]) for c in payload[:3]] == [
         ['add', 'table'], ['delete', 'table'], ['add', 'table']]
-    assert [c['add']['chain']['name'] for c in payload[3:]] == ['postrouting', 'prerouting']
+    assert [c['add']['chain']['name'] for c in payload[3:] if 'chain' in c['add']] == [
+        'postrouting', 'prerouting', 'owner']
+
+
+def test_the_owner_is_recorded_in_the_table_and_read_back():
+    payload = nft.replace_payload('netvirt_x', [], 'lab-a')['nftables']
+    listed = {'nftables': [dict((kind, dict(body, handle=1)) for kind, body in c['add'].items())
+                           for c in payload[3:]]}
+    state = nft.table_state(listed, 'netvirt_x')
+    assert nft.table_owner(state) == 'lab-a'
+    assert state == nft.desired_state([], 'lab-a')
+    assert state != nft.desired_state([], 'lab-b')
+    assert nft.rules_from_state(state) == []
+    assert nft.table_owner(nft.table_state({'nftables': []}, 'netvirt_x')) is None
+    assert nft.text_lines('netvirt_x', [], 'lab-a')[-4:] == ['  chain owner {', '    return comment "netvirt:lab-a"', '  }', '}']
 
 
 @pytest.mark.parametrize('entry, error', [

@@ -1,0 +1,363 @@
+# -*- coding: utf-8 -*-
+# Copyright: netvirt.linux contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""PRIVATE: turn a role's variables into one topology document.
+
+The roles (container_bridge_net, router_lab, vxlan_overlay) are front ends like
+the modules: their variables become one document for netvirt.linux.topology.
+These functions are pure, run on the controller, and report every problem at
+once, each named by the role variable it comes from (for example
+``container_bridge_net_containers[3].name``), before anything changes.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import ipaddress
+
+from ansible_collections.netvirt.linux.plugins.module_utils._model import check_name
+
+
+class RoleInputError(ValueError):
+    """One or more problems in a role's variables, one line each."""
+
+    def __init__(self, problems):
+        self.problems = problems
+        super(RoleInputError, self).__init__('; '.join(problems))
+
+
+class _Problems:
+    def __init__(self):
+        self.problems = []
+
+    def add(self, path, message):
+        self.problems.append('%s: %s' % (path, message))
+
+    def check(self, path, func, *args):
+        try:
+            return func(*args)
+        except ValueError as e:
+            self.add(path, str(e))
+            return None
+
+    def raise_any(self):
+        if self.problems:
+            raise RoleInputError(self.problems)
+
+
+def _network(p, path, value):
+    try:
+        net = ipaddress.ip_network(str(value), strict=True)
+    except ValueError as e:
+        if 'host bits set' in str(e):
+            p.add(path, '%r has host bits set; did you mean %s?' % (value, ipaddress.ip_network(str(value), strict=False)))
+        else:
+            p.add(path, '%r is not a network in CIDR form, such as 10.0.1.0/24' % (value,))
+        return None
+    if net.version != 4:
+        p.add(path, '%r: only IPv4 subnets are supported' % (value,))
+        return None
+    if net.num_addresses < 4:
+        p.add(path, '%s is too small: it needs room for at least two hosts' % net)
+        return None
+    return net
+
+
+def _host(p, path, value, net, what='address'):
+    """An address inside ``net`` that is neither its network nor its broadcast address."""
+    try:
+        addr = ipaddress.ip_address(str(value).split('/')[0])
+    except ValueError:
+        p.add(path, '%r is not an IPv4 address' % (value,))
+        return None
+    if net is not None:
+        if addr not in net:
+            p.add(path, '%s %s is outside the subnet %s' % (what, addr, net))
+            return None
+        if addr in (net.network_address, net.broadcast_address):
+            p.add(path, '%s %s is the %s address of %s' % (
+                what, addr, 'network' if addr == net.network_address else 'broadcast', net))
+            return None
+    return addr
+
+
+def _name(p, path, value, what):
+    return p.check(path, check_name, value, what)
+
+
+def _as_entries(p, path, value, key='name'):
+    """A list of dicts; a plain string stands for {key: string}."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        p.add(path, 'must be a list, got %r' % (value,))
+        return []
+    entries = []
+    for i, item in enumerate(value):
+        if isinstance(item, str):
+            item = {key: item}
+        if not isinstance(item, dict):
+            p.add('%s[%d]' % (path, i), 'must be a name or a dictionary, got %r' % (item,))
+            continue
+        entries.append((i, item))
+    return entries
+
+
+def _unknown(p, path, item, allowed):
+    for key in sorted(set(item) - set(allowed)):
+        p.add(path, 'unknown key %r (expected one of: %s)' % (key, ', '.join(allowed)))
+
+
+def _duplicates(p, path, named, what):
+    """``named`` is [(index, name)]; every repeat is an error naming both places."""
+    first = {}
+    for index, name in named:
+        if name is None:
+            continue
+        if name in first:
+            p.add('%s[%d]' % (path, index), '%s %r is already used by %s[%d]' % (what, name, path, first[name]))
+        else:
+            first[name] = index
+
+
+def foreign_networks(info, netns, owner):
+    """Subnets of the addresses in ``netns`` on links that ``owner`` did not make.
+
+    ``info`` is the topology that netvirt.linux.netns_info returns; the result
+    lets a role refuse a subnet that is already in use there, as Docker does.
+    """
+    if not info:
+        return []
+    ours = set((info.get('owners') or {}).get(owner, {}).get('links', []))
+    found = []
+    for link in info.get('links', []):
+        for end in (link, link.get('peer') or {}):
+            if end.get('netns') != netns or not end.get('name'):
+                continue
+            if '%s/%s' % (end.get('netns') or '', end['name']) in ours:
+                continue
+            for cidr in end.get('addresses') or []:
+                iface = ipaddress.ip_interface(cidr)
+                if iface.version == 4:
+                    found.append((iface.network, cidr, end['name']))
+    return found
+
+
+def _where(netns):
+    return 'namespace %s' % netns if netns else 'the host namespace'
+
+
+def container_network(settings, existing=None):
+    """container_bridge_net's variables -> a topology document.
+
+    ``settings`` holds the role's variables without their prefix; ``existing``
+    is netns_info's topology of the host namespace (to refuse a subnet in use).
+    """
+    pre = 'container_bridge_net_'
+    p = _Problems()
+    host = settings.get('host_netns') or None
+    if host is not None:
+        _name(p, pre + 'host_netns', host, 'namespace name')
+    bridge = _name(p, pre + 'bridge', settings.get('bridge'), 'bridge name')
+    ifname = _name(p, pre + 'ifname', settings.get('ifname'), 'interface name')
+    net = _network(p, pre + 'subnet', settings.get('subnet'))
+    gateway = None
+    if net is not None:
+        if settings.get('gateway'):
+            gateway = _host(p, pre + 'gateway', settings['gateway'], net, 'gateway')
+        else:
+            gateway = net.network_address + 1
+        owner = settings.get('owner')
+        for other, cidr, link in foreign_networks(existing, host, owner):
+            if other.overlaps(net):
+                p.add(pre + 'subnet', '%s overlaps %s on %s in %s, which is not part of this network'
+                      % (net, cidr, link, _where(host)))
+    mtu = settings.get('mtu')
+
+    containers = []
+    explicit = {}
+    entries = _as_entries(p, pre + 'containers', settings.get('containers'))
+    for i, item in entries:
+        path = '%s[%d]' % (pre + 'containers', i)
+        _unknown(p, path, item, ('name', 'address', 'host_veth'))
+        name = _name(p, path + '.name', item.get('name'), 'container name')
+        if name is not None and name == host:
+            p.add(path + '.name', 'container %r has the name of the host namespace' % name)
+        veth = item.get('host_veth')
+        if veth is None and name is not None:
+            veth = 've-' + name
+            if len(veth.encode('utf-8')) > 15:
+                p.add(path + '.name', 'the host-side veth name %r would be longer than 15 bytes; '
+                      'shorten the name or set host_veth' % veth)
+                veth = None
+        elif veth is not None:
+            veth = _name(p, path + '.host_veth', veth, 'host_veth')
+        address = None
+        if item.get('address') is not None and net is not None:
+            address = _host(p, path + '.address', item['address'], net)
+            if address is not None and address == gateway:
+                p.add(path + '.address', 'address %s is the gateway' % address)
+                address = None
+            elif address is not None and address in explicit:
+                p.add(path + '.address', 'address %s is already given to %s[%d]'
+                      % (address, pre + 'containers', explicit[address]))
+            elif address is not None:
+                explicit[address] = i
+        containers.append({'index': i, 'name': name, 'veth': veth, 'address': address})
+    _duplicates(p, pre + 'containers', [(c['index'], c['name']) for c in containers], 'container name')
+    first = dict((c['name'], c['index']) for c in reversed(containers))
+    _duplicates(p, pre + 'containers', [(c['index'], c['veth']) for c in containers
+                                        if c['veth'] != bridge and first[c['name']] == c['index']],
+                'host-side veth name')  # a repeated container is reported once, as a repeated name
+    for c in containers:
+        if c['veth'] is not None and c['veth'] == bridge:
+            p.add('%s[%d].host_veth' % (pre + 'containers', c['index']), '%r is the bridge name' % bridge)
+
+    if net is not None and gateway is not None:
+        free = (a for a in net.hosts() if a != gateway and a not in explicit)
+        wanting = [c for c in containers if c['address'] is None]
+        room = net.num_addresses - 3 - len(explicit)
+        if len(wanting) > room:
+            p.add(pre + 'containers', '%d containers do not fit in %s: it has room for %d besides the gateway'
+                  % (len(containers), net, net.num_addresses - 3))
+        else:
+            for c in wanting:
+                c['address'] = next(free)
+
+    by_name = dict((c['name'], c) for c in containers)
+    nat = {'netns': host, 'name': bridge, 'masquerade': [], 'dnat': []}
+    if settings.get('masquerade'):
+        nat['masquerade'].append({'source': str(net), 'out_interface': '!%s' % bridge})
+    for i, item in _as_entries(p, pre + 'ports', settings.get('ports'), key='container'):
+        path = '%s[%d]' % (pre + 'ports', i)
+        _unknown(p, path, item, ('container', 'port', 'to_port', 'proto'))
+        target = by_name.get(item.get('container'))
+        if target is None:
+            p.add(path + '.container', '%r is not one of %scontainers' % (item.get('container'), pre))
+            continue
+        port, to_port = item.get('port'), item.get('to_port', item.get('port'))
+        for key, value in (('port', port), ('to_port', to_port)):
+            if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 65535:
+                p.add('%s.%s' % (path, key), '%r is not a port number (1-65535)' % (value,))
+        proto = item.get('proto', 'tcp')
+        if proto not in ('tcp', 'udp'):
+            p.add(path + '.proto', '%r must be tcp or udp' % (proto,))
+        if target['address'] is not None:
+            nat['dnat'].append({'proto': proto, 'port': port, 'to': '%s:%s' % (target['address'], to_port),
+                                'in_interface': '!%s' % bridge})
+    p.raise_any()
+
+    forwarding = settings.get('forwarding')
+    if forwarding is None:
+        forwarding = bool(nat['masquerade'] or nat['dnat'])
+    namespaces = [{'name': c['name'], 'loopback': True} for c in containers]
+    if host is not None:
+        # Listed so that the document is whole: the namespace is adopted when
+        # it exists (for example a router_lab segment), and made otherwise.
+        namespaces.append({'name': host, 'sysctls': {'net.ipv4.ip_forward': '1'}} if forwarding else {'name': host})
+    prefix = net.prefixlen
+    bridge_link = {'kind': 'bridge', 'name': bridge, 'netns': host, 'addresses': ['%s/%d' % (gateway, prefix)]}
+    links = [bridge_link]
+    for c in containers:
+        links.append({'kind': 'veth', 'name': c['veth'], 'netns': host, 'master': bridge,
+                      'peer': {'name': ifname, 'netns': c['name'], 'addresses': ['%s/%d' % (c['address'], prefix)]}})
+    if mtu is not None:
+        for link in links:
+            link['mtu'] = mtu
+            if 'peer' in link:
+                link['peer']['mtu'] = mtu
+    routes = [{'netns': c['name'], 'dest': 'default', 'via': str(gateway)} for c in containers]
+    return {
+        'namespaces': namespaces,
+        'links': links,
+        'routes': routes,
+        'nat': [nat] if nat['masquerade'] or nat['dnat'] else [],
+        # What the role's own tasks need besides the document.
+        'facts': {
+            'gateway': str(gateway),
+            'forwarding_on_host': bool(host is None and forwarding),
+            'containers': dict((c['name'], str(c['address'])) for c in containers),
+        },
+    }
+
+
+def router_network(settings):
+    """router_lab's variables -> a topology document (seed 000's lab)."""
+    pre = 'router_lab_'
+    p = _Problems()
+    router = _name(p, pre + 'router', settings.get('router'), 'namespace name')
+    segments = []
+    for i, item in _as_entries(p, pre + 'segments', settings.get('segments')):
+        path = '%s[%d]' % (pre + 'segments', i)
+        _unknown(p, path, item, ('name', 'subnet', 'address', 'router_address', 'interface',
+                                 'router_interface', 'routes', 'masquerade'))
+        name = _name(p, path + '.name', item.get('name'), 'namespace name')
+        if name is not None and name == router:
+            p.add(path + '.name', '%r is the router namespace (%srouter)' % (name, pre))
+        interface = item.get('interface')
+        if interface is None and name is not None:
+            interface = 'veth-' + name
+            if len(interface.encode('utf-8')) > 15:
+                p.add(path + '.name', 'the interface name %r would be longer than 15 bytes; '
+                      'shorten the name or set interface' % interface)
+                interface = None
+        elif interface is not None:
+            interface = _name(p, path + '.interface', interface, 'interface')
+        router_interface = _name(p, path + '.router_interface',
+                                 item.get('router_interface', 'veth-router%d' % (i + 1)), 'router_interface')
+        net = _network(p, path + '.subnet', item.get('subnet'))
+        router_address = address = None
+        if net is not None:
+            router_address = _host(p, path + '.router_address',
+                                   item.get('router_address', net.network_address + 1), net, 'router_address')
+            address = _host(p, path + '.address', item.get('address', net.network_address + 2), net)
+            if address is not None and address == router_address:
+                p.add(path + '.address', 'address %s is also the router_address' % address)
+        routes = []
+        for j, dest in enumerate(item.get('routes', ['default'])):
+            if dest == 'default':
+                routes.append('default')
+            else:
+                dnet = _network(p, '%s.routes[%d]' % (path, j), dest)
+                if dnet is not None:
+                    routes.append(str(dnet))
+        segments.append({'index': i, 'name': name, 'interface': interface, 'router_interface': router_interface,
+                         'net': net, 'address': address, 'router_address': router_address, 'routes': routes,
+                         'masquerade': bool(item.get('masquerade', False))})
+    if not segments:
+        p.add(pre + 'segments', 'give at least one segment')
+    _duplicates(p, pre + 'segments', [(s['index'], s['name']) for s in segments], 'segment name')
+    _duplicates(p, pre + 'segments', [(s['index'], s['router_interface']) for s in segments], 'router_interface')
+    for a in segments:
+        for b in segments:
+            if a['index'] < b['index'] and a['net'] is not None and b['net'] is not None \
+                    and a['net'].overlaps(b['net']):
+                p.add('%s[%d].subnet' % (pre + 'segments', b['index']), '%s overlaps %s of %s[%d]'
+                      % (b['net'], a['net'], pre + 'segments', a['index']))
+    p.raise_any()
+
+    namespaces = [{'name': router, 'loopback': True, 'sysctls': {'net.ipv4.ip_forward': '1'}}]
+    links, routes = [], []
+    masquerade = []
+    for s in segments:
+        prefix = s['net'].prefixlen
+        namespaces.append({'name': s['name'], 'loopback': True})
+        links.append({'kind': 'veth', 'name': s['interface'], 'netns': s['name'],
+                      'addresses': ['%s/%d' % (s['address'], prefix)],
+                      'peer': {'name': s['router_interface'], 'netns': router,
+                               'addresses': ['%s/%d' % (s['router_address'], prefix)]}})
+        for dest in s['routes']:
+            routes.append({'netns': s['name'], 'dest': dest, 'via': str(s['router_address'])})
+        if s['masquerade']:
+            masquerade.append({'out_interface': s['router_interface']})
+    return {
+        'namespaces': namespaces,
+        'links': links,
+        'routes': routes,
+        'nat': [{'netns': router, 'name': 'router_lab', 'masquerade': masquerade}] if masquerade else [],
+        'facts': {
+            'segments': dict((s['name'], {'address': str(s['address']), 'router_address': str(s['router_address']),
+                                          'subnet': str(s['net'])}) for s in segments),
+        },
+    }

@@ -1,0 +1,139 @@
+"""The roles' variables become one topology document; bad variables are named, all at once."""
+
+import pytest
+
+from ansible_collections.netvirt.linux.plugins.module_utils._model import normalise_document
+from ansible_collections.netvirt.linux.plugins.plugin_utils._labs import (
+    RoleInputError, container_network, foreign_networks, router_network)
+
+CBN = {'owner': 'web', 'host_netns': None, 'bridge': 'cbn0', 'subnet': '172.30.0.0/24', 'gateway': None,
+       'ifname': 'eth0', 'containers': ['a', 'b'], 'masquerade': False, 'ports': [], 'forwarding': None,
+       'mtu': None}
+SEED_000 = {'router': 'router', 'segments': [
+    {'name': 'client', 'subnet': '10.0.1.0/24'}, {'name': 'server', 'subnet': '10.0.2.0/24'},
+    {'name': 'internet', 'subnet': '192.168.3.0/24', 'routes': ['10.0.0.0/8']}]}
+
+
+def document(built):
+    return dict((k, built[k]) for k in ('namespaces', 'links', 'routes', 'nat'))
+
+
+def test_seed_002_docker0_with_addresses_in_order():
+    built = container_network(dict(CBN, bridge='docker0', subnet='172.17.0.0/16',
+                                   containers=['ns0', {'name': 'ns1', 'address': '172.17.0.2'}, 'ns2']))
+    normalise_document(document(built), 'web')  # the engine accepts it as it is
+    assert built['links'][0] == {'kind': 'bridge', 'name': 'docker0', 'netns': None, 'addresses': ['172.17.0.1/16']}
+    # ns1 asked for .2, so ns0 and ns2 take the next free ones, in order.
+    assert built['facts']['containers'] == {'ns0': '172.17.0.3', 'ns1': '172.17.0.2', 'ns2': '172.17.0.4'}
+    assert built['links'][1]['name'] == 've-ns0' and built['links'][1]['peer']['netns'] == 'ns0'
+    assert built['routes'][0] == {'netns': 'ns0', 'dest': 'default', 'via': '172.17.0.1'}
+    assert built['nat'] == [] and built['facts']['forwarding_on_host'] is False
+
+
+def test_masquerade_and_a_port_forward_in_a_host_namespace_turn_forwarding_on_there():
+    built = container_network(dict(CBN, host_netns='gw', masquerade=True,
+                                   ports=[{'container': 'b', 'port': 8080, 'to_port': 80}]))
+    assert {'name': 'gw', 'sysctls': {'net.ipv4.ip_forward': '1'}} in built['namespaces']
+    assert built['nat'] == [{'netns': 'gw', 'name': 'cbn0',
+                             'masquerade': [{'source': '172.30.0.0/24', 'out_interface': '!cbn0'}],
+                             'dnat': [{'proto': 'tcp', 'port': 8080, 'to': '172.30.0.3:80', 'in_interface': '!cbn0'}]}]
+    assert built['facts']['forwarding_on_host'] is False
+    assert container_network(dict(CBN, masquerade=True))['facts']['forwarding_on_host'] is True
+
+
+def test_mtu_is_set_on_the_bridge_and_both_ends():
+    built = container_network(dict(CBN, mtu=1450))
+    assert [link['mtu'] for link in built['links']] == [1450, 1450, 1450]
+    assert built['links'][1]['peer']['mtu'] == 1450
+
+
+@pytest.mark.parametrize('change, problem', [
+    ({'subnet': '172.30.0.1/24'}, "container_bridge_net_subnet: '172.30.0.1/24' has host bits set; did you mean 172.30.0.0/24?"),
+    ({'subnet': 'ten'}, "container_bridge_net_subnet: 'ten' is not a network in CIDR form"),
+    ({'gateway': '10.1.1.1'}, 'container_bridge_net_gateway: gateway 10.1.1.1 is outside the subnet 172.30.0.0/24'),
+    ({'gateway': '172.30.0.255'}, 'container_bridge_net_gateway: gateway 172.30.0.255 is the broadcast address'),
+    ({'containers': ['a', 'b', 'a']}, "container_bridge_net_containers[2]: container name 'a' is already used by "
+                                      'container_bridge_net_containers[0]'),
+    ({'containers': ['a', {'name': 'b', 'address': '172.30.0.1'}]},
+     'container_bridge_net_containers[1].address: address 172.30.0.1 is the gateway'),
+    ({'containers': [{'name': 'a', 'address': '172.30.1.9'}]},
+     'container_bridge_net_containers[0].address: address 172.30.1.9 is outside the subnet 172.30.0.0/24'),
+    ({'subnet': '10.0.0.0/29', 'containers': ['a', 'b', 'c', 'd', 'e', 'f']},
+     'container_bridge_net_containers: 6 containers do not fit in 10.0.0.0/29: it has room for 5 besides the gateway'),
+    ({'containers': ['a/b']}, "container_bridge_net_containers[0].name: container name 'a/b' must not contain '/'"),
+    ({'containers': ['averyverylongname']},
+     "container_bridge_net_containers[0].name: container name 'averyverylongname' is 17 bytes long"),
+    ({'containers': ['thirteenchars']}, "the host-side veth name 've-thirteenchars' would be longer than 15 bytes"),
+    ({'containers': [{'name': 'a', 'ip': '1.2.3.4'}]}, "container_bridge_net_containers[0]: unknown key 'ip'"),
+    ({'bridge': '..'}, "container_bridge_net_bridge: bridge name '..' is not allowed"),
+    ({'ports': [{'container': 'z', 'port': 80}]}, "container_bridge_net_ports[0].container: 'z' is not one of"),
+    ({'ports': [{'container': 'a', 'port': 0}]}, 'container_bridge_net_ports[0].port: 0 is not a port number'),
+    ({'ports': [{'container': 'a', 'port': 80, 'proto': 'icmp'}]}, "container_bridge_net_ports[0].proto: 'icmp'"),
+    ({'host_netns': 'a'}, "container_bridge_net_containers[0].name: container 'a' has the name of the host namespace"),
+])
+def test_bad_container_network_input_is_named(change, problem):
+    with pytest.raises(RoleInputError) as e:
+        container_network(dict(CBN, **change))
+    assert problem in str(e.value)
+
+
+def test_every_problem_is_reported_at_once():
+    with pytest.raises(RoleInputError) as e:
+        container_network(dict(CBN, bridge='a b', containers=['x', 'x'], gateway='1.1.1.1'))
+    assert len(e.value.problems) == 3
+
+
+EXISTING = {'links': [
+    {'kind': 'veth', 'name': 'eth0', 'netns': 'gw', 'addresses': ['10.0.4.2/24'],
+     'peer': {'name': 'r4', 'netns': 'router', 'addresses': ['10.0.4.1/24']}},
+    {'kind': 'bridge', 'name': 'cbn0', 'netns': 'gw', 'addresses': ['172.30.0.1/24']}],
+    'owners': {'web': {'links': ['gw/cbn0']}}}
+
+
+def test_a_subnet_in_use_in_the_host_namespace_is_refused_but_our_own_is_not():
+    assert [cidr for _net, cidr, _link in foreign_networks(EXISTING, 'gw', 'web')] == ['10.0.4.2/24']
+    container_network(dict(CBN, host_netns='gw'), EXISTING)  # 172.30.0.1/24 on cbn0 is ours
+    with pytest.raises(RoleInputError) as e:
+        container_network(dict(CBN, host_netns='gw', subnet='10.0.0.0/16'), EXISTING)
+    assert str(e.value) == ('container_bridge_net_subnet: 10.0.0.0/16 overlaps 10.0.4.2/24 on eth0 in '
+                            'namespace gw, which is not part of this network')
+    container_network(dict(CBN, host_netns='other', subnet='10.0.0.0/16'), EXISTING)  # another namespace
+
+
+def test_seed_000_lab():
+    built = router_network(SEED_000)
+    normalise_document(document(built), 'lab')
+    assert built['namespaces'][0] == {'name': 'router', 'loopback': True, 'sysctls': {'net.ipv4.ip_forward': '1'}}
+    assert built['links'][0] == {'kind': 'veth', 'name': 'veth-client', 'netns': 'client', 'addresses': ['10.0.1.2/24'],
+                                 'peer': {'name': 'veth-router1', 'netns': 'router', 'addresses': ['10.0.1.1/24']}}
+    assert {'netns': 'internet', 'dest': '10.0.0.0/8', 'via': '192.168.3.1'} in built['routes']
+    assert {'netns': 'client', 'dest': 'default', 'via': '10.0.1.1'} in built['routes']
+    assert built['nat'] == []
+
+
+def test_a_segment_can_be_a_nat_gateway_side():
+    built = router_network({'router': 'r', 'segments': [{'name': 'lan', 'subnet': '10.1.0.0/24'},
+                                                        {'name': 'wan', 'subnet': '10.2.0.0/24', 'masquerade': True}]})
+    assert built['nat'] == [{'netns': 'r', 'name': 'router_lab', 'masquerade': [{'out_interface': 'veth-router2'}]}]
+
+
+@pytest.mark.parametrize('segments, problem', [
+    ([{'name': 'a', 'subnet': '10.0.0.0/16'}, {'name': 'b', 'subnet': '10.0.1.0/24'}],
+     'router_lab_segments[1].subnet: 10.0.1.0/24 overlaps 10.0.0.0/16 of router_lab_segments[0]'),
+    ([{'name': 'a', 'subnet': '10.0.0.0/24'}, {'name': 'a', 'subnet': '10.0.1.0/24'}],
+     "router_lab_segments[1]: segment name 'a' is already used by router_lab_segments[0]"),
+    ([{'name': 'router', 'subnet': '10.0.0.0/24'}], "router_lab_segments[0].name: 'router' is the router namespace"),
+    ([{'name': 'a', 'subnet': '10.0.0.0/24', 'router_address': '10.0.1.1'}],
+     'router_lab_segments[0].router_address: router_address 10.0.1.1 is outside the subnet 10.0.0.0/24'),
+    ([{'name': 'a', 'subnet': '10.0.0.0/24', 'address': '10.0.0.1'}],
+     'router_lab_segments[0].address: address 10.0.0.1 is also the router_address'),
+    ([{'name': 'a', 'subnet': '10.0.0.0/31'}], 'router_lab_segments[0].subnet: 10.0.0.0/31 is too small'),
+    ([{'name': 'a', 'subnet': '10.0.0.0/24', 'routes': ['10.9.0.1/16']}],
+     "router_lab_segments[0].routes[0]: '10.9.0.1/16' has host bits set"),
+    ([{'name': 'averylongname', 'subnet': '10.0.0.0/24'}], "the interface name 'veth-averylongname' would be longer"),
+    ([], 'router_lab_segments: give at least one segment'),
+])
+def test_bad_router_lab_input_is_named(segments, problem):
+    with pytest.raises(RoleInputError) as e:
+        router_network({'router': 'router', 'segments': segments})
+    assert problem in str(e.value)
