@@ -15,7 +15,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.build
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help setup debian vm-debian venv build lab lab-down test unit sanity lint kernel kernel-0.7 integration lab-test vm bench
+.PHONY: help setup debian vm-debian venv build lab lab-down test unit sanity lint kernel kernel-0.7 integration lab-test molecule docs vm bench
 
 help:
 	@echo "make lab       build, verify and show the default lab on this host (namespaces only)"
@@ -60,7 +60,7 @@ lab: setup
 lab-down: setup
 	ansible-playbook playbooks/lab.yml -e lab_state=absent
 
-test: setup unit sanity lint kernel kernel-0.7 integration lab-test vm
+test: setup unit sanity lint kernel kernel-0.7 integration lab-test molecule docs vm
 	@echo "make test: every suite passed"
 
 unit:
@@ -79,6 +79,14 @@ integration:
 lab-test:
 	$(SANDBOX) tests/lab/run
 
+# One scenario per role and one for playbooks/lab.yml, each in a sandbox of its own.
+molecule:
+	tests/molecule/run
+
+# Every playbook in docs/guide.md (the VM lane runs the ones this kernel cannot).
+docs:
+	$(VENV)/bin/python tests/docs/run
+
 # Debian stable's kernel in qemu: the kinds this machine's kernel lacks, and the whole kernel suite.
 vm: vm-debian
 	tests/vm/run $(CURDIR)/$(VENV)/bin/python
@@ -95,7 +103,7 @@ sanity:
 	cd $(BUILD) && ansible-test sanity --python 3.11 --color no
 
 lint:
-	ansible-lint --profile production --offline playbooks/ roles/ tests/integration/ tests/vm/
+	ansible-lint --profile production --offline playbooks/ roles/ molecule/ tests/integration/ tests/vm/
 
 # Speed and scale against the hand-written ip script (a few minutes; not part of `make test`).
 bench: setup

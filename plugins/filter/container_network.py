@@ -24,6 +24,11 @@ options:
         C(subnet), C(gateway), C(ifname), C(containers), C(masquerade), C(ports), C(forwarding), C(mtu)).
     type: dict
     required: true
+  report:
+    description:
+      - Return the problems as C(problems), a list of lines, instead of failing; a role then fails with just them.
+    type: bool
+    default: false
   existing:
     description:
       - The C(topology) that M(netvirt.linux.netns_info) returned for the host namespace. A subnet that overlaps
@@ -43,6 +48,7 @@ _value:
   description:
     - A topology document (C(namespaces), C(links), C(routes), C(nat)) and C(facts) with the C(gateway), the
       address of every container, and whether forwarding must be enabled on the host itself (C(forwarding_on_host)).
+    - With O(report=true) and bad input, only C(problems).
   type: dict
 '''
 
@@ -51,10 +57,12 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.netvirt.linux.plugins.plugin_utils._labs import RoleInputError, container_network as _build
 
 
-def container_network(settings, existing=None):
+def container_network(settings, existing=None, report=False):
     try:
         return _build(settings, existing)
     except RoleInputError as e:
+        if report:
+            return {'problems': e.problems}
         raise AnsibleFilterError('\n'.join(e.problems))
 
 

@@ -22,6 +22,11 @@ options:
       - The role's variables without the C(router_lab_) prefix (C(router), C(segments)).
     type: dict
     required: true
+  report:
+    description:
+      - Return the problems as C(problems), a list of lines, instead of failing; a role then fails with just them.
+    type: bool
+    default: false
 '''
 
 EXAMPLES = r'''
@@ -37,6 +42,7 @@ _value:
   description:
     - A topology document (C(namespaces), C(links), C(routes), C(nat)) and C(facts) with each segment's C(subnet),
       C(address) and C(router_address).
+    - With O(report=true) and bad input, only C(problems).
   type: dict
 '''
 
@@ -45,10 +51,12 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.netvirt.linux.plugins.plugin_utils._labs import RoleInputError, router_network as _build
 
 
-def router_network(settings):
+def router_network(settings, report=False):
     try:
         return _build(settings)
     except RoleInputError as e:
+        if report:
+            return {'problems': e.problems}
         raise AnsibleFilterError('\n'.join(e.problems))
 
 

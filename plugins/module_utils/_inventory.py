@@ -31,6 +31,11 @@ def select_namespaces(names, wanted):
     return [n for n in names if any(fnmatch.fnmatchcase(n, pattern) for pattern in wanted)]
 
 
+def owned_key(netns, name):
+    """How ``owners`` names an object: NETNS/NAME, with (current) for the namespace the module runs in."""
+    return '%s/%s' % (netns or '(current)', name)
+
+
 def _owned(doc, owner):
     return doc['owners'].setdefault(owner, {'namespaces': [], 'links': [], 'nat_tables': []})
 
@@ -66,7 +71,7 @@ def read_inventory(kernel, namespaces=None, include_host=True):
                 owner = table_owner(state)
                 doc['nat_tables'].append({'netns': netns, 'name': name, 'owner': owner, 'rules': lines})
                 if owner:
-                    _owned(doc, owner)['nat_tables'].append('%s/%s' % (netns or '', name))
+                    _owned(doc, owner)['nat_tables'].append(owned_key(netns, name))
     by_index = dict((netns, dict((link['index'], link) for link in links)) for netns, links in described.items())
     seen = set()
     # A pair is reported from its busier side (the host of a bridge, say), as a person would write it.
@@ -87,8 +92,7 @@ def read_inventory(kernel, namespaces=None, include_host=True):
                                         if other['master'] == link['name'])
             doc['links'].append(entry)
             if link['owner']:
-                _owned(doc, link['owner'])['links'].append(
-                    '%s/%s' % (netns or '(current)', link['name']))
+                _owned(doc, link['owner'])['links'].append(owned_key(netns, link['name']))
     return doc
 
 

@@ -39,8 +39,8 @@ options:
     default: []
   links:
     description:
-      - Links, each with a C(kind) (C(veth) or C(bridge)) and the options of that kind's module
-        (M(netvirt.linux.veth), M(netvirt.linux.bridge)).
+      - Links, each with a C(kind) (C(veth), C(bridge), C(macvlan), C(ipvlan), C(vlan), C(vxlan), C(geneve) or
+        C(tuntap)) and the options of that kind's module (M(netvirt.linux.veth), M(netvirt.linux.bridge), and so on).
       - A link refers to namespaces by name; each must be listed in O(namespaces) or exist already.
     type: list
     elements: dict
@@ -68,9 +68,9 @@ options:
     default: present
   purge:
     description:
-      - Remove the namespaces, links and routes created for O(owner) that the document no longer lists.
-      - Routes and NAT tables carry no owner's name, so only routes with protocol 245 and C(netvirt_) tables
-        inside this owner's namespaces are purged.
+      - Remove the namespaces, links, routes and NAT tables created for O(owner) that the document no longer lists.
+      - A NAT table records its owner, so this owner's tables are purged wherever they are. A route carries no
+        owner's name, so only routes with protocol 245 inside this owner's namespaces are purged.
     type: bool
     default: false
   force:

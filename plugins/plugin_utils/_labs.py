@@ -16,6 +16,7 @@ __metaclass__ = type
 
 import ipaddress
 
+from ansible_collections.netvirt.linux.plugins.module_utils._inventory import owned_key
 from ansible_collections.netvirt.linux.plugins.module_utils._model import check_name
 
 
@@ -135,13 +136,25 @@ def foreign_networks(info, netns, owner):
         for end in (link, link.get('peer') or {}):
             if end.get('netns') != netns or not end.get('name'):
                 continue
-            if '%s/%s' % (end.get('netns') or '', end['name']) in ours:
+            if owned_key(netns, end['name']) in ours:
                 continue
             for cidr in end.get('addresses') or []:
                 iface = ipaddress.ip_interface(cidr)
                 if iface.version == 4:
                     found.append((iface.network, cidr, end['name']))
     return found
+
+
+def current_address(info, netns, ifname, net):
+    """The address in ``net`` that interface ``ifname`` in ``netns`` has now, per netns_info."""
+    for link in (info or {}).get('links', []):
+        for end in (link, link.get('peer') or {}):
+            if end.get('netns') == netns and end.get('name') == ifname:
+                for cidr in end.get('addresses') or []:
+                    iface = ipaddress.ip_interface(cidr)
+                    if iface.version == 4 and iface.ip in net and iface.network.prefixlen == net.prefixlen:
+                        return iface.ip
+    return None
 
 
 def _where(netns):
@@ -152,7 +165,8 @@ def container_network(settings, existing=None):
     """container_bridge_net's variables -> a topology document.
 
     ``settings`` holds the role's variables without their prefix; ``existing``
-    is netns_info's topology of the host namespace (to refuse a subnet in use).
+    is netns_info's topology of the host namespace and the containers' (to
+    refuse a subnet in use, and to keep each container's current address).
     """
     pre = 'container_bridge_net_'
     p = _Problems()
@@ -215,9 +229,17 @@ def container_network(settings, existing=None):
             p.add('%s[%d].host_veth' % (pre + 'containers', c['index']), '%r is the bridge name' % bridge)
 
     if net is not None and gateway is not None:
-        free = (a for a in net.hosts() if a != gateway and a not in explicit)
+        # A container that exists keeps its address, so that removing one
+        # container never renumbers the others; new ones take free addresses in order.
+        taken = set(explicit) | set([gateway])
+        for c in containers:
+            kept = current_address(existing, c['name'], ifname, net) if c['address'] is None else None
+            if kept is not None and kept not in taken:
+                c['address'] = kept
+                taken.add(kept)
+        free = (a for a in net.hosts() if a not in taken)
         wanting = [c for c in containers if c['address'] is None]
-        room = net.num_addresses - 3 - len(explicit)
+        room = net.num_addresses - 2 - len(taken)
         if len(wanting) > room:
             p.add(pre + 'containers', '%d containers do not fit in %s: it has room for %d besides the gateway'
                   % (len(containers), net, net.num_addresses - 3))

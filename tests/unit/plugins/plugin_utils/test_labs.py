@@ -30,6 +30,14 @@ def test_seed_002_docker0_with_addresses_in_order():
     assert built['nat'] == [] and built['facts']['forwarding_on_host'] is False
 
 
+def test_a_container_keeps_its_address_when_another_is_removed():
+    now = container_network(dict(CBN, containers=['a', 'b', 'c']))
+    assert now['facts']['containers'] == {'a': '172.30.0.2', 'b': '172.30.0.3', 'c': '172.30.0.4'}
+    existing = dict(now, owners={'web': {'links': ['(current)/cbn0']}})
+    after = container_network(dict(CBN, containers=['a', 'c', 'd']), existing)
+    assert after['facts']['containers'] == {'a': '172.30.0.2', 'c': '172.30.0.4', 'd': '172.30.0.3'}
+
+
 def test_masquerade_and_a_port_forward_in_a_host_namespace_turn_forwarding_on_there():
     built = container_network(dict(CBN, host_netns='gw', masquerade=True,
                                    ports=[{'container': 'b', 'port': 8080, 'to_port': 80}]))
@@ -98,6 +106,15 @@ def test_a_subnet_in_use_in_the_host_namespace_is_refused_but_our_own_is_not():
     assert str(e.value) == ('container_bridge_net_subnet: 10.0.0.0/16 overlaps 10.0.4.2/24 on eth0 in '
                             'namespace gw, which is not part of this network')
     container_network(dict(CBN, host_netns='other', subnet='10.0.0.0/16'), EXISTING)  # another namespace
+
+
+def test_our_own_bridge_on_the_host_itself_is_not_in_the_way_of_a_re_run():
+    # netns_info names the host's own objects "(current)/NAME" in owners.
+    existing = {'links': [{'kind': 'bridge', 'name': 'cbn0', 'netns': None, 'addresses': ['172.30.0.1/24']}],
+                'owners': {'web': {'links': ['(current)/cbn0']}}}
+    container_network(CBN, existing)
+    with pytest.raises(RoleInputError):
+        container_network(dict(CBN, owner='other'), existing)
 
 
 def test_seed_000_lab():
