@@ -85,7 +85,7 @@ molecule:
 
 # Every playbook in docs/guide.md (the VM lane runs the ones this kernel cannot).
 docs:
-	$(VENV)/bin/python tests/docs/run
+	$(VENV)/bin/python tests/docs/run.py
 
 # Debian stable's kernel in qemu: the kinds this machine's kernel lacks, and the whole kernel suite.
 vm: vm-debian

@@ -11,8 +11,8 @@ name: router_network
 short_description: Namespaces joined by one router namespace, as a topology document
 version_added: 0.2.0
 description:
-  - The document that the M(netvirt.linux.topology) task of the C(netvirt.linux.router_lab) role applies: one
-    namespace per segment, each joined to the router namespace by a veth pair, with addresses, routes via the
+  - The document that the M(netvirt.linux.topology) task of the C(netvirt.linux.router_lab) role applies. It has
+    one namespace per segment, each joined to the router namespace by a veth pair, with addresses, routes via the
     router, and forwarding on the router (seed 000's lab).
   - Every problem in the input is reported at once, each named by the role variable it comes from.
 author: netvirt.linux contributors (@netvirt-linux)

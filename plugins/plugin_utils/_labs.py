@@ -68,7 +68,7 @@ def _network(p, path, value):
 def _host(p, path, value, net, what='address'):
     """An address inside ``net`` that is neither its network nor its broadcast address."""
     try:
-        addr = ipaddress.ip_address(str(value).split('/')[0])
+        addr = ipaddress.ip_address(str(value).split('/', maxsplit=1)[0])
     except ValueError:
         p.add(path, '%r is not an IPv4 address' % (value,))
         return None

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """A tiny HTTP server that answers every GET with the address it saw the client come from.
 
     whoami_server.py PORT [REQUESTS [SECONDS]]

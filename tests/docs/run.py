@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Run every playbook in docs/guide.md, the way a reader would, in throwaway sandboxes.
 
 A fenced ```yaml block right after a line `<!-- test: GROUP -->` is a whole playbook.
@@ -11,7 +10,7 @@ The blocks of one group run in order in one fresh sandbox (tests/bin/sandbox); e
 IPVLAN, GENEVE): `run --vm` runs only those (the VM lane does, under Debian stable's
 kernel), `run` all the others. A group with no blocks, or a guide with none, is an error.
 
-    tests/docs/run [--vm] [GROUP...]
+    python tests/docs/run.py [--vm] [GROUP...]
 """
 import os
 import re
