@@ -11,11 +11,13 @@ SANDBOX := tests/bin/sandbox
 DEBIAN_PACKAGES := iproute2 nftables iputils-ping netcat-openbsd curl graphviz python3-venv
 # Only the VM lane needs these (qemu for Debian stable's kernel); make lab does not install them.
 VM_PACKAGES := qemu-system-x86 kmod busybox-static
+# Only the fleet lane needs sshd: its hosts run their own, never the machine's service.
+FLEET_PACKAGES := openssh-server openssh-client
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.build
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help setup debian vm-debian venv build lab lab-down test unit sanity lint kernel kernel-0.7 integration lab-test molecule docs vm bench
+.PHONY: help setup debian vm-debian fleet-debian venv build lab lab-down test unit sanity lint kernel kernel-0.7 integration lab-test molecule docs fleet vm bench
 
 help:
 	@echo "make lab       build, verify and show the default lab on this host (namespaces only)"
@@ -24,8 +26,8 @@ help:
 
 setup: debian venv build
 
-debian vm-debian: PACKAGES = $(if $(filter vm-debian,$@),$(VM_PACKAGES),$(DEBIAN_PACKAGES))
-debian vm-debian:
+debian vm-debian fleet-debian: PACKAGES = $(if $(filter vm-debian,$@),$(VM_PACKAGES),$(if $(filter fleet-debian,$@),$(FLEET_PACKAGES),$(DEBIAN_PACKAGES)))
+debian vm-debian fleet-debian:
 	@missing=""; for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
@@ -60,7 +62,7 @@ lab: setup
 lab-down: setup
 	ansible-playbook playbooks/lab.yml -e lab_state=absent
 
-test: setup unit sanity lint kernel kernel-0.7 integration lab-test molecule docs vm
+test: setup unit sanity lint kernel kernel-0.7 integration lab-test molecule docs fleet vm
 	@echo "make test: every suite passed"
 
 unit:
@@ -82,6 +84,10 @@ lab-test:
 # One scenario per role and one for playbooks/lab.yml, each in a sandbox of its own.
 molecule:
 	tests/molecule/run
+
+# Several hosts over real SSH: the vxlan_overlay role, failures, growth, managed-node dependencies.
+fleet: fleet-debian
+	tests/fleet/run
 
 # Every playbook in docs/guide.md (the VM lane runs the ones this kernel cannot).
 docs:

@@ -18,6 +18,7 @@ __metaclass__ = type
 
 import fnmatch
 
+from ansible_collections.netvirt.linux.plugins.module_utils._model import IMMUTABLE
 from ansible_collections.netvirt.linux.plugins.module_utils._nft import TABLE_PREFIX, table_owner
 
 MANAGED_SYSCTLS = ('net.ipv4.ip_forward', 'net.ipv6.conf.all.forwarding')
@@ -81,7 +82,7 @@ def read_inventory(kernel, namespaces=None, include_host=True):
             if key in seen or link['kind'] == 'loopback':
                 continue
             seen.add(key)
-            entry = link_entry(link)
+            entry = link_entry(kernel, link)
             if link['kind'] == 'veth':
                 peer = _find_peer(kernel, by_index, link)
                 if peer is not None:
@@ -96,12 +97,18 @@ def read_inventory(kernel, namespaces=None, include_host=True):
     return doc
 
 
-def link_entry(link):
+def link_entry(kernel, link):
+    """A link as the topology document writes it, with its kind's own fields (VLAN id, VNI, remotes, fdb...)."""
     entry = {'kind': link['kind']}
     entry.update((k, link[k]) for k in LINK_FIELDS)
-    for option in ('stp', 'forward_delay'):
+    for option in ('stp', 'forward_delay') + IMMUTABLE.get(link['kind'], ()):
         if option in link:
             entry[option] = link[option]
+    if link['kind'] in ('macvlan', 'ipvlan'):
+        parent = kernel.read_parent(link)
+        entry['link'], entry['link_netns'] = (parent[1], parent[0]) if parent else (None, None)
+    if link['kind'] == 'vxlan':
+        entry['fdb'] = kernel.read_fdb(link['netns'], link['name'])
     return entry
 
 

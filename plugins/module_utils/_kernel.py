@@ -428,6 +428,15 @@ class Kernel:
             return (parent_netns, self._name_of(parent_netns, link['parent_index']))
         return None
 
+    def read_parent(self, link):
+        """(netns, name) of a macvlan's or ipvlan's parent, wherever it is; None if in no named namespace."""
+        if link['parent_netnsid'] is None:
+            return (link['netns'], self._name_of(link['netns'], link['parent_index']))
+        netns = self._nsid_map(link['netns']).get(link['parent_netnsid'], _NOWHERE)
+        if netns is _NOWHERE:
+            return None
+        return (netns, self._name_of(netns, link['parent_index']))
+
     def read_fdb(self, netns, name):
         """The static forwarding entries of a VXLAN: [{mac, dst}], sorted."""
         entries = []

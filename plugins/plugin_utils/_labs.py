@@ -383,3 +383,112 @@ def router_network(settings):
                                           'subnet': str(s['net'])}) for s in segments),
         },
     }
+
+
+VXLAN_OVERHEAD = 50  # outer Ethernet 14 + IPv4 20 + UDP 8 + VXLAN 8
+
+
+def vxlan_network(settings, existing=None):
+    """vxlan_overlay's variables, for one host of the group -> a topology document.
+
+    Every host gets, per segment, a bridge with a VXLAN port whose fdb sends
+    broadcast and unknown traffic to every other host (head-end replication), and
+    its own containers on that bridge. Host number ``position`` (from 1) owns one
+    slice of each segment's subnet, so addresses never collide across hosts.
+    """
+    pre = 'vxlan_overlay_'
+    p = _Problems()
+    position = settings.get('position')
+    local = _host(p, pre + 'local', settings.get('local'), None, 'local')
+    dev = settings.get('dev')
+    if dev is not None:
+        dev = _name(p, pre + 'dev', dev, 'dev')
+    peers = []
+    for i, peer in enumerate(settings.get('peers') or []):
+        addr = _host(p, '%s[%d]' % (pre + 'peers', i), peer, None, 'peer')
+        if addr is not None and addr != local:
+            peers.append(str(addr))
+    underlay = underlay_link(existing, local)
+    if dev is None and underlay is not None:
+        dev = underlay['name']
+    mtu = settings.get('mtu')
+    if mtu is None and underlay is not None and underlay.get('mtu'):
+        mtu = underlay['mtu'] - VXLAN_OVERHEAD
+    port = settings.get('port') or 4789
+    seen_vni = {}
+    docs = []
+    for i, seg in _as_entries(p, pre + 'segments', settings.get('segments'), key='vni'):
+        path = '%s[%d]' % (pre + 'segments', i)
+        _unknown(p, path, seg, ('vni', 'subnet', 'bridge', 'containers'))
+        vni = seg.get('vni')
+        if not isinstance(vni, int) or isinstance(vni, bool) or not 1 <= vni <= 16777215:
+            p.add(path + '.vni', '%r is not a VNI (1-16777215)' % (vni,))
+            continue
+        if vni in seen_vni:
+            p.add(path + '.vni', 'VNI %d is already used by %s[%d]' % (vni, pre + 'segments', seen_vni[vni]))
+            continue
+        seen_vni[vni] = i
+        net = _network(p, path + '.subnet', seg.get('subnet'))
+        count = seg.get('containers', 2)
+        if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+            p.add(path + '.containers', '%r is not a number of containers' % (count,))
+            continue
+        if net is None:
+            continue
+        slice_size = 4
+        while slice_size < count + 3:  # the containers, the bridge, the slice's first and last
+            slice_size *= 2
+        base = int(net.network_address) + position * slice_size
+        if (position + 1) * slice_size > net.num_addresses:
+            p.add(path + '.subnet', '%s has no room for host number %d with %d containers (slices of %d addresses)'
+                  % (net, position, count, slice_size))
+            continue
+        bridge = seg.get('bridge') or 'br-vx%d' % vni
+        built = _container_network_or_problems(p, {
+            'owner': settings.get('owner'), 'host_netns': None, 'bridge': bridge, 'subnet': str(net),
+            'gateway': str(ipaddress.ip_address(base + slice_size - 2)), 'ifname': 'eth0', 'mtu': mtu,
+            'containers': [{'name': 'vx%d-c%d' % (vni, c), 'host_veth': 'vx%d-%d' % (vni, c),
+                            'address': str(ipaddress.ip_address(base + c))} for c in range(1, count + 1)],
+            'masquerade': False, 'ports': [], 'forwarding': False}, existing, path)
+        if built is None:
+            continue
+        vxlan = {'kind': 'vxlan', 'name': 'vxlan%d' % vni, 'vni': vni, 'local': str(local) if local else None,
+                 'port': port, 'master': bridge, 'learning': True,
+                 'fdb': [{'mac': '00:00:00:00:00:00', 'dst': peer} for peer in sorted(peers)]}
+        if dev is not None:
+            vxlan['dev'] = dev
+        if mtu is not None:
+            vxlan['mtu'] = mtu
+        built['links'].append(vxlan)
+        docs.append(built)
+    if not docs and not p.problems:
+        p.add(pre + 'segments', 'give at least one segment')
+    p.raise_any()
+    return {
+        'namespaces': [ns for d in docs for ns in d['namespaces']],
+        'links': [link for d in docs for link in d['links']],
+        'routes': [route for d in docs for route in d['routes']],
+        'nat': [],
+        'facts': {'mtu': mtu, 'peers': sorted(peers),
+                  'containers': dict(item for d in docs for item in d['facts']['containers'].items())},
+    }
+
+
+def underlay_link(info, local):
+    """The link of the host namespace that holds address ``local``, per netns_info; None if none does."""
+    for link in (info or {}).get('links', []):
+        for end in (link, link.get('peer') or {}):
+            if end.get('name') and end.get('netns') is None and any(
+                    cidr.split('/')[0] == str(local) for cidr in end.get('addresses') or []):
+                return end
+    return None
+
+
+def _container_network_or_problems(p, settings, existing, path):
+    """container_network for one segment, its problems reported under the segment's path."""
+    try:
+        return container_network(settings, existing)
+    except RoleInputError as e:
+        for problem in e.problems:
+            p.add(path, problem.split(': ', 1)[-1])
+        return None

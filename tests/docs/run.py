@@ -9,6 +9,9 @@ The blocks of one group run in order in one fresh sandbox (tests/bin/sandbox); e
 `<!-- test: GROUP vm -->` marks a group that needs a kernel this machine lacks (VLAN,
 IPVLAN, GENEVE): `run --vm` runs only those (the VM lane does, under Debian stable's
 kernel), `run` all the others. A group with no blocks, or a guide with none, is an error.
+`<!-- file: PATH -->` before a block says the block is that file of the repository, which
+another lane runs (the fleet lane, for a playbook that needs several hosts): the two must
+be the same, character for character.
 
     python tests/docs/run.py [--vm] [GROUP...]
 """
@@ -19,6 +22,7 @@ import sys
 import tempfile
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
+FILE_BLOCK = re.compile(r'^<!-- file: (?P<path>[\w./-]+) -->\n```yaml\n(?P<body>.*?)^```$', re.M | re.S)
 BLOCK = re.compile(r'^<!-- test: (?P<group>[\w.-]+)(?P<vm> vm)? -->\n```yaml\n(?P<body>.*?)^```$', re.M | re.S)
 STEPS = r'''
 set -eu
@@ -53,7 +57,13 @@ def main(argv):
     vm = '--vm' in argv
     wanted = [a for a in argv if a != '--vm']
     with open(os.path.join(ROOT, 'docs', 'guide.md')) as f:
-        found = groups(f.read())
+        text = f.read()
+    found = groups(text)
+    for match in FILE_BLOCK.finditer(text):
+        with open(os.path.join(ROOT, match.group('path'))) as f:
+            if f.read() != match.group('body'):
+                sys.exit('docs/guide.md: the block for %s is not that file' % match.group('path'))
+        print('== docs/guide.md: the block for %s is that file (run by its own lane)' % match.group('path'))
     selected = [(name, g) for name, g in found.items() if g['vm'] == vm and (not wanted or name in wanted)]
     if not selected or any(name not in found for name in wanted):
         sys.exit('docs/guide.md: no such test group (have: %s)' % ', '.join(found))

@@ -48,3 +48,29 @@ def test_veth_pairs_are_told_apart_when_ifindexes_repeat_across_namespaces():
     assert _pairs(report['links']) == _pairs(routed['links'] + containers['links'])
     assert len([link for link in report['links'] if link['kind'] == 'veth']) == 7
     assert report['owners']['containers']['nat_tables'] == ['dockerhost/docker0']
+
+
+def test_kind_fields_are_reported_and_feed_back_unchanged():
+    lab = {
+        'namespaces': [{'name': 'h'}, {'name': 'm'}],
+        'links': [
+            {'kind': 'veth', 'name': 'eth0', 'netns': 'h', 'addresses': ['192.168.70.1/24'],
+             'peer': {'name': 'wire', 'netns': 'h'}},
+            {'kind': 'macvlan', 'name': 'mv0', 'link': 'eth0', 'link_netns': 'h', 'netns': 'm', 'mode': 'bridge',
+             'addresses': ['192.168.70.5/24']},
+            {'kind': 'vxlan', 'name': 'vx7', 'netns': 'h', 'vni': 7, 'local': '192.168.70.1', 'dev': 'eth0',
+             'fdb': [{'mac': '00:00:00:00:00:00', 'dst': '192.168.70.2'},
+                     {'mac': '00:00:00:00:00:00', 'dst': '192.168.70.3'}]},
+        ],
+    }
+    converge(lab, owner='lab')
+    with Kernel() as kernel:
+        report = read_inventory(kernel, ['h', 'm'], include_host=False)
+    by_name = dict((link['name'], link) for link in report['links'])
+    assert by_name['mv0']['link'] == 'eth0' and by_name['mv0']['link_netns'] == 'h'
+    assert by_name['mv0']['mode'] == 'bridge'
+    assert by_name['vx7']['vni'] == 7 and by_name['vx7']['dev'] == 'eth0' and by_name['vx7']['local'] == '192.168.70.1'
+    assert [e['dst'] for e in by_name['vx7']['fdb']] == ['192.168.70.2', '192.168.70.3']
+    fed_back = dict((key, report[key]) for key in ('namespaces', 'links', 'routes'))
+    with Kernel() as kernel:
+        assert plan(fed_back, kernel, owner='lab').texts == []

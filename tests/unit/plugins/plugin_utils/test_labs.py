@@ -154,3 +154,46 @@ def test_bad_router_lab_input_is_named(segments, problem):
     with pytest.raises(RoleInputError) as e:
         router_network({'router': 'router', 'segments': segments})
     assert problem in str(e.value)
+
+
+UNDERLAY = {'links': [{'kind': 'veth', 'name': 'eth0', 'netns': None, 'mtu': 1500, 'addresses': ['10.250.0.11/24'],
+                       'peer': {'name': 'h1-u', 'netns': None, 'mtu': 1500, 'addresses': []}}], 'owners': {}}
+OVERLAY = {'owner': 'ov', 'local': '10.250.0.11', 'position': 1, 'port': 4789,
+           'peers': ['10.250.0.11', '10.250.0.12', '10.250.0.13'],
+           'segments': [{'vni': 100, 'subnet': '10.200.0.0/16', 'containers': 4}]}
+
+
+def test_one_hosts_part_of_an_overlay():
+    from ansible_collections.netvirt.linux.plugins.plugin_utils._labs import vxlan_network
+    built = vxlan_network(OVERLAY, UNDERLAY)
+    normalise_document(document(built), 'ov')
+    vxlan = [link for link in built['links'] if link['kind'] == 'vxlan'][0]
+    assert vxlan == {'kind': 'vxlan', 'name': 'vxlan100', 'vni': 100, 'local': '10.250.0.11', 'port': 4789,
+                     'master': 'br-vx100', 'learning': True, 'dev': 'eth0', 'mtu': 1450,
+                     'fdb': [{'mac': '00:00:00:00:00:00', 'dst': '10.250.0.12'},
+                             {'mac': '00:00:00:00:00:00', 'dst': '10.250.0.13'}]}
+    # Host 1's slice of 8 addresses: containers .9-.12, its bridge .14; host 2's starts at .16.
+    assert built['facts']['containers'] == {'vx100-c1': '10.200.0.9', 'vx100-c2': '10.200.0.10',
+                                            'vx100-c3': '10.200.0.11', 'vx100-c4': '10.200.0.12'}
+    assert built['links'][0]['addresses'] == ['10.200.0.14/16'] and built['links'][0]['mtu'] == 1450
+    assert built['facts']['mtu'] == 1450 and built['nat'] == []
+    other = vxlan_network(dict(OVERLAY, position=2, local='10.250.0.12'), None)
+    assert other['facts']['containers']['vx100-c1'] == '10.200.0.17'
+
+
+def test_two_segments_coexist_and_bad_segments_are_named():
+    from ansible_collections.netvirt.linux.plugins.plugin_utils._labs import vxlan_network
+    two = vxlan_network(dict(OVERLAY, segments=[{'vni': 100, 'subnet': '10.200.0.0/16'},
+                                                {'vni': 200, 'subnet': '10.201.0.0/16', 'containers': 1}]), UNDERLAY)
+    assert sorted(link['name'] for link in two['links'] if link['kind'] in ('vxlan', 'bridge')) == [
+        'br-vx100', 'br-vx200', 'vxlan100', 'vxlan200']
+    for segments, problem in (
+            ([{'vni': 0, 'subnet': '10.200.0.0/16'}], 'vxlan_overlay_segments[0].vni: 0 is not a VNI'),
+            ([{'vni': 7, 'subnet': '10.200.0.0/16'}, {'vni': 7, 'subnet': '10.201.0.0/16'}],
+             'vxlan_overlay_segments[1].vni: VNI 7 is already used by vxlan_overlay_segments[0]'),
+            ([{'vni': 7, 'subnet': '10.200.0.0/29', 'containers': 4}],
+             'vxlan_overlay_segments[0].subnet: 10.200.0.0/29 has no room for host number 1'),
+            ([], 'vxlan_overlay_segments: give at least one segment')):
+        with pytest.raises(RoleInputError) as e:
+            vxlan_network(dict(OVERLAY, segments=segments), UNDERLAY)
+        assert problem in str(e.value)
