@@ -18,8 +18,10 @@ Every figure comes with its ratio to the shell script's time in the same run.
 """
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -109,6 +111,9 @@ def main(argv):
         inner(int(argv[1]))
         return
     sizes = [int(a) for a in argv] or [3, 6]
+    # SSH connection masters of this run only (one left from another run would speak for a gone host).
+    control = tempfile.mkdtemp(prefix='netvirt-fleet-cp.')
+    os.environ['ANSIBLE_SSH_CONTROL_PATH_DIR'] = control
     print('| hosts x containers | shell, all hosts at once | converge, forks 5 (ratio) | re-run, forks 5 (ratio) '
           '| converge, forks = hosts (ratio) | re-run, forks = hosts (ratio) |')
     print('|---|---|---|---|---|---|')
@@ -119,6 +124,8 @@ def main(argv):
         cells = ['%.2f s (%.2f)' % (f[key], f[key] / f['shell'])
                  for key in ('converge_5', 'rerun_5', 'converge_%d' % hosts, 'rerun_%d' % hosts)]
         print('| %d x %d | %.2f s | %s |' % (hosts, CONTAINERS, f['shell'], ' | '.join(cells)), flush=True)
+    subprocess.run(['pkill', '-f', control], check=False)
+    shutil.rmtree(control, ignore_errors=True)
 
 
 if __name__ == '__main__':
