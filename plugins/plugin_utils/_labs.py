@@ -87,6 +87,20 @@ def _name(p, path, value, what):
     return p.check(path, check_name, value, what)
 
 
+def _interface_name(p, path, item, key, prefix, name, what):
+    """item[key] when given, else PREFIX + name; a made-up name the kernel cannot take is reported as such."""
+    if item.get(key) is not None:
+        return _name(p, '%s.%s' % (path, key), item[key], key)
+    if name is None:
+        return None
+    derived = prefix + name
+    if len(derived.encode('utf-8')) > 15:
+        p.add(path + '.name', 'the %s name %r would be longer than 15 bytes; shorten the name or set %s'
+              % (what, derived, key))
+        return None
+    return derived
+
+
 def _as_entries(p, path, value, key='name'):
     """A list of dicts; a plain string stands for {key: string}."""
     if value is None:
@@ -198,15 +212,7 @@ def container_network(settings, existing=None):
         name = _name(p, path + '.name', item.get('name'), 'container name')
         if name is not None and name == host:
             p.add(path + '.name', 'container %r has the name of the host namespace' % name)
-        veth = item.get('host_veth')
-        if veth is None and name is not None:
-            veth = 've-' + name
-            if len(veth.encode('utf-8')) > 15:
-                p.add(path + '.name', 'the host-side veth name %r would be longer than 15 bytes; '
-                      'shorten the name or set host_veth' % veth)
-                veth = None
-        elif veth is not None:
-            veth = _name(p, path + '.host_veth', veth, 'host_veth')
+        veth = _interface_name(p, path, item, 'host_veth', 've-', name, 'host-side veth')
         address = None
         if item.get('address') is not None and net is not None:
             address = _host(p, path + '.address', item['address'], net)
@@ -317,15 +323,7 @@ def router_network(settings):
         name = _name(p, path + '.name', item.get('name'), 'namespace name')
         if name is not None and name == router:
             p.add(path + '.name', '%r is the router namespace (%srouter)' % (name, pre))
-        interface = item.get('interface')
-        if interface is None and name is not None:
-            interface = 'veth-' + name
-            if len(interface.encode('utf-8')) > 15:
-                p.add(path + '.name', 'the interface name %r would be longer than 15 bytes; '
-                      'shorten the name or set interface' % interface)
-                interface = None
-        elif interface is not None:
-            interface = _name(p, path + '.interface', interface, 'interface')
+        interface = _interface_name(p, path, item, 'interface', 'veth-', name, 'interface')
         router_interface = _name(p, path + '.router_interface',
                                  item.get('router_interface', 'veth-router%d' % (i + 1)), 'router_interface')
         net = _network(p, path + '.subnet', item.get('subnet'))
