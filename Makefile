@@ -12,6 +12,8 @@ DEBIAN_PACKAGES := iproute2 nftables iputils-ping netcat-openbsd curl graphviz p
 # Only the VM lane needs these (qemu for Debian stable's kernel); make lab does not install them.
 VM_PACKAGES := qemu-system-x86 kmod busybox-static
 # Only the fleet lane needs sshd: its hosts run their own, never the machine's service.
+# Packages are installed with a policy-rc.d that forbids starting services (Debian's own
+# mechanism), so installing openssh-server never starts an sshd on this machine's network.
 FLEET_PACKAGES := openssh-server openssh-client
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.build
@@ -31,7 +33,12 @@ debian vm-debian fleet-debian:
 	@missing=""; for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  guard=""; if [ ! -e /usr/sbin/policy-rc.d ]; then \
+	    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; guard=1; fi; \
+	  if apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  then rc=0; else rc=$$?; fi; \
+	  [ -z "$$guard" ] || rm -f /usr/sbin/policy-rc.d; \
+	  exit $$rc; \
 	fi
 
 $(VENV)/.done: requirements-dev.txt
