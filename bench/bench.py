@@ -13,9 +13,16 @@ veth into one bridge, an address, lo up and a default route, plus masquerade.
 - ansible: `ansible-playbook` with one topology task; its time includes
   Ansible's own start-up.  Then the no-change re-run, check mode, and the
   teardown (state: absent), each timed on its own.
+- floor: `ansible-playbook` with one `ansible.builtin.ping` task, the same
+  way: what any one-task playbook costs before a module does any work.
 
 Each figure is reported with its ratio to the shell script's build time in
 the same run, and the peak memory of the module process.
+
+Every timed step starts on a quiet machine (see settle()): after a build the
+kernel spends seconds of both CPUs in softirq (every new port's IPv6 DAD,
+MLD and router solicitations flooded to every other port of the bridge, and
+namespaces torn down after a sandbox ends), whoever built the lab.
 """
 
 import json
@@ -67,6 +74,12 @@ def shell_script(n):
     return '\n'.join(lines) + '\n'
 
 
+PING_PLAYBOOK = '''- hosts: localhost
+  gather_facts: false
+  tasks:
+    - ansible.builtin.ping:
+'''
+
 PLAYBOOK = '''- hosts: localhost
   gather_facts: false
   tasks:
@@ -79,16 +92,37 @@ PLAYBOOK = '''- hosts: localhost
         nat: "{{ lab.nat }}"
 '''
 
-# Runs the module's interpreter as a child and records the child's peak RSS,
-# so the figure is the module process's own.
+# Runs the module's interpreter as a child and records the child's peak RSS
+# and its run time, so the figures are the module process's own.
 MEASURED_PYTHON = '''#!%s
-import os, resource, subprocess, sys
+import os, resource, subprocess, sys, time
+start = time.monotonic()
 code = subprocess.call([%r] + sys.argv[1:])
+elapsed = time.monotonic() - start
 peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
 with open(os.environ['NETVIRT_BENCH_RSS'], 'a') as f:
-    f.write('%%d\\n' %% peak)
+    f.write('%%d %%.3f\\n' %% (peak, elapsed))
 sys.exit(code)
 '''
+
+
+def cpu_ticks():
+    with open('/proc/stat') as f:
+        fields = [int(x) for x in f.readline().split()[1:]]
+    return fields[3] + fields[4], sum(fields)  # idle + iowait, all
+
+
+def settle(limit=120.0):
+    """Wait until the CPUs are at least 90% idle for two seconds in a row; the seconds waited."""
+    start = time.monotonic()
+    quiet = 0
+    idle, total = cpu_ticks()
+    while quiet < 2 and time.monotonic() - start < limit:
+        time.sleep(1)
+        idle2, total2 = cpu_ticks()
+        quiet = quiet + 1 if (idle2 - idle) * 10 >= (total2 - total) * 9 else 0
+        idle, total = idle2, total2
+    return time.monotonic() - start
 
 
 def inner_ansible(n, workdir, module_python):
@@ -97,6 +131,8 @@ def inner_ansible(n, workdir, module_python):
         json.dump({'lab': lab(n)}, f)
     with open(os.path.join(workdir, 'play.yml'), 'w') as f:
         f.write(PLAYBOOK)
+    with open(os.path.join(workdir, 'ping.yml'), 'w') as f:
+        f.write(PING_PLAYBOOK)
     wrapper = os.path.join(workdir, 'python')
     with open(wrapper, 'w') as f:
         f.write(MEASURED_PYTHON % (sys.executable, module_python))
@@ -106,11 +142,13 @@ def inner_ansible(n, workdir, module_python):
     env = dict(os.environ, NETVIRT_BENCH_RSS=rss, ANSIBLE_STDOUT_CALLBACK='default',
                ANSIBLE_CALLBACK_RESULT_FORMAT='json')
     results = {}
-    for phase, extra in (('converge', []), ('rerun', []), ('check', ['--check']),
-                         ('teardown', ['-e', 'state=absent'])):
-        cmd = ['ansible-playbook', '-i', 'localhost,', '-c', 'local', os.path.join(workdir, 'play.yml'),
+    for phase, playbook, extra in (('floor', 'ping.yml', []), ('converge', 'play.yml', []),
+                                   ('rerun', 'play.yml', []), ('check', 'play.yml', ['--check']),
+                                   ('teardown', 'play.yml', ['-e', 'state=absent'])):
+        cmd = ['ansible-playbook', '-i', 'localhost,', '-c', 'local', os.path.join(workdir, playbook),
                '-e', '@' + os.path.join(workdir, 'vars.json'),
                '-e', 'ansible_python_interpreter=' + wrapper, '-v'] + extra
+        waited = settle()
         start = time.monotonic()
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
         elapsed = time.monotonic() - start
@@ -118,9 +156,12 @@ def inner_ansible(n, workdir, module_python):
             sys.stderr.write(proc.stdout[-3000:] + proc.stderr[-3000:])
             raise SystemExit('ansible %s failed at N=%d' % (phase, n))
         result, _end = json.JSONDecoder().raw_decode(proc.stdout, proc.stdout.index('[localhost] => ') + 15)
-        results[phase] = {'seconds': elapsed, 'actions': len(result['actions'])}
+        with open(rss) as f:
+            module_s = float(f.read().split()[-1])
+        results[phase] = {'seconds': elapsed, 'actions': len(result.get('actions', [])), 'settled_s': waited,
+                          'module_s': module_s}
     with open(rss) as f:
-        results['peak_rss_kib'] = max(int(line) for line in f if line.strip())
+        results['peak_rss_kib'] = max(int(line.split()[0]) for line in f if line.strip())
     return results
 
 
@@ -128,6 +169,7 @@ def inner_shell(n, workdir):
     path = os.path.join(workdir, 'lab.sh')
     with open(path, 'w') as f:
         f.write(shell_script(n))
+    settle()
     start = time.monotonic()
     subprocess.run(['bash', path], check=True)
     return {'build': {'seconds': time.monotonic() - start, 'commands': shell_script(n).count('\n') - 1}}
@@ -161,21 +203,26 @@ def main(argv):
         ansible = in_sandbox('ansible', n, module_python)
         base = shell['build']['seconds']
         row = {'N': n, 'shell_build_s': round(base, 2)}
-        for phase in ('converge', 'rerun', 'check', 'teardown'):
+        for phase in ('floor', 'converge', 'rerun', 'check', 'teardown'):
             row[phase + '_s'] = round(ansible[phase]['seconds'], 2)
             row[phase + '_ratio'] = round(ansible[phase]['seconds'] / base, 2)
+            row[phase + '_settled_s'] = round(ansible[phase]['settled_s'], 1)
+            row[phase + '_module_s'] = round(ansible[phase]['module_s'], 2)
         row['converge_actions'] = ansible['converge']['actions']
         row['rerun_actions'] = ansible['rerun']['actions']
         row['peak_rss_mib'] = round(ansible['peak_rss_kib'] / 1024.0, 1)
         rows.append(row)
         print(json.dumps(row), flush=True)
     print()
-    print('| N | shell build | converge (ratio) | no-change re-run (ratio) | check mode (ratio) | teardown (ratio) | module peak RSS |')
-    print('|---|---|---|---|---|---|---|')
+    print('| N | shell build | one ping task (ratio) | converge (ratio) | no-change re-run (ratio) '
+          '| check mode (ratio) | teardown (ratio) | module peak RSS | module\'s own time: converge, re-run |')
+    print('|---|---|---|---|---|---|---|---|---|')
     for r in rows:
-        print('| %d | %.2f s | %.2f s (%.2f) | %.2f s (%.2f) | %.2f s (%.2f) | %.2f s (%.2f) | %.1f MiB |' % (
-            r['N'], r['shell_build_s'], r['converge_s'], r['converge_ratio'], r['rerun_s'], r['rerun_ratio'],
-            r['check_s'], r['check_ratio'], r['teardown_s'], r['teardown_ratio'], r['peak_rss_mib']))
+        print('| %d | %.2f s | %.2f s (%.2f) | %.2f s (%.2f) | %.2f s (%.2f) | %.2f s (%.2f) | %.2f s (%.2f) '
+              '| %.1f MiB | %.2f s, %.2f s |' % (
+                  r['N'], r['shell_build_s'], r['floor_s'], r['floor_ratio'], r['converge_s'], r['converge_ratio'],
+                  r['rerun_s'], r['rerun_ratio'], r['check_s'], r['check_ratio'], r['teardown_s'],
+                  r['teardown_ratio'], r['peak_rss_mib'], r['converge_module_s'], r['rerun_module_s']))
 
 
 if __name__ == '__main__':

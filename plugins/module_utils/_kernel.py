@@ -23,7 +23,9 @@ import errno
 import ipaddress
 import json
 import os
+import pickle
 import shutil
+import struct
 import subprocess
 import time
 
@@ -39,6 +41,9 @@ except ImportError as e:  # reported by the module through missing_required_lib
     PYROUTE2_IMPORT_ERROR = e
 
 NETNS_RUN_DIR = '/run/netns'
+# Below this many namespaces a read is not worth a process of its own.
+PARALLEL_READ_MIN = 32
+MAX_READ_PROCESSES = 4
 CLONE_NEWNET = 0x40000000
 MS_REC = 16384
 MS_BIND = 4096
@@ -127,7 +132,7 @@ class Kernel:
         self._home = os.open('/proc/thread-self/ns/net', os.O_RDONLY)
         self._sockets = {}
         self._nsid_maps = {}
-        self._indexes = {}
+        self._indexes = {}  # netns -> {name: ifindex}
         self._names = {}  # netns -> {ifindex: name} from the last dump, until the next operation
         # (netns, ifindex) of veth ends whose peers were in namespaces we removed
         self._dying = []
@@ -318,17 +323,19 @@ class Kernel:
 
         Remembered until this handle deletes, moves or renames the link.
         """
-        key = (netns, name)
-        if key not in self._indexes:
+        known = self._indexes.setdefault(netns, {})
+        if name not in known:
             msg = self._get_link(netns, name)
             if msg is None:
                 raise KernelError('link %s does not exist%s' % (name, _where(netns)))
-            self._indexes[key] = msg['index']
-        return self._indexes[key]
+            known[name] = msg['index']
+        return known[name]
 
     def _forget(self, netns, name=None):
-        for key in [k for k in self._indexes if k[0] == netns and name in (None, k[1])]:
-            del self._indexes[key]
+        if name is None:
+            self._indexes.pop(netns, None)
+        else:
+            self._indexes.get(netns, {}).pop(name, None)
 
     def read_link(self, netns, name):
         """The link as a dict in the model's shape, or None.  One request."""
@@ -343,6 +350,75 @@ class Kernel:
         names = dict((m['index'], m.get_attr('IFLA_IFNAME')) for m in msgs)
         self._names[netns] = names
         return [self._describe(netns, m, names) for m in msgs]
+
+    def read_namespace(self, netns, addresses=True, route_keys=(), owner=None):
+        """What a plan reads of one namespace, as plain data, entering it once.
+
+        Its links; with ``addresses``, every address by ifindex; the routes of each
+        (table, family) in ``route_keys``; and, when its loopback names
+        ``owner``, every route (what a purge looks through).
+        """
+        links = self.read_links(netns)
+        lo = [link for link in links if link['name'] == 'lo']
+        state = {
+            'links': links,
+            'addresses': self.read_all_addresses(netns) if addresses else None,
+            'routes': dict((key, self.read_routes(netns, key[0], key[1])) for key in route_keys),
+            'all_routes': None,
+        }
+        if owner is not None and netns is not None and lo and lo[0]['owner'] == owner:
+            state['all_routes'] = self.read_all_routes(netns)
+        return state
+
+    def read_namespaces(self, requests, processes=None):
+        """read_namespace for many namespaces: {netns: state}.
+
+        ``requests`` are (netns, addresses, route_keys, owner).  Decoding netlink
+        messages in Python is what a large read costs, so a large one is shared
+        among forked processes, one per CPU (at most MAX_READ_PROCESSES); each
+        opens its own sockets and sends back plain data.  ``processes``
+        overrides the choice.
+        """
+        if processes is None:
+            processes = min(len(os.sched_getaffinity(0)), MAX_READ_PROCESSES, len(requests) // PARALLEL_READ_MIN)
+        if processes < 2:
+            return dict((request[0], self.read_namespace(*request)) for request in requests)
+        # Namespaces differ in size (the host may hold a thousand links), so the
+        # readers take small chunks from one queue instead of fixed shares.
+        chunk = max(1, len(requests) // (processes * 8))
+        queue_out, queue_in = os.pipe()
+        children = []
+        for _ in range(processes):
+            read_end, write_end = os.pipe()
+            pid = os.fork()
+            if pid == 0:
+                os.close(read_end)
+                os.close(queue_in)
+                _read_in_child(queue_out, write_end, requests, chunk)
+            os.close(write_end)
+            children.append((pid, read_end))
+        os.close(queue_out)
+        # At most processes * 8 + 1 starts, written at once: far below PIPE_BUF, so atomic.
+        os.write(queue_in, b''.join(struct.pack('I', start) for start in range(0, len(requests), chunk)))
+        os.close(queue_in)
+        result, errors = {}, []
+        for pid, read_end in children:
+            with os.fdopen(read_end, 'rb') as pipe:
+                data = pipe.read()
+            os.waitpid(pid, 0)
+            if not data:
+                errors.append('a process reading namespaces ended without an answer')
+                continue
+            status, payload = pickle.loads(data)
+            if status == 'ok':
+                result.update(payload)
+            else:
+                errors.append(payload)
+        if errors:
+            raise KernelError(errors[0])
+        for netns, state in result.items():
+            self._names[netns] = dict((link['index'], link['name']) for link in state['links'])
+        return result
 
     def _describe(self, netns, msg, names=None):
         info = msg.get_attr('IFLA_LINKINFO')
@@ -1092,3 +1168,29 @@ class Kernel:
         self._nsid_maps = {}  # an operation may create, move or remove namespaces and links
         self._names = {}
         return getattr(self, 'op_' + op)(**args)
+
+
+def _read_in_child(queue, fd, requests, chunk):
+    """In a forked reader: take chunks of ``requests`` from ``queue`` until it is
+    empty, write the answer to ``fd``, and exit without running the parent's
+    clean-up (its sockets and files are the parent's)."""
+    try:
+        try:
+            states = {}
+            with Kernel() as kernel:
+                while True:
+                    item = os.read(queue, 4)  # unbuffered: one start, never another reader's
+                    if not item:
+                        break
+                    start = struct.unpack('I', item)[0]
+                    for request in requests[start:start + chunk]:
+                        states[request[0]] = kernel.read_namespace(*request)
+            payload = ('ok', states)
+        except KernelError as e:
+            payload = ('error', str(e))
+        except Exception as e:  # reported by the parent, which raises it as a KernelError
+            payload = ('error', 'unexpected error reading namespaces (%s): %s' % (type(e).__name__, e))
+        with os.fdopen(fd, 'wb') as pipe:
+            pipe.write(pickle.dumps(payload, 2))
+    finally:
+        os._exit(0)

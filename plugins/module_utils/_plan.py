@@ -821,6 +821,7 @@ class _Planner:
         # Entries are planned in a fixed order (by namespace, then name), so
         # the same lab gives the same plan however its document is ordered.
         doc = self.doc
+        self.reader.prefetch(self.reads())
         namespaces = sorted(enumerate(doc['namespaces']), key=lambda e: e[1]['name'])
         for i, ns in namespaces:
             if ns['state'] == 'absent':
@@ -842,6 +843,31 @@ class _Planner:
         for phase in LEADING_REMOVALS + PHASES + TRAILING_REMOVALS:
             self.plan.actions.extend(self.buckets[phase])
         return self.plan
+
+    def reads(self):
+        """What planning a whole lab reads: (netns, addresses, route_keys, owner) per existing namespace.
+
+        Every namespace the document names, with its addresses and the route
+        tables its routes are in; with purge also every other namespace, for
+        its links and, where this owner made it, its routes.
+        """
+        doc = self.doc
+        named = set(ns['name'] for ns in doc['namespaces'])
+        for link in doc['links']:
+            named.update(end['netns'] for end in link_ends(link))
+            if link.get('link_netns'):
+                named.add(link['link_netns'])
+        named.update(nat['netns'] for nat in doc.get('nat', []))
+        route_keys = {}
+        for route in doc['routes']:
+            named.add(route['netns'])
+            route_keys.setdefault(route['netns'], set()).add(
+                (route['table'], route_family(route['dest'], route['via'])))
+        existing = set(self.reader.namespace_names())
+        scanned = (existing | set([None])) if self.purge else set()
+        owner = self.owner if self.purge else None
+        return [(netns, netns in named, sorted(route_keys.get(netns, ())), owner)
+                for netns in sorted((named & existing) | scanned | (named & set([None])), key=lambda n: n or '')]
 
     # --- purge: what this owner made that the document no longer has --------------------
 
@@ -935,8 +961,26 @@ class StateReader:
         self._links = {}
         self._addresses = {}
         self._routes = {}
+        self._all_routes = {}
         self._dumps = {}
         self._address_dumps = {}
+        self._exists = {}
+
+    def prefetch(self, requests):
+        """Read many namespaces up front (see Kernel.read_namespaces); later reads come from here.
+
+        A single-object module reads only the few objects it names, one request each.
+        """
+        if not self.bulk:
+            return
+        for netns, state in self.kernel.read_namespaces(requests).items():
+            self._dumps[netns] = dict((link['name'], link) for link in state['links'])
+            if state['addresses'] is not None:
+                self._address_dumps[netns] = state['addresses']
+            for (table, family), routes in state['routes'].items():
+                self._routes[(netns, table, family)] = routes
+            if state['all_routes'] is not None:
+                self._all_routes[netns] = state['all_routes']
 
     def _dump(self, netns):
         if netns not in self._dumps:
@@ -944,7 +988,11 @@ class StateReader:
         return self._dumps[netns]
 
     def namespace_exists(self, netns):
-        return self.kernel.namespace_exists(netns)
+        if not self.bulk:
+            return self.kernel.namespace_exists(netns)
+        if netns not in self._exists:  # a plan changes nothing while it is made
+            self._exists[netns] = self.kernel.namespace_exists(netns)
+        return self._exists[netns]
 
     def namespace_owner(self, netns):
         if self.bulk:
@@ -969,7 +1017,9 @@ class StateReader:
         return self.kernel.read_links(netns)
 
     def all_routes(self, netns):
-        return self.kernel.read_all_routes(netns)
+        if netns not in self._all_routes:
+            self._all_routes[netns] = self.kernel.read_all_routes(netns)
+        return self._all_routes[netns]
 
     def addresses(self, netns, name):
         if self.bulk:

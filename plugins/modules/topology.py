@@ -21,6 +21,8 @@ description:
     the document no longer lists is removed, so editing the lab and re-running converges to the new lab.
     With O(state=absent), everything this owner created is removed, and nothing else.
   - If an action fails, the actions before it are undone in reverse and the error names the failing object.
+  - Each namespace the lab touches is read once, before planning; from 64 namespaces up the reading is shared
+    among forked processes, one per CPU (at most 4).
 author: netvirt.linux contributors (@netvirt-linux)
 requirements:
   - pyroute2 >= 0.7.2 on the managed node (Debian and Ubuntu package C(python3-pyroute2))

@@ -1,10 +1,12 @@
 """A whole lab at once: purge, removal by owner, rollback at every action, concurrency."""
 
+import os
+
 import pytest
 
 from conftest import converge, failure_points, ip, ip_json, link, ping, plan, snapshot
 from test_apply import FailingKernel
-from ansible_collections.netvirt.linux.plugins.module_utils._kernel import Kernel
+from ansible_collections.netvirt.linux.plugins.module_utils._kernel import Kernel, KernelError
 from ansible_collections.netvirt.linux.plugins.module_utils._apply import ApplyError, apply_plan, host_lock
 
 EMPTY = {'namespaces': [], 'links': [], 'routes': []}
@@ -85,3 +87,35 @@ def test_purge_removes_a_nat_table_the_lab_no_longer_lists():
     done = converge(dict(container_lab(2), nat=[]), owner='lab', purge=True)
     assert done.texts == ['remove NAT table netvirt_nat in h']
     assert ip('netns', 'exec', 'h', 'nft', 'list', 'tables').stdout == ''
+
+
+def test_a_large_lab_is_read_by_several_processes_and_they_read_what_one_does():
+    foreign_things()
+    lab = container_lab(70)
+    converge(lab, owner='lab')
+    with Kernel() as kernel:
+        requests = [(None, True, [], 'lab')] + [
+            (netns, True, [(254, 4), (254, 6)], 'lab') for netns in kernel.list_namespaces()]
+        alone = dict((request[0], kernel.read_namespace(*request)) for request in requests)
+        shared = kernel.read_namespaces(requests, processes=3)
+    assert shared == alone
+    assert sorted(r['dest'] for r in shared['c5']['routes'][(254, 4)]) == ['10.88.0.0/16', 'default']
+    assert shared['c5']['all_routes'] is not None and shared['theirs']['all_routes'] is None
+    assert sorted(x['name'] for x in shared['h']['links']) == ['br0', 'lo'] + sorted('v-c%d' % i for i in range(70))
+    # The planner reads this many namespaces through the shared read: a re-run finds nothing to do,
+    # and a purge after removing a third removes exactly that third.
+    with Kernel() as kernel:
+        assert plan(lab, kernel, owner='lab', purge=True).texts == []
+    done = converge(container_lab(47), owner='lab', purge=True)
+    assert sorted(done.texts) == sorted('remove netns c%d' % i for i in range(47, 70))
+    assert ping('c46', '10.88.0.10')
+
+
+def test_a_shared_read_that_fails_names_the_namespace_and_leaves_no_process_behind():
+    converge(container_lab(3), owner='lab')
+    requests = [('c%d' % (i % 3), True, [], None) for i in range(40)] + [('nosuch', True, [], None)]
+    with Kernel() as kernel:
+        with pytest.raises(KernelError, match='namespace nosuch does not exist'):
+            kernel.read_namespaces(requests, processes=2)
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)

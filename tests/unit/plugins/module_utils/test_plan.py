@@ -16,6 +16,10 @@ class TableReader:
         for name, ns in (namespaces or {}).items():
             self.namespaces[name] = dict({'owner': 'netvirt', 'links': {}, 'routes': [], 'sysctls': {}}, **ns)
         self.files = files or {}
+        self.prefetched = None
+
+    def prefetch(self, requests):
+        self.prefetched = requests
 
     def namespace_names(self):
         return sorted(n for n in self.namespaces if n is not None)
@@ -333,3 +337,18 @@ def test_a_lab_names_undefined_namespaces_even_in_check_mode():
     for check_mode in (False, True):
         with pytest.raises(PlanError, match=r'links\[0\].peer.netns: namespace nowhere is not defined in namespaces'):
             plan(doc, TableReader(), check_mode=check_mode, single=False)
+
+
+def test_a_lab_reads_each_namespace_it_names_once_up_front_and_purge_reads_every_namespace():
+    doc = dict(LAB, namespaces=[{'name': 'c1'}, {'name': 'new'}],
+               routes=LAB['routes'] + [{'netns': 'c1', 'dest': '2001:db8::/64', 'via': 'fe80::1', 'table': 7}])
+    reader = lab_reader()
+    plan(doc, reader, owner='lab')
+    # c1 with its addresses and the route tables its routes are in; the host (v1, br0);
+    # not 'new' (nothing to read yet), and no namespace the document does not name.
+    assert reader.prefetched == [(None, True, [], None), ('c1', True, [(7, 6), (254, 4)], None)]
+    reader = lab_reader()
+    plan(doc, reader, owner='lab', purge=True)
+    assert reader.prefetched == [
+        (None, True, [], 'lab'), ('c1', True, [(7, 6), (254, 4)], 'lab'),
+        ('c2', False, [], 'lab'), ('c9', False, [], 'lab'), ('theirs', False, [], 'lab')]
