@@ -119,3 +119,26 @@ def test_a_shared_read_that_fails_names_the_namespace_and_leaves_no_process_behi
             kernel.read_namespaces(requests, processes=2)
     with pytest.raises(ChildProcessError):
         os.waitpid(-1, os.WNOHANG)
+
+
+def test_reading_a_namespace_whole_gives_what_the_single_reads_give():
+    """read_namespace may take another path to the kernel (pyroute2 >= 0.9: a bare IPRSocket); same answers."""
+    foreign_things()
+    converge(container_lab(3), owner='lab')
+    ip('route', 'add', '10.9.0.0/16', 'via', '10.88.0.1', 'table', '7', netns='c1')
+    ip('-6', 'addr', 'add', '2001:db8::5/64', 'dev', 'eth0', netns='c1')
+    with Kernel() as kernel:
+        for netns in [None] + kernel.list_namespaces():
+            whole = kernel.read_namespace(netns, True, [(254, 4), (7, 4), (254, 6)], 'lab')
+            assert whole['links'] == kernel.read_links(netns)
+            assert whole['addresses'] == kernel.read_all_addresses(netns)
+            for table, family in [(254, 4), (7, 4), (254, 6)]:
+                assert whole['routes'][(table, family)] == kernel.read_routes(netns, table, family)
+            if netns in ('h', 'c0', 'c1', 'c2'):  # the lab's own namespaces
+                assert whole['all_routes'] == kernel.read_all_routes(netns)
+            else:
+                assert whole['all_routes'] is None
+        c1 = kernel.read_namespace('c1', True, [(7, 4)], None)
+    assert [r['dest'] for r in c1['routes'][(7, 4)]] == ['10.9.0.0/16']
+    eth0 = [link for link in c1['links'] if link['name'] == 'eth0'][0]
+    assert '2001:db8::5/64' in c1['addresses'][eth0['index']] and eth0['owner'] == 'lab' and eth0['kind'] == 'veth'
