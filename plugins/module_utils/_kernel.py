@@ -152,6 +152,7 @@ class Kernel:
         self._indexes = {}  # netns -> {name: ifindex}
         self._names = {}  # netns -> {ifindex: name} from the last dump, until the next operation
         self._bare = {}  # netns -> _BareDumps, while read_namespace reads it
+        self._found_by_nsid = []  # namespaces lately found by their nsid, most recent first
         # (netns, ifindex) of veth ends whose peers were in namespaces we removed
         self._dying = []
 
@@ -291,7 +292,7 @@ class Kernel:
             if peer_nsid == home_nsid:
                 self._dying.append((None, msg.get_attr('IFLA_LINK')))
             else:
-                peer_netns = self._nsid_map(netns).get(peer_nsid, _NOWHERE)
+                peer_netns = self._namespace_with_nsid(netns, peer_nsid)
                 if peer_netns is not _NOWHERE:
                     self._dying.append((peer_netns, msg.get_attr('IFLA_LINK')))
         self._drop_socket(netns)
@@ -534,7 +535,7 @@ class Kernel:
         """(netns, name) of a macvlan's or ipvlan's parent, wherever it is; None if in no named namespace."""
         if link['parent_netnsid'] is None:
             return (link['netns'], self._name_of(link['netns'], link['parent_index']))
-        netns = self._nsid_map(link['netns']).get(link['parent_netnsid'], _NOWHERE)
+        netns = self._namespace_with_nsid(link['netns'], link['parent_netnsid'])
         if netns is _NOWHERE:
             return None
         return (netns, self._name_of(netns, link['parent_index']))
@@ -590,7 +591,7 @@ class Kernel:
                 self._nsid(link['netns'], hint_netns) == link['peer_netnsid']:
             netns = hint_netns
         else:
-            netns = self._nsid_map(link['netns']).get(link['peer_netnsid'], _NOWHERE)
+            netns = self._namespace_with_nsid(link['netns'], link['peer_netnsid'])
             if netns is _NOWHERE:
                 return None
         msg = self._get_link(netns, index=link['peer_index'])
@@ -607,6 +608,21 @@ class Kernel:
             os.close(fd)
         nsid = reply.get('nsid') if reply else None
         return None if nsid is None or nsid < 0 or nsid >= 2 ** 31 else nsid
+
+    def _namespace_with_nsid(self, from_netns, nsid):
+        """The namespace (None: ours) that ``from_netns`` knows by ``nsid``; _NOWHERE if no named one.
+
+        Labs are mostly stars (containers around one namespace with the bridge),
+        so the namespaces found this way before are asked first: removing a
+        thousand containers asks one namespace each, not every namespace each.
+        """
+        for netns in self._found_by_nsid:
+            if netns != from_netns and self.namespace_exists(netns) and self._nsid(from_netns, netns) == nsid:
+                return netns
+        netns = self._nsid_map(from_netns).get(nsid, _NOWHERE)
+        if netns is not _NOWHERE:
+            self._found_by_nsid = [netns] + [n for n in self._found_by_nsid if n != netns][:7]
+        return netns
 
     def _nsid_map(self, from_netns):
         """{nsid: namespace name} as seen from one namespace; kept until the next operation."""

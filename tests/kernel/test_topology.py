@@ -142,3 +142,21 @@ def test_reading_a_namespace_whole_gives_what_the_single_reads_give():
     assert [r['dest'] for r in c1['routes'][(7, 4)]] == ['10.9.0.0/16']
     eth0 = [link for link in c1['links'] if link['name'] == 'eth0'][0]
     assert '2001:db8::5/64' in c1['addresses'][eth0['index']] and eth0['owner'] == 'lab' and eth0['kind'] == 'veth'
+
+
+def test_removing_containers_around_one_namespace_asks_for_namespace_ids_once_each(monkeypatch):
+    """Each removed container's veth peer is in the bridge's namespace; finding it must not ask every namespace."""
+    converge(container_lab(40), owner='lab')
+    asked = []
+    real_nsid = Kernel._nsid
+
+    def counting_nsid(self, from_netns, netns):
+        asked.append((from_netns, netns))
+        return real_nsid(self, from_netns, netns)
+
+    monkeypatch.setattr(Kernel, '_nsid', counting_nsid)
+    done = converge(EMPTY, owner='lab', purge=True)
+    assert len([t for t in done.texts if t.startswith('remove netns c')]) == 40
+    assert 0 < len(asked) < 4 * 40, 'asked %d times for 40 containers (every namespace each: %d)' % (
+        len(asked), 40 * 41)
+    assert ip('netns', 'list').stdout == ''
