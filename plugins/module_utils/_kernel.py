@@ -43,6 +43,8 @@ except ImportError as e:  # reported by the module through missing_required_lib
 
 
 def _version(text):
+    """(major, minor) of a version string.  Not ansible's LooseVersion: the kernel layer stays
+    importable without ansible, as the pyroute2 0.7 kernel lane runs it."""
     parts = []
     for part in text.split('.')[:2]:
         digits = ''.join(c for c in part if c.isdigit())
