@@ -18,12 +18,14 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import collections
 import ctypes
 import errno
 import ipaddress
 import json
 import os
 import pickle
+import resource
 import shutil
 import struct
 import subprocess
@@ -52,11 +54,13 @@ def _version(text):
     return tuple(parts)
 
 
-# From pyroute2 0.9, IPRSocket.get() returns each datagram's messages as they
-# come, without IPRoute's asyncio machinery around every request: a whole
-# namespace is read in about 60% of the time.  Older versions reassemble
-# answers in get() and keep IPRoute, which is light there.
-BARE_DUMPS = HAS_PYROUTE2 and _version(getattr(pyroute2, '__version__', '0')) >= (0, 9)
+# From pyroute2 0.9, IPRoute runs every request through an asyncio event loop
+# (about a millisecond each) and holds four descriptors; IPRSocket is one bare
+# socket whose get() returns each datagram's messages as they come.  Links,
+# addresses and routes go through _BareSocket there: a namespace is read in
+# about 60% of the time and a lab is written in about half.  Older versions
+# reassemble answers in IPRSocket.get() and keep IPRoute, which is light there.
+BARE_SOCKETS = HAS_PYROUTE2 and _version(getattr(pyroute2, '__version__', '0')) >= (0, 9)
 RTEXT_FILTER_SKIP_STATS = 8
 
 NETNS_RUN_DIR = '/run/netns'
@@ -149,11 +153,12 @@ class Kernel:
             raise KernelError('pyroute2 is not installed: %s' % PYROUTE2_IMPORT_ERROR)
         self._libc = _libc()
         self._home = os.open('/proc/thread-self/ns/net', os.O_RDONLY)
-        self._sockets = {}
+        self._sockets = _SocketCache(self._open_iproute)
+        self._bare_sockets = _SocketCache(self._open_bare_socket)
+        self._run_dir_shared = False
         self._nsid_maps = {}
         self._indexes = {}  # netns -> {name: ifindex}
         self._names = {}  # netns -> {ifindex: name} from the last dump, until the next operation
-        self._bare = {}  # netns -> _BareDumps, while read_namespace reads it
         self._found_by_nsid = []  # namespaces lately found by their nsid, most recent first
         # (netns, ifindex) of veth ends whose peers were in namespaces we removed
         self._dying = []
@@ -165,9 +170,8 @@ class Kernel:
         self.close()
 
     def close(self):
-        for sock in self._sockets.values():
-            sock.close()
-        self._sockets = {}
+        self._sockets.close()
+        self._bare_sockets.close()
         if self._home is not None:
             os.close(self._home)
             self._home = None
@@ -194,24 +198,57 @@ class Kernel:
         self._setns(self._home, None)
 
     def ipr(self, netns):
-        """The netlink socket for a namespace (None: the namespace we run in)."""
-        sock = self._sockets.get(netns)
-        if sock is None:
-            if netns is None:
-                sock = IPRoute()
-            else:
-                self._enter(netns)
-                try:
-                    sock = IPRoute()
-                finally:
-                    self._leave()
-            self._sockets[netns] = sock
-        return sock
+        """The IPRoute socket for a namespace (None: the namespace we run in)."""
+        return self._sockets.get(netns)
+
+    def _open_iproute(self, netns):
+        if netns is None:
+            return IPRoute()
+        self._enter(netns)
+        try:
+            return IPRoute()
+        finally:
+            self._leave()
+
+    def _open_bare_socket(self, netns):
+        if netns is None:
+            return _BareSocket(netns)
+        self._enter(netns)
+        try:
+            return _BareSocket(netns)  # the socket is made here, so it belongs to the namespace
+        finally:
+            self._leave()
 
     def _drop_socket(self, netns):
-        sock = self._sockets.pop(netns, None)
-        if sock is not None:
-            sock.close()
+        self._sockets.drop(netns)
+        self._bare_sockets.drop(netns)
+
+    def _rtnl(self, netns, method, command, **kwargs):
+        """One request in a namespace as IPRoute's ``method`` (link, addr or route)
+        takes it; the answer's messages.  Raises NetlinkError."""
+        if BARE_SOCKETS:
+            return self._bare_sockets.get(netns).request(method, command, kwargs)
+        return getattr(self.ipr(netns), method)(command, **kwargs)
+
+    def _link_messages(self, netns):
+        if BARE_SOCKETS:
+            return self._bare_sockets.get(netns).links()
+        return list(self.ipr(netns).get_links())
+
+    def _address_messages(self, netns):
+        if BARE_SOCKETS:
+            return self._bare_sockets.get(netns).addresses()
+        return list(self.ipr(netns).get_addr())
+
+    def _route_messages(self, netns, family, table):
+        """Route messages of a family; of one table, or of every table when ``table`` is None,
+        or of more than the one asked for (a bare dump has every table)."""
+        if BARE_SOCKETS:
+            return self._bare_sockets.get(netns).routes(family)
+        query = {'family': family}
+        if table is not None:
+            query['table'] = table
+        return self.ipr(netns).get_routes(**query)
 
     def namespace_fd(self, netns):
         """An open fd of a namespace, for moving links; the caller closes it."""
@@ -241,19 +278,21 @@ class Kernel:
 
     def _share_run_dir(self):
         """Make /run/netns a shared mount, as `ip netns add` does, so that the
-        bind mounts of namespaces propagate to other mount namespaces."""
+        bind mounts of namespaces propagate to other mount namespaces.  Once per handle."""
+        if self._run_dir_shared:
+            return
         try:
             os.makedirs(NETNS_RUN_DIR)
         except OSError as e:
             if e.errno != errno.EEXIST:
                 raise
         path = NETNS_RUN_DIR.encode()
-        if self._libc.mount(b'', path, b'none', MS_SHARED | MS_REC, None) == 0:
-            return
-        if self._libc.mount(path, path, b'none', MS_BIND | MS_REC, None) != 0:
-            raise KernelError('cannot bind-mount %s: %s' % (NETNS_RUN_DIR, os.strerror(ctypes.get_errno())))
         if self._libc.mount(b'', path, b'none', MS_SHARED | MS_REC, None) != 0:
-            raise KernelError('cannot share %s: %s' % (NETNS_RUN_DIR, os.strerror(ctypes.get_errno())))
+            if self._libc.mount(path, path, b'none', MS_BIND | MS_REC, None) != 0:
+                raise KernelError('cannot bind-mount %s: %s' % (NETNS_RUN_DIR, os.strerror(ctypes.get_errno())))
+            if self._libc.mount(b'', path, b'none', MS_SHARED | MS_REC, None) != 0:
+                raise KernelError('cannot share %s: %s' % (NETNS_RUN_DIR, os.strerror(ctypes.get_errno())))
+        self._run_dir_shared = True
 
     def op_create_namespace(self, netns, owner):
         path = namespace_path(netns)
@@ -285,9 +324,8 @@ class Kernel:
         settle() can wait until the kernel has taken those peers away too.
         """
         path = namespace_path(netns)
-        ipr = self.ipr(netns)
         home_nsid = self._nsid(netns, None)
-        for msg in ipr.get_links():
+        for msg in self._link_messages(netns):
             peer_nsid = msg.get_attr('IFLA_LINK_NETNSID')
             if peer_nsid is None or not msg.get_attr('IFLA_LINK'):
                 continue
@@ -329,11 +367,10 @@ class Kernel:
     # --- links: reading ----------------------------------------------------------
 
     def _get_link(self, netns, name=None, index=None):
-        ipr = self.ipr(netns)
         try:
             if name is not None:
-                return ipr.link('get', ifname=name)[0]
-            return ipr.link('get', index=index)[0]
+                return self._rtnl(netns, 'link', 'get', ifname=name)[0]
+            return self._rtnl(netns, 'link', 'get', index=index)[0]
         except NetlinkError as e:
             if e.code == errno.ENODEV:
                 return None
@@ -367,8 +404,7 @@ class Kernel:
 
     def read_links(self, netns):
         """Every link of a namespace, described, from one dump."""
-        bare = self._bare.get(netns)
-        msgs = bare.links() if bare else list(self.ipr(netns).get_links())
+        msgs = self._link_messages(netns)
         names = dict((m['index'], m.get_attr('IFLA_IFNAME')) for m in msgs)
         self._names[netns] = names
         return [self._describe(netns, m, names) for m in msgs]
@@ -380,23 +416,16 @@ class Kernel:
         (table, family) in ``route_keys``; and, when its loopback names
         ``owner``, every route (what a purge looks through).
         """
-        if BARE_DUMPS:
-            self._bare[netns] = _BareDumps(self, netns)
-        try:
-            links = self.read_links(netns)
-            lo = [link for link in links if link['name'] == 'lo']
-            state = {
-                'links': links,
-                'addresses': self.read_all_addresses(netns) if addresses else None,
-                'routes': dict((key, self.read_routes(netns, key[0], key[1])) for key in route_keys),
-                'all_routes': None,
-            }
-            if owner is not None and netns is not None and lo and lo[0]['owner'] == owner:
-                state['all_routes'] = self.read_all_routes(netns)
-        finally:
-            bare = self._bare.pop(netns, None)
-            if bare is not None:
-                bare.close()
+        links = self.read_links(netns)
+        lo = [link for link in links if link['name'] == 'lo']
+        state = {
+            'links': links,
+            'addresses': self.read_all_addresses(netns) if addresses else None,
+            'routes': dict((key, self.read_routes(netns, key[0], key[1])) for key in route_keys),
+            'all_routes': None,
+        }
+        if owner is not None and netns is not None and lo and lo[0]['owner'] == owner:
+            state['all_routes'] = self.read_all_routes(netns)
         return state
 
     def read_namespaces(self, requests, processes=None):
@@ -554,8 +583,7 @@ class Kernel:
     def read_all_addresses(self, netns):
         """{ifindex: [CIDR, ...]} for a whole namespace, from one dump."""
         result = {}
-        bare = self._bare.get(netns)
-        for msg in bare.addresses() if bare else self.ipr(netns).get_addr():
+        for msg in self._address_messages(netns):
             cidr = self._cidr_of(msg)
             if cidr is not None:
                 result.setdefault(msg['index'], []).append(cidr)
@@ -574,7 +602,9 @@ class Kernel:
         """CIDRs on a link, IPv6 link-local aside (the kernel owns those)."""
         index = self._index(netns, name)
         result = []
-        for msg in self.ipr(netns).get_addr(index=index):
+        for msg in self._address_messages(netns):
+            if msg['index'] != index:
+                continue
             cidr = self._cidr_of(msg)
             if cidr is not None:
                 result.append(cidr)
@@ -603,7 +633,10 @@ class Kernel:
         """The id ``from_netns`` knows ``netns`` by, or None when it has none."""
         fd = self.namespace_fd(netns)
         try:
-            reply = self.ipr(from_netns).get_netnsid(fd=fd)
+            if BARE_SOCKETS:
+                reply = self._bare_sockets.get(from_netns).netnsid(fd)
+            else:
+                reply = self.ipr(from_netns).get_netnsid(fd=fd)
         except NetlinkError:
             return None
         finally:
@@ -640,14 +673,14 @@ class Kernel:
 
     def read_ports(self, netns, bridge):
         index = self._index(netns, bridge)
-        return sorted(m.get_attr('IFLA_IFNAME') for m in self.ipr(netns).get_links()
+        return sorted(m.get_attr('IFLA_IFNAME') for m in self._link_messages(netns)
                       if m.get_attr('IFLA_MASTER') == index)
 
     # --- links: operations ---------------------------------------------------------
 
     def _link_call(self, what, netns, name, *args, **kwargs):
         try:
-            return self.ipr(netns).link(*args, **kwargs)
+            return self._rtnl(netns, 'link', *args, **kwargs)
         except NetlinkError as e:
             raise KernelError('cannot %s %s%s: %s' % (what, name, _where(netns), _describe_error(e)))
 
@@ -749,8 +782,8 @@ class Kernel:
             extra['net_ns_fd'] = fd
         try:
             # Asked of the parent's namespace, where IFLA_LINK means something; IFLA_NET_NS_FD places it.
-            self.ipr(link_netns).link('add', ifname=name, kind=kind, index=index or 0,
-                                      link=self._index(link_netns, link), **extra)
+            self._rtnl(link_netns, 'link', 'add', ifname=name, kind=kind, index=index or 0,
+                       link=self._index(link_netns, link), **extra)
         except NetlinkError as e:
             raise KernelError('cannot create %s %s%s on %s%s: %s'
                               % (kind, name, _where(netns), link, _where(link_netns), _describe_error(e)))
@@ -985,8 +1018,8 @@ class Kernel:
     def _addr_call(self, what, netns, name, cidr):
         iface = ipaddress.ip_interface(cidr)
         try:
-            self.ipr(netns).addr(what, index=self._index(netns, name), address=str(iface.ip),
-                                 prefixlen=iface.network.prefixlen)
+            self._rtnl(netns, 'addr', what, index=self._index(netns, name), address=str(iface.ip),
+                       prefixlen=iface.network.prefixlen)
         except NetlinkError as e:
             raise KernelError('cannot %s address %s on %s%s: %s'
                               % ('add' if what == 'add' else 'remove', cidr, name, _where(netns),
@@ -1023,12 +1056,8 @@ class Kernel:
     def _dump_routes(self, netns, family, table):
         names = {}
         result = []
-        query = {'family': AF_INET6 if family == 6 else AF_INET}
-        if table is not None:
-            query['table'] = table
-        bare = self._bare.get(netns)
-        # A bare dump has every table; read_routes keeps the one it asked for.
-        for msg in bare.routes(query['family']) if bare else self.ipr(netns).get_routes(**query):
+        # read_routes keeps the table it asked for.
+        for msg in self._route_messages(netns, AF_INET6 if family == 6 else AF_INET, table):
             if msg['type'] != RTN_UNICAST:
                 continue
             dst = msg.get_attr('RTA_DST')
@@ -1071,7 +1100,7 @@ class Kernel:
         if route.get('dev'):
             kwargs['oif'] = self._index(netns, route['dev'])
         try:
-            self.ipr(netns).route(what, **kwargs)
+            self._rtnl(netns, 'route', what, **kwargs)
         except NetlinkError as e:
             raise KernelError('cannot %s route %s%s: %s' % (
                 {'add': 'add', 'del': 'remove', 'replace': 'replace'}[what], route['dest'],
@@ -1216,42 +1245,114 @@ class Kernel:
         return getattr(self, 'op_' + op)(**args)
 
 
-class _BareDumps:
-    """Dumps of one namespace through a bare pyroute2 IPRSocket (pyroute2 >= 0.9)."""
+class _SocketCache:
+    """Sockets by namespace, at most ``limit`` open; the least recently used is closed first.
 
-    def __init__(self, kernel, netns):
+    A socket per namespace of a large lab would otherwise hit RLIMIT_NOFILE,
+    whose soft limit is 1,024 on most systems (pyroute2 0.9's IPRoute holds four
+    descriptors).  A namespace whose socket was closed gets a new one when asked.
+    """
+
+    def __init__(self, opener, limit=None):
+        self._opener = opener
+        self._limit = limit or _socket_limit()
+        self._open = collections.OrderedDict()
+
+    def get(self, netns):
+        sock = self._open.get(netns)
+        if sock is not None:
+            self._open.move_to_end(netns)
+            return sock
+        if len(self._open) >= self._limit:
+            self._open.popitem(last=False)[1].close()
+        sock = self._opener(netns)
+        self._open[netns] = sock
+        return sock
+
+    def drop(self, netns):
+        sock = self._open.pop(netns, None)
+        if sock is not None:
+            sock.close()
+
+    def close(self):
+        while self._open:
+            self._open.popitem()[1].close()
+
+
+def _socket_limit():
+    """Sockets one cache may keep open: an eighth of the descriptors this process may open."""
+    soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    if soft == resource.RLIM_INFINITY or soft > 65536:
+        soft = 65536
+    return max(16, soft // 8)
+
+
+class _BareSocket:
+    """One namespace's rtnetlink socket without IPRoute's asyncio machinery (pyroute2 >= 0.9).
+
+    Requests are built by pyroute2's own argument filters, as IPRoute builds
+    them, and sent with NLM_F_ACK: every answer ends with an NLMSG_ERROR
+    message (an ack, or the error) or, for a dump, NLMSG_DONE.
+    """
+
+    def __init__(self, netns):
         from pyroute2 import IPRSocket
-        if netns is None:
-            self.sock = IPRSocket()
-            self.sock.socket.fileno()  # the socket is made on first use
-        else:
-            kernel._enter(netns)
-            try:
-                self.sock = IPRSocket()
-                self.sock.socket.fileno()  # made here, so it belongs to the namespace
-            finally:
-                kernel._leave()
+        self.sock = IPRSocket()
+        self.sock.socket.fileno()  # the socket is made on first use: now, in the caller's namespace
         self.netns = netns
         self.seq = 0
 
     def close(self):
         self.sock.close()
 
-    def _dump(self, msg, msg_type):
-        from pyroute2.netlink import NLM_F_DUMP, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR
-        self.seq += 1
-        self.sock.put(msg, msg_type=msg_type, msg_flags=NLM_F_REQUEST | NLM_F_DUMP, msg_seq=self.seq)
+    def _answer(self, seq):
+        """The messages answering request ``seq``; raises the kernel's NetlinkError."""
+        from pyroute2.netlink import NLMSG_DONE, NLMSG_ERROR
         messages = []
         while True:
             for message in self.sock.get():
                 header = message['header']
-                if header['sequence_number'] != self.seq:
+                if header['sequence_number'] != seq:
                     continue
+                if header['type'] == NLMSG_ERROR:
+                    if header.get('error') is not None:
+                        raise header['error']
+                    return messages
                 if header['type'] == NLMSG_DONE:
                     return messages
-                if header['type'] == NLMSG_ERROR:
-                    raise KernelError('cannot read%s: %s' % (_where(self.netns), header.get('error')))
                 messages.append(message)
+
+    def _send(self, msg, msg_type, msg_flags):
+        self.seq += 1
+        self.sock.put(msg, msg_type=msg_type, msg_flags=msg_flags, msg_seq=self.seq)
+        return self._answer(self.seq)
+
+    def request(self, method, command, kwargs):
+        """What IPRoute's ``method`` (link, addr or route) sends for (command, **kwargs),
+        and the answer's messages."""
+        from pyroute2.iproute.linux import get_arguments_processor
+        from pyroute2.netlink.nlsocket import NetlinkRequest
+        msg_class, commands = _bare_requests()[method]
+        kwargs = dict(kwargs)
+        parameters = None
+        if method == 'route':
+            parameters = {'strict_check': False}
+            if command != 'del':  # IPRoute.route's defaults
+                kwargs['proto'] = kwargs.get('proto') or 'static'
+                kwargs['type'] = kwargs.get('type') or 'unicast'
+        arguments = get_arguments_processor(method, command, kwargs, parameters)
+        self.seq += 1
+        request = NetlinkRequest(self.sock, msg_class(), command, commands, None, arguments, msg_seq=self.seq)
+        request.msg.encode()
+        self.sock.send(request.msg.data)
+        return self._answer(self.seq)
+
+    def _dump(self, msg, msg_type):
+        from pyroute2.netlink import NLM_F_DUMP, NLM_F_REQUEST
+        try:
+            return self._send(msg, msg_type, NLM_F_REQUEST | NLM_F_DUMP)
+        except NetlinkError as e:
+            raise KernelError('cannot read%s: %s' % (_where(self.netns), _describe_error(e)))
 
     def links(self):
         from pyroute2.netlink.rtnl import RTM_GETLINK
@@ -1271,6 +1372,38 @@ class _BareDumps:
         msg = rtmsg()
         msg['family'] = family
         return self._dump(msg, RTM_GETROUTE)
+
+    def netnsid(self, fd):
+        """What IPRoute.get_netnsid(fd=fd) answers."""
+        from pyroute2.netlink import NLM_F_ACK, NLM_F_REQUEST
+        from pyroute2.netlink.rtnl import RTM_GETNSID
+        from pyroute2.netlink.rtnl.nsidmsg import nsidmsg
+        msg = nsidmsg()
+        msg['attrs'] = [('NETNSA_FD', fd)]
+        for reply in self._send(msg, RTM_GETNSID, NLM_F_REQUEST | NLM_F_ACK):
+            return {'nsid': reply.get_attr('NETNSA_NSID')}
+        return None
+
+
+_BARE_REQUESTS = {}
+
+
+def _bare_requests():
+    """{method: (message class, {command: (message type, flags name)})}, as IPRoute maps them."""
+    if not _BARE_REQUESTS:
+        from pyroute2.netlink.rtnl import (RTM_DELADDR, RTM_DELLINK, RTM_DELROUTE, RTM_GETLINK,
+                                           RTM_NEWADDR, RTM_NEWLINK, RTM_NEWROUTE)
+        from pyroute2.netlink.rtnl.ifaddrmsg import ifaddrmsg
+        from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
+        from pyroute2.netlink.rtnl.rtmsg import rtmsg
+        _BARE_REQUESTS.update({
+            'link': (ifinfmsg, {'add': (RTM_NEWLINK, 'create'), 'set': (RTM_NEWLINK, 'req'),
+                                'del': (RTM_DELLINK, 'req'), 'get': (RTM_GETLINK, 'get')}),
+            'addr': (ifaddrmsg, {'add': (RTM_NEWADDR, 'create'), 'del': (RTM_DELADDR, 'req')}),
+            'route': (rtmsg, {'add': (RTM_NEWROUTE, 'create'), 'replace': (RTM_NEWROUTE, 'replace'),
+                              'del': (RTM_DELROUTE, 'req')}),
+        })
+    return _BARE_REQUESTS
 
 
 def _read_in_child(queue, fd, requests, chunk):
