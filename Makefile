@@ -6,6 +6,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 VENV07 := .venv-pyroute2-0.7
+VENV08 := .venv-pyroute2-0.8
 BUILD := .build/ansible_collections/netvirt/linux
 SANDBOX := tests/bin/sandbox
 DEBIAN_PACKAGES := iproute2 nftables iputils-ping netcat-openbsd curl graphviz python3-venv
@@ -19,7 +20,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.build
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help setup debian vm-debian fleet-debian venv build lab lab-down test unit sanity lint kernel kernel-0.7 integration lab-test molecule docs fleet vm bench
+.PHONY: help setup debian vm-debian fleet-debian venv build lab lab-down test unit sanity lint kernel kernel-0.7 kernel-0.8 integration lab-test molecule docs fleet vm bench
 
 help:
 	@echo "make lab       build, verify and show the default lab on this host (namespaces only)"
@@ -52,7 +53,12 @@ $(VENV07)/.done: tests/requirements-pyroute2-0.7.txt
 	$(VENV07)/bin/pip install -q -r tests/requirements-pyroute2-0.7.txt
 	touch $@
 
-venv: $(VENV)/.done $(VENV07)/.done
+$(VENV08)/.done: tests/requirements-pyroute2-0.8.txt
+	$(PYTHON) -m venv $(VENV08)
+	$(VENV08)/bin/pip install -q -r tests/requirements-pyroute2-0.8.txt
+	touch $@
+
+venv: $(VENV)/.done $(VENV07)/.done $(VENV08)/.done
 
 # The collection must sit at ansible_collections/netvirt/linux for Ansible and
 # ansible-test; a copy of the tracked files (not a link: ansible-test follows
@@ -69,7 +75,7 @@ lab: setup
 lab-down: setup
 	ansible-playbook playbooks/lab.yml -e lab_state=absent
 
-test: setup unit sanity lint kernel kernel-0.7 integration lab-test molecule docs fleet vm
+test: setup unit sanity lint kernel kernel-0.7 kernel-0.8 integration lab-test molecule docs fleet vm
 	@echo "make test: every suite passed"
 
 unit:
@@ -80,6 +86,10 @@ kernel:
 
 kernel-0.7:
 	cd $(BUILD) && $(CURDIR)/$(SANDBOX) $(CURDIR)/$(VENV07)/bin/python -m pytest -q tests/kernel
+
+# pyroute2 0.8, the last release before its asyncio core, takes the same IPRoute path as 0.7.
+kernel-0.8:
+	cd $(BUILD) && $(CURDIR)/$(SANDBOX) $(CURDIR)/$(VENV08)/bin/python -m pytest -q tests/kernel
 
 integration:
 	$(SANDBOX) tests/integration/run $(CURDIR)/$(VENV)/bin/python
