@@ -34,12 +34,15 @@ import time
 try:
     import pyroute2
     from pyroute2 import IPRoute
-    from pyroute2.netlink.exceptions import NetlinkError
+    from pyroute2.netlink.exceptions import NetlinkDumpInterrupted, NetlinkError
     HAS_PYROUTE2 = True
     PYROUTE2_IMPORT_ERROR = None
 except ImportError as e:  # reported by the module through missing_required_lib
     IPRoute = None
     NetlinkError = OSError
+
+    class NetlinkDumpInterrupted(Exception):
+        """Stands in for pyroute2's when pyroute2 is missing (the module then fails before any read)."""
     HAS_PYROUTE2 = False
     PYROUTE2_IMPORT_ERROR = e
 
@@ -64,6 +67,10 @@ BARE_SOCKETS = HAS_PYROUTE2 and _version(getattr(pyroute2, '__version__', '0')) 
 RTEXT_FILTER_SKIP_STATS = 8
 
 NETNS_RUN_DIR = '/run/netns'
+# A dump the kernel marks interrupted (its list changed meanwhile) is made again
+# until this many seconds have passed, waiting a little longer each time.
+DUMP_RETRY_SECONDS = 30.0
+NLM_F_DUMP_INTR = 0x10
 # Below this many namespaces a read is not worth a process of its own.
 PARALLEL_READ_MIN = 32
 MAX_READ_PROCESSES = 4
@@ -230,25 +237,46 @@ class Kernel:
             return self._bare_sockets.get(netns).request(method, command, kwargs)
         return getattr(self.ipr(netns), method)(command, **kwargs)
 
+    def _dump(self, netns, dump):
+        """The messages of ``dump()``, made again while the kernel marks it interrupted.
+
+        Removing a namespace makes the kernel delete the veth peers it had
+        elsewhere, later and on its own: the links of a bridge's namespace keep
+        changing while a lab around it comes down.
+        """
+        deadline = time.monotonic() + DUMP_RETRY_SECONDS
+        wait = 0.005
+        while True:
+            try:
+                return list(dump())
+            except NetlinkDumpInterrupted:
+                if time.monotonic() > deadline:
+                    raise KernelError('cannot read%s: it kept changing for %d seconds'
+                                      % (_where(netns), DUMP_RETRY_SECONDS))
+                time.sleep(wait)
+                wait = min(wait * 2, 0.2)
+            except NetlinkError as e:
+                raise KernelError('cannot read%s: %s' % (_where(netns), _describe_error(e)))
+
     def _link_messages(self, netns):
         if BARE_SOCKETS:
-            return self._bare_sockets.get(netns).links()
-        return list(self.ipr(netns).get_links())
+            return self._dump(netns, self._bare_sockets.get(netns).links)
+        return self._dump(netns, self.ipr(netns).get_links)
 
     def _address_messages(self, netns):
         if BARE_SOCKETS:
-            return self._bare_sockets.get(netns).addresses()
-        return list(self.ipr(netns).get_addr())
+            return self._dump(netns, self._bare_sockets.get(netns).addresses)
+        return self._dump(netns, self.ipr(netns).get_addr)
 
     def _route_messages(self, netns, family, table):
         """Route messages of a family; of one table, or of every table when ``table`` is None,
         or of more than the one asked for (a bare dump has every table)."""
         if BARE_SOCKETS:
-            return self._bare_sockets.get(netns).routes(family)
+            return self._dump(netns, lambda: self._bare_sockets.get(netns).routes(family))
         query = {'family': family}
         if table is not None:
             query['table'] = table
-        return self.ipr(netns).get_routes(**query)
+        return self._dump(netns, lambda: self.ipr(netns).get_routes(**query))
 
     def namespace_fd(self, netns):
         """An open fd of a namespace, for moving links; the caller closes it."""
@@ -574,7 +602,8 @@ class Kernel:
     def read_fdb(self, netns, name):
         """The static forwarding entries of a VXLAN: [{mac, dst}], sorted."""
         entries = []
-        for msg in self.ipr(netns).fdb('dump', ifindex=self._index(netns, name)):
+        index = self._index(netns, name)
+        for msg in self._dump(netns, lambda: self.ipr(netns).fdb('dump', ifindex=index)):
             if msg['ifindex'] == self._index(netns, name) and msg.get_attr('NDA_DST') and \
                     msg['state'] & (NUD_PERMANENT | NUD_NOARP):
                 entries.append({'mac': msg.get_attr('NDA_LLADDR'), 'dst': msg.get_attr('NDA_DST')})
@@ -1309,16 +1338,20 @@ class _BareSocket:
         """The messages answering request ``seq``; raises the kernel's NetlinkError."""
         from pyroute2.netlink import NLMSG_DONE, NLMSG_ERROR
         messages = []
+        interrupted = False
         while True:
             for message in self.sock.get():
                 header = message['header']
                 if header['sequence_number'] != seq:
                     continue
+                interrupted = interrupted or bool(header['flags'] & NLM_F_DUMP_INTR)
                 if header['type'] == NLMSG_ERROR:
                     if header.get('error') is not None:
                         raise header['error']
                     return messages
                 if header['type'] == NLMSG_DONE:
+                    if interrupted:  # read to the end first, so the next request starts clean
+                        raise NetlinkDumpInterrupted()
                     return messages
                 messages.append(message)
 
@@ -1349,10 +1382,7 @@ class _BareSocket:
 
     def _dump(self, msg, msg_type):
         from pyroute2.netlink import NLM_F_DUMP, NLM_F_REQUEST
-        try:
-            return self._send(msg, msg_type, NLM_F_REQUEST | NLM_F_DUMP)
-        except NetlinkError as e:
-            raise KernelError('cannot read%s: %s' % (_where(self.netns), _describe_error(e)))
+        return self._send(msg, msg_type, NLM_F_REQUEST | NLM_F_DUMP)
 
     def links(self):
         from pyroute2.netlink.rtnl import RTM_GETLINK
