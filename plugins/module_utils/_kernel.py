@@ -160,8 +160,9 @@ class Kernel:
             raise KernelError('pyroute2 is not installed: %s' % PYROUTE2_IMPORT_ERROR)
         self._libc = _libc()
         self._home = os.open('/proc/thread-self/ns/net', os.O_RDONLY)
-        self._sockets = _SocketCache(self._open_iproute)
-        self._bare_sockets = _SocketCache(self._open_bare_socket)
+        # A socket belongs to the namespace of the thread that makes it.
+        self._sockets = _SocketCache(lambda netns: self._in_namespace(netns, IPRoute))
+        self._bare_sockets = _SocketCache(lambda netns: self._in_namespace(netns, lambda: _BareSocket(netns)))
         self._run_dir_shared = False
         self._nsid_maps = {}
         self._indexes = {}  # netns -> {name: ifindex}
@@ -207,24 +208,6 @@ class Kernel:
     def ipr(self, netns):
         """The IPRoute socket for a namespace (None: the namespace we run in)."""
         return self._sockets.get(netns)
-
-    def _open_iproute(self, netns):
-        if netns is None:
-            return IPRoute()
-        self._enter(netns)
-        try:
-            return IPRoute()
-        finally:
-            self._leave()
-
-    def _open_bare_socket(self, netns):
-        if netns is None:
-            return _BareSocket(netns)
-        self._enter(netns)
-        try:
-            return _BareSocket(netns)  # the socket is made here, so it belongs to the namespace
-        finally:
-            self._leave()
 
     def _drop_socket(self, netns):
         self._sockets.drop(netns)
@@ -604,7 +587,7 @@ class Kernel:
         entries = []
         index = self._index(netns, name)
         for msg in self._dump(netns, lambda: self.ipr(netns).fdb('dump', ifindex=index)):
-            if msg['ifindex'] == self._index(netns, name) and msg.get_attr('NDA_DST') and \
+            if msg['ifindex'] == index and msg.get_attr('NDA_DST') and \
                     msg['state'] & (NUD_PERMANENT | NUD_NOARP):
                 entries.append({'mac': msg.get_attr('NDA_LLADDR'), 'dst': msg.get_attr('NDA_DST')})
         return sorted(entries, key=lambda e: (e['mac'], e['dst']))
