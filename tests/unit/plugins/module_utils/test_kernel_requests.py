@@ -1,0 +1,96 @@
+"""The write requests _BareSocket fills in directly are, byte for byte, what
+pyroute2's argument filters (and so IPRoute) make of the same arguments."""
+
+import pytest
+
+from ansible_collections.netvirt.linux.plugins.module_utils import _kernel as kernel
+
+pyroute2 = pytest.importorskip('pyroute2')
+
+CASES = [
+    ('link', 'set', {'ifname': 'eth0', 'ifalias': 'netvirt:bench'}),
+    ('link', 'set', {'ifname': 'eth0', 'ifalias': ''}),
+    ('link', 'set', {'ifname': 'eth0', 'state': 'up'}),
+    ('link', 'set', {'ifname': 'eth0', 'state': 'down'}),
+    ('link', 'set', {'index': 7, 'state': 'down'}),
+    ('link', 'set', {'index': 7, 'ifname': 'v1'}),
+    ('link', 'set', {'ifname': 'v1', 'master': 5}),
+    ('link', 'set', {'ifname': 'v1', 'master': 0}),
+    ('link', 'get', {'ifname': 'eth0'}),
+    ('link', 'get', {'index': 7}),
+    ('link', 'del', {'ifname': 'eth0'}),
+    ('addr', 'add', {'index': 3, 'address': '10.88.1.2', 'prefixlen': 16}),
+    ('addr', 'del', {'index': 3, 'address': '10.88.1.2', 'prefixlen': 16}),
+    ('addr', 'add', {'index': 3, 'address': 'fd00::2', 'prefixlen': 64}),
+    ('addr', 'del', {'index': 3, 'address': 'fd00::2', 'prefixlen': 64}),
+    ('route', 'add', {'family': 2, 'table': 254, 'priority': 0, 'proto': 99, 'dst_len': 0,
+                      'gateway': '10.88.0.1'}),
+    ('route', 'add', {'family': 2, 'table': 100, 'priority': 20, 'proto': 99, 'dst': '10.9.0.0',
+                      'dst_len': 16, 'gateway': '10.88.0.1', 'oif': 3}),
+    ('route', 'add', {'family': 2, 'table': 254, 'priority': 0, 'proto': 99, 'dst': '10.9.0.0',
+                      'dst_len': 16, 'oif': 3}),
+    ('route', 'replace', {'family': 10, 'table': 254, 'priority': 1024, 'proto': 3, 'dst_len': 0,
+                          'gateway': 'fd00::1'}),
+    ('route', 'del', {'family': 10, 'table': 254, 'priority': 1024, 'proto': 99, 'dst': 'fd00:1::',
+                      'dst_len': 64, 'gateway': 'fd00::1'}),
+    ('route', 'del', {'family': 2, 'table': 254, 'priority': 0, 'proto': 4, 'dst_len': 0,
+                      'gateway': '10.88.0.1'}),
+]
+
+
+def _without_seq_and_pid(data):
+    return data[:8] + data[16:]
+
+
+@pytest.fixture(scope='module')
+def socket():
+    if not kernel.BARE_SOCKETS:
+        pytest.skip('pyroute2 %s writes through IPRoute' % pyroute2.__version__)
+    sock = pyroute2.IPRSocket()
+    yield sock
+    sock.close()
+
+
+def _filtered(sock, method, command, kwargs):
+    """What _BareSocket.request sends without the direct shapes: pyroute2's filters."""
+    from pyroute2.iproute.linux import get_arguments_processor
+    from pyroute2.netlink.nlsocket import NetlinkRequest
+    msg_class, commands = kernel._bare_requests()[method]
+    kwargs = dict(kwargs)
+    parameters = None
+    if method == 'route':
+        parameters = {'strict_check': False}
+        if command != 'del':
+            kwargs['type'] = 'unicast'
+    arguments = get_arguments_processor(method, command, kwargs, parameters)
+    request = NetlinkRequest(sock, msg_class(), command, commands, None, arguments, msg_seq=1)
+    request.msg.encode()
+    return request.msg.data
+
+
+def _direct(sock, method, command, kwargs):
+    from pyroute2.netlink.nlsocket import NetlinkRequest
+    msg, msg_type, flags = kernel._direct_request(method, command, kwargs)
+    request = NetlinkRequest(sock, msg, msg_type=msg_type, msg_flags=flags, msg_seq=1)
+    request.msg.encode()
+    return request.msg.data
+
+
+@pytest.mark.parametrize('method,command,kwargs', CASES)
+def test_direct_request_is_what_the_filters_make(socket, method, command, kwargs):
+    assert _without_seq_and_pid(_direct(socket, method, command, kwargs)) == \
+        _without_seq_and_pid(_filtered(socket, method, command, kwargs))
+
+
+@pytest.mark.parametrize('method,command,kwargs', [
+    ('link', 'add', {'ifname': 'br0', 'kind': 'bridge', 'index': 0}),
+    ('link', 'set', {'ifname': 'eth0', 'mtu': 1400}),
+    ('link', 'set', {'ifname': 'eth0', 'state': 'dormant'}),
+    ('link', 'set', {'ifname': 'eth0', 'ifalias': None}),
+    ('addr', 'add', {'index': 3, 'address': '10.0.0.1'}),
+    ('route', 'add', {'family': 2, 'table': 1000, 'priority': 0, 'proto': 99, 'dst_len': 0, 'gateway': '10.0.0.1'}),
+    ('route', 'add', {'family': 2, 'table': 254, 'priority': 0, 'proto': 'static', 'dst_len': 0}),
+    ('route', 'add', {'family': 2, 'table': 254, 'dst_len': 0, 'scope': 253, 'proto': 99}),
+])
+def test_other_shapes_go_through_the_filters(method, command, kwargs):
+    assert kernel._direct_request(method, command, kwargs) is None
