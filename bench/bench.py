@@ -1,6 +1,7 @@
 """Speed and scale of netvirt.linux.topology against the hand-written `ip` script.
 
-    python bench/bench.py [--module-python PYTHON] [N ...]     (default: 10 100 1000; as root)
+    python bench/bench.py [--module-python PYTHON] [--repeat K] [N ...]
+                                  (default: 10 100 1000, one round each; as root)
 
 `make bench` runs it for the managed-node Python of the venv (pyroute2 0.9)
 and of the pyroute2 0.7 venv (Debian 12's version).
@@ -17,7 +18,9 @@ veth into one bridge, an address, lo up and a default route, plus masquerade.
   way: what any one-task playbook costs before a module does any work.
 
 Each figure is reported with its ratio to the shell script's build time in
-the same run, and the peak memory of the module process.
+the same run, and the peak memory of the module process.  With --repeat K
+each size is measured K times and the medians are reported: this machine's
+speed drifts by half within a day, and a ratio from one round swings with it.
 
 Every timed step starts on a quiet machine (see settle()): after a build the
 kernel spends seconds of both CPUs in softirq (every new port's IPv6 DAD,
@@ -27,6 +30,7 @@ namespaces torn down after a sandbox ends), whoever built the lab.
 
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -181,6 +185,29 @@ def in_sandbox(kind, n, module_python):
     return json.loads(out.strip().splitlines()[-1])
 
 
+def measure(n, module_python):
+    """One round: the script and the playbook, each in a fresh sandbox, one after the other."""
+    shell = in_sandbox('shell', n, module_python)
+    ansible = in_sandbox('ansible', n, module_python)
+    base = shell['build']['seconds']
+    row = {'N': n, 'shell_build_s': round(base, 2)}
+    for phase in ('floor', 'converge', 'rerun', 'check', 'teardown'):
+        row[phase + '_s'] = round(ansible[phase]['seconds'], 2)
+        row[phase + '_ratio'] = round(ansible[phase]['seconds'] / base, 2)
+        row[phase + '_settled_s'] = round(ansible[phase]['settled_s'], 1)
+        row[phase + '_module_s'] = round(ansible[phase]['module_s'], 2)
+    row['converge_actions'] = ansible['converge']['actions']
+    row['rerun_actions'] = ansible['rerun']['actions']
+    row['peak_rss_mib'] = round(ansible['peak_rss_kib'] / 1024.0, 1)
+    return row
+
+
+def median_row(rounds):
+    """Each figure's median over the rounds.  A ratio is the median of each round's own
+    ratio: the machine's speed drifts between rounds, and a round's two builds share it."""
+    return dict((key, statistics.median(row[key] for row in rounds)) for key in rounds[0])
+
+
 def main(argv):
     if len(argv) > 2 and argv[1] == '--inner':
         kind, n, module_python = argv[2], int(argv[3]), argv[4]
@@ -190,29 +217,26 @@ def main(argv):
         return
     args = argv[1:]
     module_python = sys.executable
-    if args[:1] == ['--module-python']:
-        module_python, args = args[1], args[2:]
+    repeat = 1
+    while args[:1] in (['--module-python'], ['--repeat']):
+        if args[0] == '--module-python':
+            module_python = args[1]
+        else:
+            repeat = int(args[1])
+        args = args[2:]
     version = subprocess.run([module_python, '-c', 'import pyroute2; print(pyroute2.__version__)'],
                              check=True, capture_output=True, text=True).stdout.strip()
     when = time.strftime('%Y-%m-%d')
-    print('managed node: %s, pyroute2 %s; %s, %d cores' % (module_python, version, when, os.cpu_count()), flush=True)
+    print('managed node: %s, pyroute2 %s; %s, %d cores; %d round(s) a size, medians reported' % (
+        module_python, version, when, os.cpu_count(), repeat), flush=True)
     sizes = [int(a) for a in args] or [10, 100, 1000]
     rows = []
     for n in sizes:
-        shell = in_sandbox('shell', n, module_python)
-        ansible = in_sandbox('ansible', n, module_python)
-        base = shell['build']['seconds']
-        row = {'N': n, 'shell_build_s': round(base, 2)}
-        for phase in ('floor', 'converge', 'rerun', 'check', 'teardown'):
-            row[phase + '_s'] = round(ansible[phase]['seconds'], 2)
-            row[phase + '_ratio'] = round(ansible[phase]['seconds'] / base, 2)
-            row[phase + '_settled_s'] = round(ansible[phase]['settled_s'], 1)
-            row[phase + '_module_s'] = round(ansible[phase]['module_s'], 2)
-        row['converge_actions'] = ansible['converge']['actions']
-        row['rerun_actions'] = ansible['rerun']['actions']
-        row['peak_rss_mib'] = round(ansible['peak_rss_kib'] / 1024.0, 1)
-        rows.append(row)
-        print(json.dumps(row), flush=True)
+        rounds = []
+        for dummy in range(repeat):
+            rounds.append(measure(n, module_python))
+            print(json.dumps(rounds[-1]), flush=True)
+        rows.append(median_row(rounds))
     print()
     print('| N | shell build | one ping task (ratio) | converge (ratio) | no-change re-run (ratio) '
           '| check mode (ratio) | teardown (ratio) | module peak RSS | module\'s own time: converge, re-run |')
