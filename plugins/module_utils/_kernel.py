@@ -1375,21 +1375,8 @@ class _BareSocket:
         direct = _direct_request(method, command, kwargs)
         if direct is not None:
             return self._send(*direct)
-        from pyroute2.iproute.linux import get_arguments_processor
-        from pyroute2.netlink.nlsocket import NetlinkRequest
-        msg_class, commands = _bare_requests()[method]
-        kwargs = dict(kwargs)
-        parameters = None
-        if method == 'route':
-            parameters = {'strict_check': False}
-            if command != 'del':  # IPRoute.route's defaults
-                kwargs['proto'] = kwargs.get('proto') or 'static'
-                kwargs['type'] = kwargs.get('type') or 'unicast'
-        arguments = get_arguments_processor(method, command, kwargs, parameters)
         self.seq += 1
-        request = NetlinkRequest(self.sock, msg_class(), command, commands, None, arguments, msg_seq=self.seq)
-        request.msg.encode()
-        self.sock.send(request.msg.data)
+        self.sock.send(_filtered_request(self.sock, method, command, kwargs, self.seq))
         return self._answer(self.seq)
 
     def _dump(self, msg, msg_type):
@@ -1460,7 +1447,24 @@ _DIRECT_KEYS = {
     'addr': frozenset(('index', 'address', 'prefixlen')),
     'route': frozenset(('family', 'table', 'priority', 'proto', 'dst', 'dst_len', 'gateway', 'oif')),
 }
-_DIRECT_FLAGS = {'create': 0x605, 'req': 0x5, 'replace': 0x505, 'get': 0x5}  # REQUEST|ACK [|EXCL|CREATE|REPLACE]
+
+
+def _filtered_request(sock, method, command, kwargs, seq):
+    """The bytes IPRoute's ``method`` sends for (command, **kwargs): pyroute2's argument filters."""
+    from pyroute2.iproute.linux import get_arguments_processor
+    from pyroute2.netlink.nlsocket import NetlinkRequest
+    msg_class, commands = _bare_requests()[method]
+    kwargs = dict(kwargs)
+    parameters = None
+    if method == 'route':
+        parameters = {'strict_check': False}
+        if command != 'del':  # IPRoute.route's defaults
+            kwargs['proto'] = kwargs.get('proto') or 'static'
+            kwargs['type'] = kwargs.get('type') or 'unicast'
+    arguments = get_arguments_processor(method, command, kwargs, parameters)
+    request = NetlinkRequest(sock, msg_class(), command, commands, None, arguments, msg_seq=seq)
+    request.msg.encode()
+    return request.msg.data
 
 
 def _direct_request(method, command, kwargs):
@@ -1468,10 +1472,10 @@ def _direct_request(method, command, kwargs):
     keys = _DIRECT_KEYS.get(method)
     if keys is None or not keys.issuperset(kwargs) or None in kwargs.values():
         return None
+    from pyroute2.netlink.nlsocket import NetlinkRequest
     msg_class, commands = _bare_requests()[method]
     if command not in commands:
         return None
-    msg_type, flags_name = commands[command]
     msg = msg_class()
     attrs = []
     if method == 'link':
@@ -1503,7 +1507,7 @@ def _direct_request(method, command, kwargs):
         msg['type'] = 0 if command == 'del' else RTN_UNICAST
         attrs = [(nla, kwargs[key]) for key, nla in _DIRECT_ROUTE_ATTRS if key in kwargs]
     msg['attrs'] = attrs
-    return msg, msg_type, _DIRECT_FLAGS[flags_name]
+    return (msg,) + tuple(NetlinkRequest.calculate_request_type(command, commands))
 
 
 def _read_in_child(queue, fd, requests, chunk):

@@ -1,5 +1,5 @@
 """The write requests _BareSocket fills in directly are, byte for byte, what
-pyroute2's argument filters (and so IPRoute) make of the same arguments."""
+its other path, pyroute2's argument filters (and so IPRoute), makes of the same arguments."""
 
 import pytest
 
@@ -51,23 +51,6 @@ def socket():
     sock.close()
 
 
-def _filtered(sock, method, command, kwargs):
-    """What _BareSocket.request sends without the direct shapes: pyroute2's filters."""
-    from pyroute2.iproute.linux import get_arguments_processor
-    from pyroute2.netlink.nlsocket import NetlinkRequest
-    msg_class, commands = kernel._bare_requests()[method]
-    kwargs = dict(kwargs)
-    parameters = None
-    if method == 'route':
-        parameters = {'strict_check': False}
-        if command != 'del':
-            kwargs['type'] = 'unicast'
-    arguments = get_arguments_processor(method, command, kwargs, parameters)
-    request = NetlinkRequest(sock, msg_class(), command, commands, None, arguments, msg_seq=1)
-    request.msg.encode()
-    return request.msg.data
-
-
 def _direct(sock, method, command, kwargs):
     from pyroute2.netlink.nlsocket import NetlinkRequest
     msg, msg_type, flags = kernel._direct_request(method, command, kwargs)
@@ -79,7 +62,7 @@ def _direct(sock, method, command, kwargs):
 @pytest.mark.parametrize('method,command,kwargs', CASES)
 def test_direct_request_is_what_the_filters_make(socket, method, command, kwargs):
     assert _without_seq_and_pid(_direct(socket, method, command, kwargs)) == \
-        _without_seq_and_pid(_filtered(socket, method, command, kwargs))
+        _without_seq_and_pid(kernel._filtered_request(socket, method, command, kwargs, 1))
 
 
 @pytest.mark.parametrize('method,command,kwargs', [
