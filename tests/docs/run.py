@@ -26,16 +26,17 @@ FILE_BLOCK = re.compile(r'^<!-- file: (?P<path>[\w./-]+) -->\n```yaml\n(?P<body>
 BLOCK = re.compile(r'^<!-- test: (?P<group>[\w.-]+)(?P<vm> vm)? -->\n```yaml\n(?P<body>.*?)^```$', re.M | re.S)
 STEPS = r'''
 set -eu
+began=$(date +%s)
 for playbook in "$@"; do
-    echo "=== $playbook: check mode"
+    echo "=== $playbook: check mode (+$(( $(date +%s) - began )) s)"
     before=$(python tests/bin/snapshot.py)
     ansible-playbook -i inventory.ini --check "$playbook" > /tmp/netvirt-doc.log 2>&1 \
         || { cat /tmp/netvirt-doc.log; echo "$playbook: check mode failed" >&2; exit 1; }
     [ "$before" = "$(python tests/bin/snapshot.py)" ] || { echo "$playbook: check mode changed the kernel" >&2; exit 1; }
-    echo "=== $playbook: apply"
+    echo "=== $playbook: apply (+$(( $(date +%s) - began )) s)"
     ansible-playbook -i inventory.ini "$playbook" > /tmp/netvirt-doc.log 2>&1 \
         || { cat /tmp/netvirt-doc.log; echo "$playbook: failed" >&2; exit 1; }
-    echo "=== $playbook: apply again, nothing may change"
+    echo "=== $playbook: apply again, nothing may change (+$(( $(date +%s) - began )) s)"
     ansible-playbook -i inventory.ini "$playbook" > /tmp/netvirt-doc.log 2>&1 \
         || { cat /tmp/netvirt-doc.log; echo "$playbook: the second run failed" >&2; exit 1; }
     grep -qE 'localhost +: ok=[0-9]+ +changed=0 +unreachable=0 +failed=0' /tmp/netvirt-doc.log \
