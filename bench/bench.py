@@ -10,7 +10,11 @@ For each N the same container network is built two ways, each in a fresh
 sandbox (tests/bin/sandbox), one after the other: N namespaces, each with a
 veth into one bridge, an address, lo up and a default route, plus masquerade.
 
-- shell: one `ip` command per step, as the seeds do, run by bash.
+- shell: one `ip` command per step, as the seeds do, run by bash.  The
+  seeds run every command inside a namespace as `ip netns exec NS ip ...`;
+  that script is the baseline the ratios are taken against.  The same script
+  with `ip -n NS ...` (one process, no mount namespace) is built too, and
+  each ratio to it is reported beside the first.
 - ansible: `ansible-playbook` with one topology task; its time includes
   Ansible's own start-up.  Then the no-change re-run, check mode, and the
   teardown (state: absent), each timed on its own.
@@ -39,6 +43,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 SANDBOX = os.path.join(ROOT, 'tests', 'bin', 'sandbox')
+sys.path.insert(0, os.path.join(ROOT, 'tests', 'bin'))
+from snapshot import ip_json  # noqa: E402  (the tests' reader of `ip -j`)
 
 
 def lab(n):
@@ -58,7 +64,11 @@ def address(i):
     return '10.88.%d.%d/16' % (1 + i // 250, 1 + i % 250)
 
 
-def shell_script(n):
+# How each script runs a command inside a namespace: as the seeds write it, and with `ip -n`.
+IN_NETNS = {'seeds': 'ip netns exec %s ip ', 'ip-n': 'ip -n %s '}
+
+
+def shell_script(n, style='seeds'):
     lines = ['set -e', 'ip link add br0 type bridge', 'ip addr add 10.88.0.1/16 dev br0', 'ip link set br0 up',
              'nft add table ip nat',
              "nft add chain ip nat postrouting '{ type nat hook postrouting priority srcnat; }'",
@@ -70,10 +80,13 @@ def shell_script(n):
             'ip link add v%d type veth peer name eth0 netns %s' % (i, ns),
             'ip link set v%d master br0' % i,
             'ip link set v%d up' % i,
-            'ip -n %s addr add %s dev eth0' % (ns, address(i)),
-            'ip -n %s link set eth0 up' % ns,
-            'ip -n %s link set lo up' % ns,
-            'ip -n %s route add default via 10.88.0.1' % ns,
+        ]
+        inside = IN_NETNS[style] % ns
+        lines += [
+            inside + 'addr add %s dev eth0' % address(i),
+            inside + 'link set eth0 up',
+            inside + 'link set lo up',
+            inside + 'route add default via 10.88.0.1',
         ]
     return '\n'.join(lines) + '\n'
 
@@ -108,6 +121,26 @@ with open(os.environ['NETVIRT_BENCH_RSS'], 'a') as f:
     f.write('%%d %%.3f\\n' %% (peak, elapsed))
 sys.exit(code)
 '''
+
+
+def shape():
+    """What both builds must agree on, read back from the kernel with `ip -j` and `nft -j`:
+    every namespace's links (up or not, and their bridge), addresses and routes, and the
+    masquerade rules.  Link indexes, MACs and the collection's ownership marks differ by
+    nature and are left out; so are IPv6 link-local addresses, which follow carrier."""
+    found = {}
+    for netns in [None] + sorted(os.listdir('/run/netns')):
+        links = sorted((link['ifname'], 'UP' in link.get('flags', []), link.get('master'),
+                        sorted('%s/%s' % (a['local'], a['prefixlen']) for a in link.get('addr_info', [])
+                               if not a['local'].startswith('fe80:')))
+                       for link in ip_json(netns, 'addr', 'show'))
+        routes = sorted((r['dst'], r.get('gateway'), r.get('dev')) for r in ip_json(netns, 'route', 'show'))
+        found[netns or ''] = {'links': links, 'routes': routes}
+    ruleset = json.loads(subprocess.run(['nft', '-j', 'list', 'ruleset'], check=True, capture_output=True,
+                                        text=True).stdout)['nftables']
+    found['masquerade'] = sorted(json.dumps(item['rule']['expr'], sort_keys=True) for item in ruleset
+                                 if 'rule' in item and any('masquerade' in e for e in item['rule']['expr']))
+    return found
 
 
 def cpu_ticks():
@@ -164,19 +197,22 @@ def inner_ansible(n, workdir, module_python):
             module_s = float(f.read().split()[-1])
         results[phase] = {'seconds': elapsed, 'actions': len(result.get('actions', [])), 'settled_s': waited,
                           'module_s': module_s}
+        if phase == 'check':
+            results['shape'] = shape()
     with open(rss) as f:
         results['peak_rss_kib'] = max(int(line.split()[0]) for line in f if line.strip())
     return results
 
 
-def inner_shell(n, workdir):
+def inner_shell(n, workdir, style):
     path = os.path.join(workdir, 'lab.sh')
     with open(path, 'w') as f:
-        f.write(shell_script(n))
+        f.write(shell_script(n, style))
     settle()
     start = time.monotonic()
     subprocess.run(['bash', path], check=True)
-    return {'build': {'seconds': time.monotonic() - start, 'commands': shell_script(n).count('\n') - 1}}
+    return {'build': {'seconds': time.monotonic() - start, 'commands': shell_script(n, style).count('\n') - 1},
+            'shape': shape()}
 
 
 def in_sandbox(kind, n, module_python):
@@ -186,14 +222,24 @@ def in_sandbox(kind, n, module_python):
 
 
 def measure(n, module_python):
-    """One round: the script and the playbook, each in a fresh sandbox, one after the other."""
-    shell = in_sandbox('shell', n, module_python)
+    """One round: both scripts and the playbook, each in a fresh sandbox, one after the other."""
+    shell = in_sandbox('seeds', n, module_python)
+    shell_n = in_sandbox('ip-n', n, module_python)
     ansible = in_sandbox('ansible', n, module_python)
+    # A ratio compares equal work only: the three builds must leave the same network.
+    for name, other in (('the `ip -n` script', shell_n), ('the playbook', ansible)):
+        if other['shape'] != shell['shape']:
+            differ = sorted(key for key in set(shell['shape']) | set(other['shape'])
+                            if shell['shape'].get(key) != other['shape'].get(key))
+            raise SystemExit('N=%d: %s built another network than the seeds\' script; they differ in %s'
+                             % (n, name, ', '.join(repr(key) for key in differ[:5])))
     base = shell['build']['seconds']
-    row = {'N': n, 'shell_build_s': round(base, 2)}
+    base_n = shell_n['build']['seconds']
+    row = {'N': n, 'shell_build_s': round(base, 2), 'shell_n_build_s': round(base_n, 2)}
     for phase in ('floor', 'converge', 'rerun', 'check', 'teardown'):
         row[phase + '_s'] = round(ansible[phase]['seconds'], 2)
         row[phase + '_ratio'] = round(ansible[phase]['seconds'] / base, 2)
+        row[phase + '_ratio_n'] = round(ansible[phase]['seconds'] / base_n, 2)
         row[phase + '_settled_s'] = round(ansible[phase]['settled_s'], 1)
         row[phase + '_module_s'] = round(ansible[phase]['module_s'], 2)
     row['converge_actions'] = ansible['converge']['actions']
@@ -212,7 +258,7 @@ def main(argv):
     if len(argv) > 2 and argv[1] == '--inner':
         kind, n, module_python = argv[2], int(argv[3]), argv[4]
         with tempfile.TemporaryDirectory() as workdir:
-            result = inner_shell(n, workdir) if kind == 'shell' else inner_ansible(n, workdir, module_python)
+            result = inner_ansible(n, workdir, module_python) if kind == 'ansible' else inner_shell(n, workdir, kind)
         print(json.dumps(result))
         return
     args = argv[1:]
@@ -238,15 +284,18 @@ def main(argv):
             print(json.dumps(rounds[-1]), flush=True)
         rows.append(median_row(rounds))
     print()
-    print('| N | shell build | one ping task (ratio) | converge (ratio) | no-change re-run (ratio) '
-          '| check mode (ratio) | teardown (ratio) | module peak RSS | module\'s own time: converge, re-run |')
-    print('|---|---|---|---|---|---|---|---|---|')
+    print('Ratios: to the seeds\' script (`ip netns exec`); after the semicolon, to the `ip -n` script.')
+    print()
+    print('| N | seeds\' script | `ip -n` script | one ping task (ratios) | converge (ratios) '
+          '| no-change re-run (ratios) | check mode (ratios) | teardown (ratios) | module peak RSS '
+          '| module\'s own time: converge, re-run |')
+    print('|---|---|---|---|---|---|---|---|---|---|')
     for r in rows:
-        print('| %d | %.2f s | %.2f s (%.2f) | %.2f s (%.2f) | %.2f s (%.2f) | %.2f s (%.2f) | %.2f s (%.2f) '
-              '| %.1f MiB | %.2f s, %.2f s |' % (
-                  r['N'], r['shell_build_s'], r['floor_s'], r['floor_ratio'], r['converge_s'], r['converge_ratio'],
-                  r['rerun_s'], r['rerun_ratio'], r['check_s'], r['check_ratio'], r['teardown_s'],
-                  r['teardown_ratio'], r['peak_rss_mib'], r['converge_module_s'], r['rerun_module_s']))
+        cells = ['%.2f s (%.2f; %.2f)' % (r[phase + '_s'], r[phase + '_ratio'], r[phase + '_ratio_n'])
+                 for phase in ('floor', 'converge', 'rerun', 'check', 'teardown')]
+        print('| %d | %.2f s | %.2f s | %s | %.1f MiB | %.2f s, %.2f s |' % (
+            r['N'], r['shell_build_s'], r['shell_n_build_s'], ' | '.join(cells), r['peak_rss_mib'],
+            r['converge_module_s'], r['rerun_module_s']))
 
 
 if __name__ == '__main__':
