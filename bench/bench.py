@@ -13,8 +13,9 @@ veth into one bridge, an address, lo up and a default route, plus masquerade.
 - shell: one `ip` command per step, as the seeds do, run by bash.  The
   seeds run every command inside a namespace as `ip netns exec NS ip ...`;
   that script is the baseline the ratios are taken against.  The same script
-  with `ip -n NS ...` (one process, no mount namespace) is built too, and
-  each ratio to it is reported beside the first.
+  with `ip -n NS ...` (one `ip` process enters the namespace itself instead
+  of executing a second) is built too, and each ratio to it is reported
+  beside the first.
 - ansible: `ansible-playbook` with one topology task; its time includes
   Ansible's own start-up.  Then the no-change re-run, check mode, and the
   teardown (state: absent), each timed on its own.
