@@ -66,7 +66,18 @@ def host_script(n, hosts):
     return '\n'.join(lines) + '\n'
 
 
+def stop_masters():
+    """Stop the SSH connection masters of this sandbox's fleet.
+
+    A master outlives the fleet it spoke to, and the next fleet's hosts have the
+    same addresses: ssh would send through the old master and wait for its dead
+    connection to time out (~15 minutes), as happened once.
+    """
+    subprocess.run(['pkill', '-f', os.environ['ANSIBLE_SSH_CONTROL_PATH_DIR']], check=False)
+
+
 def fresh_fleet(hosts):
+    stop_masters()
     subprocess.run([sys.executable, FLEET, 'down', WORKDIR], check=True)
     subprocess.run([sys.executable, FLEET, 'up', str(hosts), WORKDIR], check=True, stdout=subprocess.DEVNULL)
 
@@ -79,6 +90,9 @@ def timed(argv, **kwargs):
 
 def inner(hosts):
     """Inside a sandbox: the shell way, then Ansible at two fork counts."""
+    # SSH connection masters of this fleet only, stopped before the sandbox ends.
+    control = tempfile.mkdtemp(prefix='netvirt-fleet-cp.')
+    os.environ['ANSIBLE_SSH_CONTROL_PATH_DIR'] = control
     key = os.path.join(WORKDIR, 'id_ed25519')
     ssh = ['ssh', '-i', key, '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null',
            '-o', 'BatchMode=yes', '-o', 'LogLevel=ERROR']
@@ -101,7 +115,9 @@ def inner(hosts):
         argv = ['ansible-playbook', '-i', os.path.join(WORKDIR, 'inventory.ini'), '--forks', str(forks), playbook]
         figures['converge_%d' % forks] = timed(argv)
         figures['rerun_%d' % forks] = timed(argv)
+    stop_masters()
     subprocess.run([sys.executable, FLEET, 'down', WORKDIR], check=True)
+    shutil.rmtree(control, ignore_errors=True)
     os.remove(playbook)
     print(' '.join('%s=%.3f' % item for item in sorted(figures.items())))
 
@@ -111,9 +127,6 @@ def main(argv):
         inner(int(argv[1]))
         return
     sizes = [int(a) for a in argv] or [3, 6]
-    # SSH connection masters of this run only (one left from another run would speak for a gone host).
-    control = tempfile.mkdtemp(prefix='netvirt-fleet-cp.')
-    os.environ['ANSIBLE_SSH_CONTROL_PATH_DIR'] = control
     print('| hosts x containers | shell, all hosts at once | converge, forks 5 (ratio) | re-run, forks 5 (ratio) '
           '| converge, forks = hosts (ratio) | re-run, forks = hosts (ratio) |')
     print('|---|---|---|---|---|---|')
@@ -124,8 +137,6 @@ def main(argv):
         cells = ['%.2f s (%.2f)' % (f[key], f[key] / f['shell'])
                  for key in ('converge_5', 'rerun_5', 'converge_%d' % hosts, 'rerun_%d' % hosts)]
         print('| %d x %d | %.2f s | %s |' % (hosts, CONTAINERS, f['shell'], ' | '.join(cells)), flush=True)
-    subprocess.run(['pkill', '-f', control], check=False)
-    shutil.rmtree(control, ignore_errors=True)
 
 
 if __name__ == '__main__':
