@@ -21,6 +21,9 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'bin'))
+from sandboxed import inside as in_sandbox  # noqa: E402  (the one check every lane uses)
+
 WORKDIR = '/tmp/netvirt-fleet'
 UNDERLAY = '10.250.0'
 SSHD = shutil.which('sshd') or '/usr/sbin/sshd'
@@ -115,8 +118,7 @@ def stop_sshd(workdir, name):
 
 
 def up(count, workdir):
-    if not os.path.ismount('/run/netns') or run('findmnt', '-n', '-o', 'SOURCE', '/run/netns').stdout.strip() \
-            != 'netvirt-sandbox':
+    if not in_sandbox():
         raise SystemExit('run me inside tests/bin/sandbox')
     fresh = run('ip', 'link', 'show', 'fleet0', check=False).returncode != 0
     if fresh and os.path.isdir(workdir):
