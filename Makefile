@@ -42,9 +42,15 @@ debian vm-debian fleet-debian:
 	  exit $$rc; \
 	fi
 
-$(VENV)/.done: requirements-dev.txt
+# `make lab` needs only the controller and pyroute2 (.venv/.lab); the test tools come on top
+# of the same venv (.venv/.done) with the first `make test`.
+$(VENV)/.lab: requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.done: requirements-dev.txt $(VENV)/.lab
 	$(VENV)/bin/pip install -q -r requirements-dev.txt
 	touch $@
 
@@ -69,10 +75,10 @@ build:
 	# ansible-test lists a collection's files with git, from the nearest repository up.
 	cd $(BUILD) && git init -q && git add -A
 
-lab: setup
+lab: debian $(VENV)/.lab build
 	ansible-playbook playbooks/lab.yml
 
-lab-down: setup
+lab-down: debian $(VENV)/.lab build
 	ansible-playbook playbooks/lab.yml -e lab_state=absent
 
 test: setup unit sanity lint kernel kernel-0.7 kernel-0.8 integration lab-test molecule docs fleet vm
