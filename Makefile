@@ -134,7 +134,7 @@ lint:
 
 # Build the tarball from this working checkout, venvs and all: it must hold only the collection.
 tarball:
-	$(VENV)/bin/python tests/tarball/run
+	$(VENV)/bin/python tests/tarball/run.py
 
 # Speed and scale against the hand-written ip scripts (about half an hour; not part of `make test`).
 bench: setup

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """The built tarball holds the collection and nothing else, whatever the checkout holds.
 
 `ansible-galaxy collection build` takes every file of the folder it is given but those
@@ -11,7 +10,7 @@ lab's pictures and the tools' caches, none of which git tracks. Two builds:
 Each tarball must hold only files git knows, under the top-level entries listed below,
 with no venv or cache anywhere in a path.
 
-    python tests/tarball/run
+    python tests/tarball/run.py
 """
 import fnmatch
 import os
@@ -81,7 +80,7 @@ def problems(tarball, known):
 def main():
     absent = [v for v in VENVS if not os.path.exists(os.path.join(ROOT, v, 'pyvenv.cfg'))]
     if absent:
-        sys.exit('tests/tarball/run: a working checkout has its venvs; missing %s (make setup)' % ', '.join(absent))
+        sys.exit('tests/tarball/run.py: a working checkout has its venvs; missing %s (make setup)' % ', '.join(absent))
     failed = False
     with tempfile.TemporaryDirectory(prefix='netvirt-tarball-') as tmp:
         copy = os.path.join(tmp, 'checkout')
@@ -104,7 +103,7 @@ def main():
                 print('  ... and %d more' % (len(found) - 20))
             failed = failed or bool(found)
     if failed:
-        sys.exit('tests/tarball/run: the tarball holds more than the collection (see galaxy.yml build_ignore)')
+        sys.exit('tests/tarball/run.py: the tarball holds more than the collection (see galaxy.yml build_ignore)')
     print('tarball: only the collection, from a working checkout with its venvs')
 
 
