@@ -33,6 +33,7 @@ VENVS = ['.venv', '.venv-pyroute2-0.7', '.venv-pyroute2-0.8']  # the Makefile's 
 DECOYS = ['.venv-other/pyvenv.cfg', '.venv-other/lib/python3/site-packages/x.py', 'venv/pyvenv.cfg',
           'venv-3.12/bin/python', 'tests/.venv/pyvenv.cfg', 'roles/venv/pyvenv.cfg', '.tox/py/x.py', '.nox/x.py',
           '.build/ansible_collections/netvirt/linux/galaxy.yml', '.vm/vmlinuz', 'lab-out/lab.png',
+          'molecule/lab/lab-out/lab.png',
           'tests/output/junit.xml', '.ansible/collections/x.yml', '.cache/x', 'netvirt.egg-info/PKG-INFO',
           '.pytest_cache/v/x', 'tests/unit/.pytest_cache/v/x', '.mypy_cache/x', '.ruff_cache/x',
           'plugins/modules/__pycache__/netns.cpython-311.pyc', '.coverage', 'changelogs/.plugin-cache.yaml',
@@ -51,8 +52,12 @@ def git_files(path):
 
 
 def build(source, outdir):
-    subprocess.run(['ansible-galaxy', 'collection', 'build', '--force', '--output-path', outdir, source],
-                   check=True, capture_output=True)
+    # The ansible-galaxy of the Python running this (the venv's), wherever PATH points.
+    galaxy = os.path.join(os.path.dirname(sys.executable), 'ansible-galaxy')
+    run = subprocess.run([galaxy if os.path.exists(galaxy) else 'ansible-galaxy', 'collection', 'build', '--force',
+                          '--output-path', outdir, source], capture_output=True, text=True)
+    if run.returncode:
+        sys.exit('tests/tarball/run.py: ansible-galaxy collection build %s failed:\n%s%s' % (source, run.stdout, run.stderr))
     tarballs = [f for f in os.listdir(outdir) if f.endswith('.tar.gz')]
     assert len(tarballs) == 1, tarballs
     return os.path.join(outdir, tarballs[0])
