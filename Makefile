@@ -20,7 +20,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.build
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help setup debian vm-debian fleet-debian venv build lab lab-down test unit sanity lint kernel kernel-0.7 kernel-0.8 integration lab-test molecule docs fleet vm bench
+.PHONY: help setup debian vm-debian fleet-debian venv build lab lab-down test unit sanity lint tarball kernel kernel-0.7 kernel-0.8 integration lab-test molecule docs fleet vm bench
 
 help:
 	@echo "make lab       build, verify and show the default lab on this host (namespaces only)"
@@ -81,7 +81,7 @@ lab: debian $(VENV)/.lab build
 lab-down: debian $(VENV)/.lab build
 	ansible-playbook playbooks/lab.yml -e lab_state=absent
 
-test: setup unit sanity lint kernel kernel-0.7 kernel-0.8 integration lab-test molecule docs fleet vm
+test: setup unit sanity lint tarball kernel kernel-0.7 kernel-0.8 integration lab-test molecule docs fleet vm
 	@echo "make test: every suite passed"
 
 unit:
@@ -131,8 +131,16 @@ sanity:
 	cp tests/bin/get-pip-offline.py $$HOME/.ansible/test/cache/get_pip_$$pipver.py
 	cd $(BUILD) && ansible-test sanity --python 3.11 --color no
 
+# The whole tree, as Galaxy's importer and a user's CI lint it (.ansible-lint keeps venvs and
+# outputs out); then the changelog fragments and changelogs/changelog.yaml.
 lint:
-	ansible-lint --profile production --offline playbooks/ roles/ molecule/ tests/integration/ tests/vm/
+	ansible-lint --profile production --offline
+	antsibull-changelog lint
+	antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml
+
+# Build the tarball from this working checkout, venvs and all: it must hold only the collection.
+tarball:
+	$(VENV)/bin/python tests/tarball/run.py
 
 # Speed and scale against the hand-written ip scripts (about half an hour; not part of `make test`).
 bench: setup

@@ -24,6 +24,9 @@ options:
     description:
       - Names or shell patterns (C(lab-*)) of the namespaces to read. Omitted means all; an empty list means
         none (with O(host=true), only the namespace the module runs in).
+      - The entries that match no namespace are returned in RV(unmatched). A pattern among them also gives a
+        warning (likely a typo, or a lab not built there); a name does not, since asking whether a namespace
+        exists yet is an ordinary question.
     type: list
     elements: str
   host:
@@ -58,6 +61,12 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+unmatched:
+  description: The entries of O(namespaces), names or patterns, that match no namespace on the host.
+  returned: always
+  type: list
+  elements: str
+  sample: ['lab-*']
 topology:
   description: What exists, in the shape of a topology document.
   returned: always
@@ -105,7 +114,7 @@ import traceback
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.netvirt.linux.plugins.module_utils import _kernel
-from ansible_collections.netvirt.linux.plugins.module_utils._inventory import read_inventory
+from ansible_collections.netvirt.linux.plugins.module_utils._inventory import read_inventory, select_namespaces
 
 
 def main():
@@ -126,7 +135,12 @@ def main():
         module.fail_json(msg=str(e))
     except Exception as e:
         module.fail_json(msg='unexpected error (%s): %s' % (type(e).__name__, e), exception=traceback.format_exc())
-    module.exit_json(changed=False, topology=topology)
+    found = [ns['name'] for ns in topology['namespaces']]
+    unmatched = [entry for entry in module.params['namespaces'] or [] if not select_namespaces(found, [entry])]
+    for pattern in unmatched:
+        if any(c in pattern for c in '*?['):
+            module.warn('namespaces: no namespace on this host matches the pattern %r' % pattern)
+    module.exit_json(changed=False, topology=topology, unmatched=unmatched)
 
 
 if __name__ == '__main__':

@@ -4,7 +4,7 @@
 
 It exits after answering REQUESTS requests (default 1) or after SECONDS
 (default 60), whichever comes first, so a lab check never leaves a process
-behind. The lab's verify.yml runs it inside a namespace
+behind. The netvirt.linux.http_probe role runs it inside a namespace
 to prove what a NAT did: the body is the source address after translation.
 """
 import http.server
