@@ -44,10 +44,10 @@ debian vm-debian fleet-debian:
 
 # `make lab` needs only the controller and pyroute2 (.venv/.lab); the test tools come on top
 # of the same venv (.venv/.done) with the first `make test`.
-$(VENV)/.lab: requirements.txt
+$(VENV)/.lab: requirements-lab.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q -r requirements.txt
+	$(VENV)/bin/pip install -q -r requirements-lab.txt
 	touch $@
 
 $(VENV)/.done: requirements-dev.txt $(VENV)/.lab

@@ -24,7 +24,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 # The collection's own top-level entries; ansible-galaxy adds the two manifests.
 TOP_LEVEL = {'MANIFEST.json', 'FILES.json', 'README.md', 'CHANGELOG.rst', 'changelogs', 'docs', 'meta',
              'playbooks', 'plugins', 'roles', 'tests', 'molecule', 'Makefile', 'ansible.cfg', 'inventory.ini',
-             'requirements-dev.txt', '.ansible-lint', '.gitignore'}
+             'requirements-lab.txt', 'requirements-dev.txt', '.ansible-lint', '.gitignore'}
 # No path component may look like one of these: a venv, a cache, a lane's output.
 FOREIGN = ['.venv*', 'venv', 'venv-*', '.tox', '.nox', '.build', '.vm', 'lab-out', '.ansible', '.cache',
            '*.egg-info', '.pytest_cache', '.mypy_cache', '.ruff_cache', '__pycache__', '*.pyc', '.coverage',
