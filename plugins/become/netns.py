@@ -86,16 +86,17 @@ class BecomeModule(BecomeBase):
 
     name = 'netvirt.linux.netns'
 
-    def get_option(self, option, hostvars=None):
+    def get_option(self, option, *args, **kwargs):
         # The task keeps the user it connected as (root): become_user names a namespace, not a
         # user. Ansible reads become_user to decide whether the target user is unprivileged (and
         # then re-owns its temporary files for it) and whether becoming is needed at all (not
         # when it equals the connecting user). Neither applies to a namespace, and no user name
         # answers both, so the rest of Ansible is told there is none; build_become_command reads
         # the namespace itself.
+        # Every other argument goes on as it came: ansible-core 2.16-2.18 pass playcontext= too.
         if option == 'become_user':
             return None
-        return super(BecomeModule, self).get_option(option, hostvars=hostvars)
+        return super(BecomeModule, self).get_option(option, *args, **kwargs)
 
     def build_become_command(self, cmd, shell):
         super(BecomeModule, self).build_become_command(cmd, shell)
