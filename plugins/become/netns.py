@@ -70,7 +70,6 @@ options:
         to it; this option is how such a task still gets root.
     type: bool
     default: false
-    version_added: 0.4.0
     ini:
       - section: netns_become_plugin
         key: sudo
