@@ -119,7 +119,7 @@ class BecomeModule(BecomeBase):
     name = 'netvirt.linux.netns'
 
     def get_option(self, option, *args, **kwargs):
-        # The task keeps the user it connected as (root): become_user names a namespace, not a
+        # The task keeps the user it connected as (root, or root through sudo): become_user names a namespace, not a
         # user. Ansible reads become_user to decide whether the target user is unprivileged (and
         # then re-owns its temporary files for it) and whether becoming is needed at all (not
         # when it equals the connecting user). Neither applies to a namespace, and no user name
