@@ -15,7 +15,8 @@ VM_PACKAGES := qemu-system-x86 kmod busybox-static
 # Only the fleet lane needs sshd: its hosts run their own, never the machine's service.
 # Packages are installed with a policy-rc.d that forbids starting services (Debian's own
 # mechanism), so installing openssh-server never starts an sshd on this machine's network.
-FLEET_PACKAGES := openssh-server openssh-client
+# sudo is for the fleet's non-root logins (tests/fleet/fleet.py adds their rules inside the hosts only).
+FLEET_PACKAGES := openssh-server openssh-client sudo
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.build
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)

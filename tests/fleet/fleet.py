@@ -12,9 +12,19 @@ own netvirt.linux host lock. Hosts hang off the bridge fleet0 (10.250.0.1/24),
 host hN at 10.250.0.(10+N). A key pair and host keys are made per run, so nothing
 depends on this machine's SSH setup. The inventory reaches the hosts exactly as
 it would reach servers: ansible_host, a user and a key.
+
+Logins that are not root (TESTING.md, "Non-root logins"): every host also has the
+users of USERS, each allowed in with the same key: fleetop with a NOPASSWD sudo
+rule, fleettty with the same rule under requiretty, fleetnop with none.
+inventory-nonroot.ini reaches the hosts as fleetop. The users exist only inside
+the hosts' mount namespaces: /etc/passwd, /etc/group and /etc/sudoers.d there are
+/etc/shadow, are bind mounts of files in WORKDIR/etc, and each host's homes are a tmpfs of its own,
+so this machine's own user database never changes, even when a run is killed.
 """
 
+import grp
 import os
+import pwd
 import shutil
 import signal
 import subprocess
@@ -31,6 +41,87 @@ SSHD = shutil.which('sshd') or '/usr/sbin/sshd'
 
 def run(*argv, check=True):
     return subprocess.run(argv, check=check, capture_output=True, text=True)
+
+
+# name: the sudoers lines for it (none: the user may not use sudo)
+USERS = {
+    'fleetop': ['fleetop ALL=(ALL:ALL) NOPASSWD: ALL'],
+    'fleettty': ['Defaults:fleettty requiretty', 'fleettty ALL=(ALL:ALL) NOPASSWD: ALL'],
+    'fleetnop': [],
+}
+NONROOT = 'fleetop'
+SUDOERS_D = '/etc/sudoers.d'
+LOGIN_RECORDS = ('/var/log/wtmp', '/var/log/lastlog', '/var/log/btmp')
+
+
+def _free_ids(count):
+    ids = []
+    candidate = 4200
+    while len(ids) < count:
+        candidate += 1
+        try:
+            pwd.getpwuid(candidate)
+            continue
+        except KeyError:
+            pass
+        try:
+            grp.getgrgid(candidate)
+            continue
+        except KeyError:
+            ids.append(candidate)
+    return ids
+
+
+def user_files(workdir):
+    """WORKDIR/etc: this machine's passwd and group plus the fleet's users, and a sudoers.d with their rules."""
+    etc = os.path.join(workdir, 'etc')
+    if os.path.isdir(etc):
+        return etc
+    if not os.path.isdir(SUDOERS_D):
+        raise SystemExit('%s is missing: install sudo (make fleet-debian) for the fleet\'s non-root logins' % SUDOERS_D)
+    for name in USERS:
+        try:
+            pwd.getpwnam(name)
+            raise SystemExit('user %s exists on this machine; the fleet makes its own' % name)
+        except KeyError:
+            pass
+    os.makedirs(os.path.join(etc, 'sudoers.d'))
+    os.chmod(etc, 0o755)
+    home = os.path.join(workdir, 'home')
+    os.makedirs(home, exist_ok=True)
+    passwd = open('/etc/passwd').read().rstrip('\n').split('\n')
+    group = open('/etc/group').read().rstrip('\n').split('\n')
+    with open('/etc/shadow') as f:
+        shadow = f.read().rstrip('\n').split('\n')
+    homes = []
+    for name, uid in zip(USERS, _free_ids(len(USERS))):
+        passwd.append('%s:x:%d:%d:netvirt.linux fleet:%s:/bin/sh' % (name, uid, uid, os.path.join(home, name)))
+        group.append('%s:x:%d:' % (name, uid))
+        # No password at all ('*', not the locked '!'): the key is the only way in, and sudo's PAM
+        # account check wants an entry.
+        shadow.append('%s:*:20000:0:99999:7:::' % name)
+        homes.append('%s:%d' % (name, uid))
+    for path, lines, mode in (('passwd', passwd, 0o644), ('group', group, 0o644), ('shadow', shadow, 0o640)):
+        # Made with its mode, so the copy of the machine's shadow is never readable by others.
+        fd = os.open(os.path.join(etc, path), os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+        with os.fdopen(fd, 'w') as f:
+            f.write('\n'.join(lines) + '\n')
+        os.chown(os.path.join(etc, path), 0, os.stat('/etc/' + path).st_gid)
+    # The machine's own rules stay in force inside the hosts; the fleet's are added to them.
+    for entry in os.listdir(SUDOERS_D):
+        shutil.copy2(os.path.join(SUDOERS_D, entry), os.path.join(etc, 'sudoers.d', entry))
+    rules = os.path.join(etc, 'sudoers.d', 'netvirt-fleet')
+    with open(rules, 'w') as f:
+        # sudo's notes of who authenticated stay in WORKDIR too, not in this machine's /run/sudo.
+        f.write('\n'.join(['Defaults timestampdir=%s' % os.path.join(workdir, 'sudo-ts')]
+                          + [line for lines in USERS.values() for line in lines]) + '\n')
+    os.chmod(rules, 0o440)
+    # sshd records logins (wtmp, lastlog, btmp); the hosts' records are their own.
+    for record in LOGIN_RECORDS:
+        open(os.path.join(etc, os.path.basename(record)), 'w').close()
+    with open(os.path.join(etc, 'homes'), 'w') as f:
+        f.write(' '.join(homes) + '\n')
+    return etc
 
 
 def address(n):
@@ -64,10 +155,19 @@ def start_sshd(workdir, name):
             'MaxStartups 100',
             'MaxSessions 100',
         ]) + '\n')
-    # sshd daemonizes; its mount namespace keeps the host's private directories.
-    inner = ('for d in /run/netns /etc/netns /run/netvirt.linux /run/lock; do mkdir -p $d; '
-             'mount -t tmpfs fleet-%s $d; done; exec %s -f %s' % (name, SSHD, config))
-    run('ip', 'netns', 'exec', name, 'unshare', '--mount', '--propagation', 'private', 'sh', '-c', inner)
+    # sshd daemonizes; its mount namespace keeps the host's private directories, and its users.
+    etc = os.path.join(workdir, 'etc')
+    with open(os.path.join(etc, 'homes')) as f:
+        homes = f.read().split()
+    inner = ('set -e; for d in /run/netns /etc/netns /run/netvirt.linux /run/lock "$2"; do mkdir -p "$d"; '
+             'mount -t tmpfs fleet-%s "$d"; done; '
+             'for f in passwd group shadow sudoers.d; do mount --bind "$1/$f" "/etc/$f"; done; '
+             'for f in %s; do [ ! -e "$f" ] || mount --bind "$1/${f##*/}" "$f"; done; '
+             'home=$2; shift 2; for h in "$@"; do mkdir -m 0700 "$home/${h%%:*}"; chown "${h#*:}:${h#*:}" "$home/${h%%:*}"; done; '
+             'exec %s -f %s' % (name, ' '.join(LOGIN_RECORDS), SSHD, config))
+    home = os.path.join(workdir, 'home')
+    run('ip', 'netns', 'exec', name, 'unshare', '--mount', '--propagation', 'private',
+        'sh', '-c', inner, 'fleet-host', etc, home, *homes)
     pidfile = os.path.join(hostdir, 'sshd.pid')
     for _attempt in range(100):
         if os.path.exists(pidfile):
@@ -125,6 +225,7 @@ def up(count, workdir):
         shutil.rmtree(workdir)  # left by a sandbox that is gone
     os.makedirs(workdir, exist_ok=True)
     os.makedirs('/run/sshd', exist_ok=True)  # sshd's privilege separation directory
+    user_files(workdir)
     key = os.path.join(workdir, 'id_ed25519')
     if not os.path.exists(key):
         run('ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', 'netvirt-fleet', '-f', key)
@@ -154,6 +255,10 @@ def up(count, workdir):
               'ansible_python_interpreter=%s' % sys.executable, '']
     with open(os.path.join(workdir, 'inventory.ini'), 'w') as f:
         f.write('\n'.join(lines))
+    # The same hosts, reached as most fleets are: an unprivileged login that escalates with sudo
+    # (the playbook says become: true, become_method: sudo).
+    with open(os.path.join(workdir, 'inventory-nonroot.ini'), 'w') as f:
+        f.write('\n'.join(line.replace('ansible_user=root', 'ansible_user=' + NONROOT) for line in lines))
     # Every host answers over SSH before Ansible is let loose on them.
     for name in hosts(workdir):
         n = int(name[1:])
