@@ -163,6 +163,11 @@ class _Attrs:
         return default if value is None else value
 
 
+def _link_kind(msg):
+    info = msg.get_attr('IFLA_LINKINFO')
+    return info.get_attr('IFLA_INFO_KIND') if info is not None else None
+
+
 def _describe_error(e):
     code = getattr(e, 'code', None)
     if code is None and e.args and isinstance(e.args[0], int):
@@ -357,12 +362,15 @@ class Kernel:
 
         The veth ends whose peers live elsewhere are noted first, so that
         settle() can wait until the kernel has taken those peers away too.
+        Only veth ends: a macvlan, ipvlan or vlan names its parent the same
+        way (IFLA_LINK, IFLA_LINK_NETNSID), but the kernel destroys the child
+        with the namespace and the parent stays.
         """
         path = namespace_path(netns)
         home_nsid = self._nsid(netns, None)
         for msg in self._link_messages(netns):
             peer_nsid = msg.get_attr('IFLA_LINK_NETNSID')
-            if peer_nsid is None or not msg.get_attr('IFLA_LINK'):
+            if peer_nsid is None or not msg.get_attr('IFLA_LINK') or _link_kind(msg) != 'veth':
                 continue
             if peer_nsid == home_nsid:
                 self._dying.append((None, msg.get_attr('IFLA_LINK')))

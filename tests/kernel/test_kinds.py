@@ -1,11 +1,13 @@
 """macvlan, vxlan and tun/tap on the real kernel, with traffic."""
 
+import os
 import subprocess
 
 import pytest
 
 from conftest import converge, failure_points, four_steps, ip_json, link, ping, plan, snapshot
 from test_apply import FailingKernel
+from ansible_collections.netvirt.linux.plugins.module_utils import _kernel
 from ansible_collections.netvirt.linux.plugins.module_utils._kernel import Kernel
 from ansible_collections.netvirt.linux.plugins.module_utils._apply import ApplyError, apply_plan, host_lock
 from ansible_collections.netvirt.linux.plugins.module_utils._plan import PlanError
@@ -146,3 +148,41 @@ def test_a_link_of_another_kind_is_replaced_only_with_recreate():
     done = converge({'links': [dict(wanted, recreate=True)]})
     assert done.texts[:2] == ['remove, to recreate, bridge tap0 in a', 'add tap tap0 in a']
     assert link('tap0', 'a')['linkinfo']['info_data']['type'] == 'tap'
+
+
+def run_task(doc):
+    """One task of a playbook: a per-object module's plan and apply, with its own kernel handle."""
+    with Kernel() as kernel, host_lock():
+        p = plan(doc, kernel, single=True)
+        apply_plan(kernel, p)
+        return p
+
+
+def test_removing_a_namespace_with_a_macvlan_whose_parent_is_elsewhere(monkeypatch):
+    """The guide's seed 000 MACVLAN section, then `netns state=absent` on netns1.
+
+    The removal used to wait 30 s for the macvlan's parent (eth0, which stays)
+    to go, as if it were a veth peer, then fail although netns1 was gone.  The
+    kernel destroys a macvlan with its namespace; only veth peers elsewhere are
+    taken away later."""
+    run_task({'namespaces': [{'name': 'netns1'}]})
+    run_task({'links': [{'kind': 'veth', 'name': 'eth0', 'addresses': ['192.168.50.1/24'],
+                         'peer': {'name': 'eth0-wire'}}]})
+    run_task({'links': [{'kind': 'macvlan', 'name': 'macvlan0', 'link': 'eth0', 'mode': 'bridge', 'netns': 'netns1',
+                         'addresses': ['192.168.50.11/24']}]})
+    run_task({'links': [{'kind': 'tuntap', 'name': 'tun0', 'mode': 'tun'}]})
+    run_task({'links': [{'kind': 'vxlan', 'name': 'vxlan0', 'vni': 100, 'remote': '192.168.1.2', 'port': 4789,
+                         'dev': 'eth0'}]})
+    assert link('macvlan0', 'netns1')['linkinfo']['info_kind'] == 'macvlan'
+    home = sorted(entry['ifname'] for entry in ip_json('link', 'show'))
+    waits = []
+    monkeypatch.setattr(_kernel.time, 'sleep', lambda seconds: waits.append(seconds))
+    done = run_task({'namespaces': [{'name': 'netns1', 'state': 'absent'}]})
+    assert done.changed and done.texts == ['remove netns netns1']
+    assert waits == [], 'the removal waited for something that does not go'
+    assert os.listdir('/run/netns') == []
+    # The kernel destroyed the macvlan with its namespace: it did not come back here, and its parent stays.
+    assert sorted(entry['ifname'] for entry in ip_json('link', 'show')) == home
+    assert 'macvlan0' not in home and 'eth0' in home
+    with Kernel() as kernel:
+        assert plan({'namespaces': [{'name': 'netns1', 'state': 'absent'}]}, kernel, single=True).texts == []
