@@ -1071,8 +1071,12 @@ class Kernel:
                               % ('add' if what == 'add' else 'remove', cidr, name, _where(netns),
                                  _describe_error(e)))
 
-    def op_add_address(self, netns, name, cidr):
+    def op_add_address(self, netns, name, cidr, routes=None):
+        """Add an address; ``routes`` are those the kernel dropped when the link lost its
+        last IPv4 address, put back by the undo of that removal."""
         self._addr_call('add', netns, name, cidr)
+        for route in routes or []:
+            self.op_replace_route(netns, route)
 
     def op_delete_address(self, netns, name, cidr):
         self._addr_call('del', netns, name, cidr)
