@@ -14,8 +14,8 @@ def lab(address, address6='2001:db8::1/64', gateway='10.0.0.254'):
     doc = {
         'namespaces': [{'name': 'gw', 'sysctls': {'net.ipv4.ip_forward': 1}}, {'name': 'c1'}, {'name': 'far'}],
         'links': [
-            {'kind': 'bridge', 'name': 'br0', 'netns': 'gw', 'addresses': ['10.0.0.254/24', '10.0.1.254/24',
-                                                                            '2001:db8::fe/64']},
+            {'kind': 'bridge', 'name': 'br0', 'netns': 'gw',
+             'addresses': ['10.0.0.254/24', '10.0.1.254/24', '2001:db8::fe/64']},
             {'kind': 'veth', 'name': 'v-c1', 'netns': 'gw', 'master': 'br0',
              'peer': {'name': 'eth0', 'netns': 'c1', 'addresses': [address, address6]}},
             {'kind': 'veth', 'name': 'v-far', 'netns': 'gw', 'addresses': ['10.5.0.1/24'],

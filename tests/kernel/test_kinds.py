@@ -176,7 +176,7 @@ def test_removing_a_namespace_with_a_macvlan_whose_parent_is_elsewhere(monkeypat
     assert link('macvlan0', 'netns1')['linkinfo']['info_kind'] == 'macvlan'
     home = sorted(entry['ifname'] for entry in ip_json('link', 'show'))
     waits = []
-    monkeypatch.setattr(_kernel.time, 'sleep', lambda seconds: waits.append(seconds))
+    monkeypatch.setattr(_kernel.time, 'sleep', waits.append)
     done = run_task({'namespaces': [{'name': 'netns1', 'state': 'absent'}]})
     assert done.changed and done.texts == ['remove netns netns1']
     assert waits == [], 'the removal waited for something that does not go'
