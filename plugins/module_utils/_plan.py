@@ -161,9 +161,9 @@ class _Planner:
         # kernel drops while the plan runs: a move or rename takes the link
         # down (both families), removing its last IPv4 address flushes IPv4.
         self.dropped_families = {}
-        # Routes an address change makes the kernel drop, with the link's
-        # addresses after the plan, and the undo that puts them back.
-        self.dropped_by_address = []
+        # Routes the kernel drops (an address change, a recreated link), with
+        # the link's addresses after the plan; an undo holds each list.
+        self.dropped = []
 
     # --- helpers -----------------------------------------------------------
 
@@ -633,15 +633,27 @@ class _Planner:
         if not old4 or any(cidr in want for cidr in old4):
             return None
         netns, name = cur['netns'], cur['name']
-        routes = [dict(r, netns=netns, family=4) for r in self.reader.routes_via(netns, name)
+        routes = [r for r in self.reader.routes_via(netns, name)
                   if (r.get('family') or route_family(r['dest'], r['via'])) == 4]
         if not routes:
             return None
-        families = self.dropped_families.get((netns, name), ())
-        self.dropped_families[(netns, name)] = tuple(sorted(set(families) | set([4])))
-        record = {'netns': netns, 'name': name, 'routes': routes, 'after': list(want), 'undone': False}
-        self.dropped_by_address.append(record)
-        return routes, record
+        routes = self.record_dropped_routes(netns, name, (4,), routes, want,
+                                            'with the last IPv4 address of %s%s' % (name, where(netns)))
+        return routes, self.dropped[-1]
+
+    def record_dropped_routes(self, netns, name, families, routes, after, reason):
+        """Note routes through a link that the kernel drops while the plan runs; returns them
+        (the list an undo holds, which plan_restored_routes trims).
+
+        ``after``: the link's addresses once the plan has run, which tell
+        whether a gateway can be reached again.
+        """
+        routes = [dict(r, netns=netns, family=r.get('family') or route_family(r['dest'], r['via'])) for r in routes]
+        known = self.dropped_families.get((netns, name), ())
+        self.dropped_families[(netns, name)] = tuple(sorted(set(known) | set(families)))
+        self.dropped.append({'netns': netns, 'name': name, 'routes': routes, 'after': list(after),
+                             'reason': reason, 'undone': False})
+        return routes
 
     def plan_restored_routes(self):
         """Put back the routes an address change drops that the document does not plan itself.
@@ -653,18 +665,18 @@ class _Planner:
         """
         removed = set(self.route_key(dict(a.args['route'], netns=a.args['netns'])) for a in self.buckets['unroute'])
         planned = set(self.route_key(r) for r in self.doc['routes'])
-        for record in self.dropped_by_address:
+        for record in self.dropped:
             kept = [r for r in record['routes'] if self.route_key(r) not in removed]
             record['routes'][:] = kept  # the undo holds this list
-            networks = [ipaddress.ip_interface(cidr).network for cidr in record['after'] if ':' not in cidr]
+            networks = [ipaddress.ip_interface(cidr).network for cidr in record['after']]
             for route in kept:
                 if self.route_key(route) in planned:
                     continue
                 if route['via'] and not any(ipaddress.ip_address(route['via']) in net for net in networks):
                     self.plan.warnings.append(
-                        'the kernel drops %s with the last old address of %s, and it cannot be put back: its '
-                        'gateway is not on the new addresses %s' % (
-                            describe_route(route), record['name'], ', '.join(record['after']) or '(none)'))
+                        'the kernel drops %s %s, and it cannot be put back: its gateway is not on the new '
+                        'addresses of %s (%s)' % (describe_route(route), record['reason'], record['name'],
+                                                  ', '.join(record['after']) or 'none'))
                     continue
                 self.add('route', 'restore %s' % describe_route(route), 'add_route',
                          {'netns': route['netns'], 'route': route}, 'delete_route',
@@ -770,6 +782,11 @@ class _Planner:
             snapshot['fdb'] = self.reader.fdb(netns, name)
         if kind in ('macvlan', 'ipvlan'):
             snapshot['parent'] = self.reader.macvlan_parent(current, (link.get('link_netns')))
+        if replacing:
+            # The routes through the old link go with it; the new one has the same name.
+            snapshot['routes'] = self.record_dropped_routes(
+                netns, name, (4, 6), self.reader.routes_via(netns, name), link.get('addresses') or [],
+                'when %s %s%s is recreated' % (kind, name, where(netns)))
         undo = ('restore_link', {'snapshot': snapshot}) if kind != 'veth' or snapshot['peer'] else (None, None)
         if kind in ('macvlan', 'ipvlan') and snapshot['parent'] is None:
             undo = (None, None)

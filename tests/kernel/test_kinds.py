@@ -186,3 +186,30 @@ def test_removing_a_namespace_with_a_macvlan_whose_parent_is_elsewhere(monkeypat
     assert 'macvlan0' not in home and 'eth0' in home
     with Kernel() as kernel:
         assert plan({'namespaces': [{'name': 'netns1', 'state': 'absent'}]}, kernel, single=True).texts == []
+
+
+def test_a_recreated_link_gets_the_routes_through_it_back_and_a_rollback_too():
+    """A macvlan recreated for a new mode is a new link: the routes through the old one went with it."""
+    route = {'netns': 'a', 'dest': '10.50.0.0/16', 'via': '192.168.1.51'}
+    converge(dict(MACVLANS, routes=[route]))
+    subprocess.run(['ip', '-n', 'a', 'route', 'add', '10.60.0.0/16', 'via', '192.168.1.51'], check=True)  # by hand
+    change = {'links': [dict(MACVLANS['links'][1], mode='private', recreate=True)], 'routes': [route]}
+    before = snapshot()
+    with Kernel() as kernel:
+        total = len(plan(change, kernel).actions)
+    for k in failure_points(total):
+        with FailingKernel(k) as kernel, host_lock():
+            p = plan(change, kernel)
+            with pytest.raises(ApplyError) as e:
+                apply_plan(kernel, p)
+        assert e.value.undo_errors == []
+        assert snapshot() == before, 'state differs after a failure at action %d (%s)' % (k, p.actions[k].text)
+    done = converge(change)
+    assert done.texts[-2:] == ['add route 10.50.0.0/16 via 192.168.1.51 in a',
+                               'restore route 10.60.0.0/16 via 192.168.1.51 dev macvlan0 in a']
+    assert link('macvlan0', 'a')['linkinfo']['info_data']['mode'] == 'private'
+    assert sorted((r['dst'], r.get('gateway'), r['dev']) for r in ip_json('route', 'show', netns='a')) == [
+        ('10.50.0.0/16', '192.168.1.51', 'macvlan0'), ('10.60.0.0/16', '192.168.1.51', 'macvlan0'),
+        ('192.168.1.0/24', None, 'macvlan0')]
+    with Kernel() as kernel:
+        assert plan(dict(change, links=[dict(change['links'][0], recreate=False)]), kernel).texts == []

@@ -176,8 +176,9 @@ def test_routes_the_kernel_drops_with_the_last_ipv4_address_are_put_back(have, w
 def test_a_dropped_route_whose_gateway_is_not_on_the_new_addresses_is_named_not_put_back():
     p = address_change(['10.0.0.1/24'], ['10.1.0.1/24'], [{'dest': 'default', 'via': '10.0.0.254'}])
     assert p.texts == ['remove address 10.0.0.1/24 from eth0 in c', 'add address 10.1.0.1/24 to eth0 in c']
-    assert p.warnings == ['the kernel drops route default via 10.0.0.254 dev eth0 in c with the last old address '
-                          'of eth0, and it cannot be put back: its gateway is not on the new addresses 10.1.0.1/24']
+    assert p.warnings == ['the kernel drops route default via 10.0.0.254 dev eth0 in c with the last IPv4 address '
+                          'of eth0 in c, and it cannot be put back: its gateway is not on the new addresses of eth0 '
+                          '(10.1.0.1/24)']
     # the undo of the removal still brings it back
     assert [r['dest'] for r in p.actions[0].undo_args['routes']] == ['default']
 
