@@ -159,7 +159,8 @@ class _Planner:
         self.planned_master = {}
         # (netns, link) -> address families whose routes through the link the
         # kernel drops while the plan runs: a move or rename takes the link
-        # down (both families), removing its last IPv4 address flushes IPv4.
+        # down and a recreated link is a new one (both families), removing
+        # its last IPv4 address flushes IPv4.
         self.dropped_families = {}
         # Routes the kernel drops (an address change, a recreated link), with
         # the link's addresses after the plan; an undo holds each list.
@@ -593,11 +594,11 @@ class _Planner:
             for cidr in have:
                 if cidr not in want:
                     undo = {'netns': netns, 'name': name, 'cidr': cidr}
-                    if dropped and ':' not in cidr and not dropped[1]['undone']:
+                    if dropped and ':' not in cidr and not dropped[1]['in_undo']:
                         # The first IPv4 removal's undo runs last, when the other old
                         # addresses are back and the gateways reachable again.
                         undo['routes'] = dropped[0]
-                        dropped[1]['undone'] = True
+                        dropped[1]['in_undo'] = True
                     self.add('addr', 'remove address %s from %s' % (cidr, loc), 'delete_address',
                              {'netns': netns, 'name': name, 'cidr': cidr}, 'add_address', undo)
             for cidr in want:
@@ -652,11 +653,11 @@ class _Planner:
         known = self.dropped_families.get((netns, name), ())
         self.dropped_families[(netns, name)] = tuple(sorted(set(known) | set(families)))
         self.dropped.append({'netns': netns, 'name': name, 'routes': routes, 'after': list(after),
-                             'reason': reason, 'undone': False})
+                             'reason': reason, 'in_undo': False})
         return routes
 
     def plan_restored_routes(self):
-        """Put back the routes an address change drops that the document does not plan itself.
+        """Put back the routes the kernel drops (see record_dropped_routes) that the document does not plan.
 
         A document's own routes are planned as missing (plan_route); routes
         made by an earlier task, another owner or by hand come back here, as
