@@ -47,6 +47,9 @@ options:
     description:
       - The exact list of addresses (CIDR, IPv4 or IPv6) the link should have.
       - Addresses not listed are removed, except IPv6 link-local ones. Omitted means addresses are not managed.
+      - Replacing the link's only IPv4 address makes the kernel drop the IPv4 routes through the link; the same
+        run puts them back (C(restore route ...)) when their gateway is on the new addresses, and warns about
+        those it cannot.
     type: list
     elements: str
   master:

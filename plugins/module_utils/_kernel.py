@@ -163,6 +163,11 @@ class _Attrs:
         return default if value is None else value
 
 
+def _link_kind(msg):
+    info = msg.get_attr('IFLA_LINKINFO')
+    return info.get_attr('IFLA_INFO_KIND') if info is not None else None
+
+
 def _describe_error(e):
     code = getattr(e, 'code', None)
     if code is None and e.args and isinstance(e.args[0], int):
@@ -357,12 +362,15 @@ class Kernel:
 
         The veth ends whose peers live elsewhere are noted first, so that
         settle() can wait until the kernel has taken those peers away too.
+        Only veth ends: a macvlan, ipvlan or vlan names its parent the same
+        way (IFLA_LINK, IFLA_LINK_NETNSID), but the kernel destroys the child
+        with the namespace and the parent stays.
         """
         path = namespace_path(netns)
         home_nsid = self._nsid(netns, None)
         for msg in self._link_messages(netns):
             peer_nsid = msg.get_attr('IFLA_LINK_NETNSID')
-            if peer_nsid is None or not msg.get_attr('IFLA_LINK'):
+            if peer_nsid is None or not msg.get_attr('IFLA_LINK') or _link_kind(msg) != 'veth':
                 continue
             if peer_nsid == home_nsid:
                 self._dying.append((None, msg.get_attr('IFLA_LINK')))
@@ -1050,6 +1058,8 @@ class Kernel:
             for cidr in end.get('addresses') or []:
                 self.op_add_address(end['netns'], end['name'], cidr)
             self.op_set_link(end['netns'], end['name'], master=end['master'] or None, up=end['up'])
+        for route in link.get('routes') or []:  # a recreated link's: they went with the old one
+            self.op_replace_route(link['netns'], route)
 
     # --- addresses ----------------------------------------------------------------
 
@@ -1063,8 +1073,12 @@ class Kernel:
                               % ('add' if what == 'add' else 'remove', cidr, name, _where(netns),
                                  _describe_error(e)))
 
-    def op_add_address(self, netns, name, cidr):
+    def op_add_address(self, netns, name, cidr, routes=None):
+        """Add an address; ``routes`` are those the kernel dropped when the link lost its
+        last IPv4 address, put back by the undo of that removal."""
         self._addr_call('add', netns, name, cidr)
+        for route in routes or []:
+            self.op_replace_route(netns, route)
 
     def op_delete_address(self, netns, name, cidr):
         self._addr_call('del', netns, name, cidr)

@@ -22,6 +22,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import ipaddress
 import os
 
 from ansible_collections.netvirt.linux.plugins.module_utils._model import (
@@ -156,8 +157,14 @@ class _Planner:
                     self.doc_links[(end['netns'], end['name'])] = (link, end)
         # (netns, name) -> master planned for it, so a port is set once
         self.planned_master = {}
-        # links a move or rename takes down: the kernel drops the routes through them
-        self.flushed_devices = set()
+        # (netns, link) -> address families whose routes through the link the
+        # kernel drops while the plan runs: a move or rename takes the link
+        # down and a recreated link is a new one (both families), removing
+        # its last IPv4 address flushes IPv4.
+        self.dropped_families = {}
+        # Routes the kernel drops (an address change, a recreated link), with
+        # the link's addresses after the plan; an undo holds each list.
+        self.dropped = []
 
     # --- helpers -----------------------------------------------------------
 
@@ -527,7 +534,7 @@ class _Planner:
             # What the kernel leaves: a moved link loses every address, a renamed
             # one (down for the rename) its IPv6 ones; both lose their routes.
             kept = [] if verb == 'move' else [a for a in addresses if ':' not in a]
-            self.flushed_devices.add((found['netns'], found['name']))
+            self.dropped_families[(found['netns'], found['name'])] = (4, 6)
             moved = dict(found, netns=peer['netns'], name=peer['name'], up=False, master=None,
                          was_up=found['up'], moved_from=(found['netns'], found['name']), addresses_after=kept)
             return moved
@@ -583,11 +590,17 @@ class _Planner:
             want = end['addresses']
             before['addresses'] = have
             after['addresses'] = list(want)
+            dropped = self.routes_dropped_with_addresses(cur, have, want)
             for cidr in have:
                 if cidr not in want:
+                    undo = {'netns': netns, 'name': name, 'cidr': cidr}
+                    if dropped and ':' not in cidr and not dropped[1]['in_undo']:
+                        # The first IPv4 removal's undo runs last, when the other old
+                        # addresses are back and the gateways reachable again.
+                        undo['routes'] = dropped[0]
+                        dropped[1]['in_undo'] = True
                     self.add('addr', 'remove address %s from %s' % (cidr, loc), 'delete_address',
-                             {'netns': netns, 'name': name, 'cidr': cidr},
-                             'add_address', {'netns': netns, 'name': name, 'cidr': cidr})
+                             {'netns': netns, 'name': name, 'cidr': cidr}, 'add_address', undo)
             for cidr in want:
                 if cidr not in have:
                     self.add('addr', 'add address %s to %s' % (cidr, loc), 'add_address',
@@ -604,6 +617,75 @@ class _Planner:
         if cur.get('new'):
             before = None
         return before, after
+
+    def routes_dropped_with_addresses(self, cur, have, want):
+        """(routes, record) the kernel drops when the addresses of a link go from ``have`` to ``want``.
+
+        Removals run before additions (a removed IPv4 primary takes its
+        secondaries with it).  When the last IPv4 address of a link goes, the
+        kernel drops every IPv4 route through the link, in every table, and
+        nothing brings them back.  Removing IPv6 addresses, or some of the IPv4
+        ones, leaves them (only the prefix route goes, and comes back with the
+        new address).  None when nothing is dropped.
+        """
+        if cur.get('new') or 'moved_from' in cur:
+            return None  # nothing is routed through it yet, or the move flushed it already
+        old4 = [cidr for cidr in have if ':' not in cidr]
+        if not old4 or any(cidr in want for cidr in old4):
+            return None
+        netns, name = cur['netns'], cur['name']
+        routes = [r for r in self.reader.routes_via(netns, name)
+                  if (r.get('family') or route_family(r['dest'], r['via'])) == 4]
+        if not routes:
+            return None
+        routes = self.record_dropped_routes(netns, name, (4,), routes, want,
+                                            'with the last IPv4 address of %s%s' % (name, where(netns)))
+        return routes, self.dropped[-1]
+
+    def record_dropped_routes(self, netns, name, families, routes, after, reason):
+        """Note routes through a link that the kernel drops while the plan runs; returns them
+        (the list an undo holds, which plan_restored_routes trims).
+
+        ``after``: the link's addresses once the plan has run, which tell
+        whether a gateway can be reached again.
+        """
+        routes = [dict(r, netns=netns, family=r.get('family') or route_family(r['dest'], r['via'])) for r in routes]
+        known = self.dropped_families.get((netns, name), ())
+        self.dropped_families[(netns, name)] = tuple(sorted(set(known) | set(families)))
+        self.dropped.append({'netns': netns, 'name': name, 'routes': routes, 'after': list(after),
+                             'reason': reason, 'in_undo': False})
+        return routes
+
+    def plan_restored_routes(self):
+        """Put back the routes the kernel drops (see record_dropped_routes) that the document does not plan.
+
+        A document's own routes are planned as missing (plan_route); routes
+        made by an earlier task, another owner or by hand come back here, as
+        they were, when their gateway is on the link's new addresses.  Routes
+        this plan removes are neither put back nor part of an undo.
+        """
+        removed = set(self.route_key(dict(a.args['route'], netns=a.args['netns'])) for a in self.buckets['unroute'])
+        planned = set(self.route_key(r) for r in self.doc['routes'])
+        for record in self.dropped:
+            kept = [r for r in record['routes'] if self.route_key(r) not in removed]
+            record['routes'][:] = kept  # the undo holds this list
+            networks = [ipaddress.ip_interface(cidr).network for cidr in record['after']]
+            for route in kept:
+                if self.route_key(route) in planned:
+                    continue
+                if route['via'] and not any(ipaddress.ip_address(route['via']) in net for net in networks):
+                    self.plan.warnings.append(
+                        'the kernel drops %s %s, and it cannot be put back: its gateway is not on the new '
+                        'addresses of %s (%s)' % (describe_route(route), record['reason'], record['name'],
+                                                  ', '.join(record['after']) or 'none'))
+                    continue
+                self.add('route', 'restore %s' % describe_route(route), 'add_route',
+                         {'netns': route['netns'], 'route': route}, 'delete_route',
+                         {'netns': route['netns'], 'route': route})
+
+    def route_dropped(self, netns, route):
+        family = route.get('family') or route_family(route['dest'], route['via'])
+        return family in self.dropped_families.get((netns, route['dev']), ())
 
     def check_master(self, end, path):
         """The master must be a bridge in the same namespace (existing, or in this document)."""
@@ -701,6 +783,11 @@ class _Planner:
             snapshot['fdb'] = self.reader.fdb(netns, name)
         if kind in ('macvlan', 'ipvlan'):
             snapshot['parent'] = self.reader.macvlan_parent(current, (link.get('link_netns')))
+        if replacing:
+            # The routes through the old link go with it; the new one has the same name.
+            snapshot['routes'] = self.record_dropped_routes(
+                netns, name, (4, 6), self.reader.routes_via(netns, name), link.get('addresses') or [],
+                'when %s %s%s is recreated' % (kind, name, where(netns)))
         undo = ('restore_link', {'snapshot': snapshot}) if kind != 'veth' or snapshot['peer'] else (None, None)
         if kind in ('macvlan', 'ipvlan') and snapshot['parent'] is None:
             undo = (None, None)
@@ -722,16 +809,18 @@ class _Planner:
         if route['state'] == 'present' and not self.namespace_ready(netns, p('netns')):
             return
         routes = self.reader.routes(netns, route['table'], family) if self.exists_now(netns) else []
-        routes = [r for r in routes if (netns, r['dev']) not in self.flushed_devices]
         same_key = [r for r in routes if r['dest'] == route['dest'] and r['metric'] == metric]
+        found = same_key[0] if same_key else None
+        # A route the kernel drops while the plan runs is planned as missing; the diff shows it as it is.
+        same_key = [r for r in same_key if not self.route_dropped(netns, r)]
         current = same_key[0] if same_key else None
         spec = {'netns': netns, 'dest': route['dest'], 'via': route['via'], 'dev': route['dev'],
                 'metric': metric, 'table': route['table'], 'family': family}
         label = describe_route(dict(spec, metric=route['metric']))
         before = None
-        if current is not None:
-            before = {'dest': current['dest'], 'via': current['via'], 'dev': current['dev'],
-                      'metric': current['metric'], 'table': current['table']}
+        if found is not None:
+            before = {'dest': found['dest'], 'via': found['via'], 'dev': found['dev'],
+                      'metric': found['metric'], 'table': found['table']}
         if route['state'] == 'absent':
             self.plan.before[key] = before
             self.plan.after[key] = None
@@ -838,6 +927,8 @@ class _Planner:
             self.plan_nat(nat, self.path('nat', i))
         if self.purge and not self.errors:
             self.plan_purge()
+        if not self.errors:
+            self.plan_restored_routes()
         if self.errors:
             raise PlanError(self.errors)
         for phase in LEADING_REMOVALS + PHASES + TRAILING_REMOVALS:

@@ -1,11 +1,13 @@
 """macvlan, vxlan and tun/tap on the real kernel, with traffic."""
 
+import os
 import subprocess
 
 import pytest
 
 from conftest import converge, failure_points, four_steps, ip_json, link, ping, plan, snapshot
 from test_apply import FailingKernel
+from ansible_collections.netvirt.linux.plugins.module_utils import _kernel
 from ansible_collections.netvirt.linux.plugins.module_utils._kernel import Kernel
 from ansible_collections.netvirt.linux.plugins.module_utils._apply import ApplyError, apply_plan, host_lock
 from ansible_collections.netvirt.linux.plugins.module_utils._plan import PlanError
@@ -146,3 +148,68 @@ def test_a_link_of_another_kind_is_replaced_only_with_recreate():
     done = converge({'links': [dict(wanted, recreate=True)]})
     assert done.texts[:2] == ['remove, to recreate, bridge tap0 in a', 'add tap tap0 in a']
     assert link('tap0', 'a')['linkinfo']['info_data']['type'] == 'tap'
+
+
+def run_task(doc):
+    """One task of a playbook: a per-object module's plan and apply, with its own kernel handle."""
+    with Kernel() as kernel, host_lock():
+        p = plan(doc, kernel, single=True)
+        apply_plan(kernel, p)
+        return p
+
+
+def test_removing_a_namespace_with_a_macvlan_whose_parent_is_elsewhere(monkeypatch):
+    """The guide's seed 000 MACVLAN section, then `netns state=absent` on netns1.
+
+    The removal used to wait 30 s for the macvlan's parent (eth0, which stays)
+    to go, as if it were a veth peer, then fail although netns1 was gone.  The
+    kernel destroys a macvlan with its namespace; only veth peers elsewhere are
+    taken away later."""
+    run_task({'namespaces': [{'name': 'netns1'}]})
+    run_task({'links': [{'kind': 'veth', 'name': 'eth0', 'addresses': ['192.168.50.1/24'],
+                         'peer': {'name': 'eth0-wire'}}]})
+    run_task({'links': [{'kind': 'macvlan', 'name': 'macvlan0', 'link': 'eth0', 'mode': 'bridge', 'netns': 'netns1',
+                         'addresses': ['192.168.50.11/24']}]})
+    run_task({'links': [{'kind': 'tuntap', 'name': 'tun0', 'mode': 'tun'}]})
+    run_task({'links': [{'kind': 'vxlan', 'name': 'vxlan0', 'vni': 100, 'remote': '192.168.1.2', 'port': 4789,
+                         'dev': 'eth0'}]})
+    assert link('macvlan0', 'netns1')['linkinfo']['info_kind'] == 'macvlan'
+    home = sorted(entry['ifname'] for entry in ip_json('link', 'show'))
+    waits = []
+    monkeypatch.setattr(_kernel.time, 'sleep', waits.append)
+    done = run_task({'namespaces': [{'name': 'netns1', 'state': 'absent'}]})
+    assert done.changed and done.texts == ['remove netns netns1']
+    assert waits == [], 'the removal waited for something that does not go'
+    assert os.listdir('/run/netns') == []
+    # The kernel destroyed the macvlan with its namespace: it did not come back here, and its parent stays.
+    assert sorted(entry['ifname'] for entry in ip_json('link', 'show')) == home
+    assert 'macvlan0' not in home and 'eth0' in home
+    with Kernel() as kernel:
+        assert plan({'namespaces': [{'name': 'netns1', 'state': 'absent'}]}, kernel, single=True).texts == []
+
+
+def test_a_recreated_link_gets_the_routes_through_it_back_and_a_rollback_too():
+    """A macvlan recreated for a new mode is a new link: the routes through the old one went with it."""
+    route = {'netns': 'a', 'dest': '10.50.0.0/16', 'via': '192.168.1.51'}
+    converge(dict(MACVLANS, routes=[route]))
+    subprocess.run(['ip', '-n', 'a', 'route', 'add', '10.60.0.0/16', 'via', '192.168.1.51'], check=True)  # by hand
+    change = {'links': [dict(MACVLANS['links'][1], mode='private', recreate=True)], 'routes': [route]}
+    before = snapshot()
+    with Kernel() as kernel:
+        total = len(plan(change, kernel).actions)
+    for k in failure_points(total):
+        with FailingKernel(k) as kernel, host_lock():
+            p = plan(change, kernel)
+            with pytest.raises(ApplyError) as e:
+                apply_plan(kernel, p)
+        assert e.value.undo_errors == []
+        assert snapshot() == before, 'state differs after a failure at action %d (%s)' % (k, p.actions[k].text)
+    done = converge(change)
+    assert done.texts[-2:] == ['add route 10.50.0.0/16 via 192.168.1.51 in a',
+                               'restore route 10.60.0.0/16 via 192.168.1.51 dev macvlan0 in a']
+    assert link('macvlan0', 'a')['linkinfo']['info_data']['mode'] == 'private'
+    assert sorted((r['dst'], r.get('gateway'), r['dev']) for r in ip_json('route', 'show', netns='a')) == [
+        ('10.50.0.0/16', '192.168.1.51', 'macvlan0'), ('10.60.0.0/16', '192.168.1.51', 'macvlan0'),
+        ('192.168.1.0/24', None, 'macvlan0')]
+    with Kernel() as kernel:
+        assert plan(dict(change, links=[dict(change['links'][0], recreate=False)]), kernel).texts == []

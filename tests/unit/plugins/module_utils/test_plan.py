@@ -145,8 +145,42 @@ def test_only_what_differs_changes():
         'remove address fd00::5/64 from eth0 in ns0',
         'add address 172.17.0.101/16 to eth0 in ns0',
         'bring veth0 in the current namespace up',
+        # the kernel drops it with eth0's last IPv4 address
+        'add route default via 172.17.0.1 in ns0',
     ]
     assert p.actions[0].undo_op == 'add_address'
+    assert [r['dest'] for r in p.actions[0].undo_args['routes']] == ['default']
+
+
+def address_change(have, want, routes):
+    reader = TableReader({'c': {'links': {'eth0': {'kind': 'bridge', 'addresses': have}}, 'routes': [
+        dict({'metric': 0, 'table': 254, 'ours': False, 'dev': 'eth0'}, **r) for r in routes]}})
+    return plan({'links': [{'kind': 'bridge', 'name': 'eth0', 'netns': 'c', 'addresses': want}]}, reader, single=True)
+
+
+@pytest.mark.parametrize('have, want, restored', [
+    (['10.0.0.1/24'], ['10.0.0.11/24'], ['restore route default via 10.0.0.254 dev eth0 in c',
+                                         'restore route 10.9.0.0/16 dev eth0 in c']),
+    # the kernel keeps the routes while the link keeps an IPv4 address, and on any IPv6 change
+    (['10.0.0.1/24', '10.1.0.1/24'], ['10.0.0.11/24', '10.1.0.1/24'], []),
+    (['10.0.0.1/24', 'fd00::1/64'], ['10.0.0.1/24', 'fd00::2/64'], []),
+    (['10.0.0.1/24'], ['10.0.0.1/24', '10.0.0.2/24'], []),
+])
+def test_routes_the_kernel_drops_with_the_last_ipv4_address_are_put_back(have, want, restored):
+    p = address_change(have, want, [{'dest': 'default', 'via': '10.0.0.254'}, {'dest': '10.9.0.0/16', 'via': None},
+                                    {'dest': 'fd00:9::/48', 'via': 'fd00::fe'}])
+    assert [t for t in p.texts if 'route' in t] == restored
+    assert p.warnings == []
+
+
+def test_a_dropped_route_whose_gateway_is_not_on_the_new_addresses_is_named_not_put_back():
+    p = address_change(['10.0.0.1/24'], ['10.1.0.1/24'], [{'dest': 'default', 'via': '10.0.0.254'}])
+    assert p.texts == ['remove address 10.0.0.1/24 from eth0 in c', 'add address 10.1.0.1/24 to eth0 in c']
+    assert p.warnings == ['the kernel drops route default via 10.0.0.254 dev eth0 in c with the last IPv4 address '
+                          'of eth0 in c, and it cannot be put back: its gateway is not on the new addresses of eth0 '
+                          '(10.1.0.1/24)']
+    # the undo of the removal still brings it back
+    assert [r['dest'] for r in p.actions[0].undo_args['routes']] == ['default']
 
 
 def test_options_left_out_are_not_managed():
