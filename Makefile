@@ -7,6 +7,14 @@ PYTHON ?= python3
 VENV := .venv
 VENV07 := .venv-pyroute2-0.7
 VENV08 := .venv-pyroute2-0.8
+# The user lane's controllers (ansible-core at its newest patch release, each on the oldest Python it
+# runs on) and managed-node Pythons; .venv is the 2.19 controller. docs/install.md has the table.
+ANSIBLE_220 := 2.20.10
+ANSIBLE_221 := 2.21.5
+VENV220 := .venv-ansible-2.20
+VENV221 := .venv-ansible-2.21
+NODE39 := .venv-node-py3.9
+NODE313 := .venv-node-py3.13
 BUILD := .build/ansible_collections/netvirt/linux
 SANDBOX := tests/bin/sandbox
 DEBIAN_PACKAGES := iproute2 nftables iputils-ping netcat-openbsd curl graphviz python3-venv
@@ -16,11 +24,14 @@ VM_PACKAGES := qemu-system-x86 kmod busybox-static
 # Packages are installed with a policy-rc.d that forbids starting services (Debian's own
 # mechanism), so installing openssh-server never starts an sshd on this machine's network.
 FLEET_PACKAGES := openssh-server openssh-client
+# The user lane's "discovered" interpreter is Debian's /usr/bin/python3: it gets pyroute2 the way the
+# managed_node role would give it (Debian's package, 0.7.2 on Debian 12), not from a venv.
+USER_PACKAGES := python3-pyroute2
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.build
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help setup debian vm-debian fleet-debian venv build lab lab-down test unit sanity lint kernel kernel-0.7 kernel-0.8 integration lab-test molecule docs fleet vm bench
+.PHONY: help setup debian vm-debian fleet-debian user-debian venv user-venv build user user-2.19 user-2.20 user-2.21 sanity-2.20 sanity-2.21 lab lab-down test unit sanity lint kernel kernel-0.7 kernel-0.8 integration lab-test molecule docs fleet vm bench
 
 help:
 	@echo "make lab       build, verify and show the default lab on this host (namespaces only)"
@@ -29,8 +40,8 @@ help:
 
 setup: debian venv build
 
-debian vm-debian fleet-debian: PACKAGES = $(if $(filter vm-debian,$@),$(VM_PACKAGES),$(if $(filter fleet-debian,$@),$(FLEET_PACKAGES),$(DEBIAN_PACKAGES)))
-debian vm-debian fleet-debian:
+debian vm-debian fleet-debian user-debian: PACKAGES = $(if $(filter vm-debian,$@),$(VM_PACKAGES),$(if $(filter fleet-debian,$@),$(FLEET_PACKAGES),$(if $(filter user-debian,$@),$(USER_PACKAGES),$(DEBIAN_PACKAGES))))
+debian vm-debian fleet-debian user-debian:
 	@missing=""; for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
@@ -59,6 +70,34 @@ $(VENV08)/.done: tests/requirements-pyroute2-0.8.txt
 	touch $@
 
 venv: $(VENV)/.done $(VENV07)/.done $(VENV08)/.done
+
+# pyenv has every Python the matrix needs on these machines; a missing one is named, not skipped.
+pyenv_python = $(or $(shell p=$$(pyenv prefix $(1) 2>/dev/null) && [ -x $$p/bin/python ] && echo $$p/bin/python),\
+  $(error the user lane needs Python $(1) (pyenv install $(1)), which this machine lacks))
+
+$(VENV220)/.done:
+	$(call pyenv_python,3.12) -m venv $(VENV220)
+	$(VENV220)/bin/pip install -q ansible-core==$(ANSIBLE_220) pytest
+	touch $@
+
+$(VENV221)/.done:
+	$(call pyenv_python,3.13) -m venv $(VENV221)
+	$(VENV221)/bin/pip install -q ansible-core==$(ANSIBLE_221) pytest
+	touch $@
+
+# Managed nodes: Python 3.9 (the oldest that 2.20 and 2.21 target, RHEL 9's) with pyroute2 0.8.1, and
+# the newest Python with 0.9.7; Debian's Python with its 0.7.2 and .venv-pyroute2-0.7 cover 0.7.2.
+$(NODE39)/.done:
+	$(call pyenv_python,3.9) -m venv $(NODE39)
+	$(NODE39)/bin/pip install -q pyroute2==0.8.1
+	touch $@
+
+$(NODE313)/.done:
+	$(call pyenv_python,3.13) -m venv $(NODE313)
+	$(NODE313)/bin/pip install -q pyroute2==0.9.7
+	touch $@
+
+user-venv: $(VENV220)/.done $(VENV221)/.done $(NODE39)/.done $(NODE313)/.done
 
 # The collection must sit at ansible_collections/netvirt/linux for Ansible and
 # ansible-test; a copy of the tracked files (not a link: ansible-test follows
@@ -101,6 +140,22 @@ lab-test:
 # One scenario per role and one for playbooks/lab.yml, each in a sandbox of its own.
 molecule:
 	tests/molecule/run
+
+# The collection as users run it: built, installed into a repo of their own, the interpreter set each
+# way users set it. 2.19 runs every way; 2.20 and 2.21 share them, so each way and each managed-node
+# Python runs on two controllers without tripling the lane's time.
+USER_WAYS_ALL := discovered=/usr/bin/python3 cfg=$(CURDIR)/$(NODE39)/bin/python \
+  env=$(CURDIR)/$(NODE313)/bin/python inventory=$(CURDIR)/$(VENV07)/bin/python
+user: user-2.19 user-2.20 user-2.21
+
+user-2.19: user-debian venv user-venv
+	$(SANDBOX) tests/user/run $(CURDIR)/$(VENV)/bin $(USER_WAYS_ALL)
+
+user-2.20: user-debian venv user-venv
+	$(SANDBOX) tests/user/run $(CURDIR)/$(VENV220)/bin discovered=/usr/bin/python3 cfg=$(CURDIR)/$(NODE39)/bin/python
+
+user-2.21: user-debian venv user-venv
+	$(SANDBOX) tests/user/run $(CURDIR)/$(VENV221)/bin env=$(CURDIR)/$(NODE313)/bin/python inventory=$(CURDIR)/$(VENV07)/bin/python
 
 # Several hosts over real SSH: the vxlan_overlay role, failures, growth, managed-node dependencies.
 fleet: fleet-debian
