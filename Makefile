@@ -172,13 +172,25 @@ vm: vm-debian
 # ansible-test bootstraps pip in its test venvs with a script from its own file
 # server, which this network cannot reach; tests/bin/get-pip-offline.py does the
 # same from PyPI and is put where ansible-test looks for its cached copy.
-sanity:
-	pipver=$$($(VENV)/bin/python -c "import os, re, ansible_test; \
+# $(call sanity_in,VENV,PYTHON VERSION): ansible-test of that venv's ansible-core, on that Python.
+define sanity_in
+	pipver=$$($(1)/bin/python -c "import os, re, ansible_test; \
 	  p = os.path.join(os.path.dirname(ansible_test.__file__), '_internal', 'python_requirements.py'); \
 	  print(re.search(r\"pip='([0-9.]+)'\", open(p).read()).group(1).replace('.', '_'))"); \
 	mkdir -p $$HOME/.ansible/test/cache; \
 	cp tests/bin/get-pip-offline.py $$HOME/.ansible/test/cache/get_pip_$$pipver.py
-	cd $(BUILD) && ansible-test sanity --python 3.11 --color no
+	cd $(BUILD) && PATH=$(CURDIR)/$(1)/bin:$$PATH ansible-test sanity --python $(2) --color no
+endef
+
+sanity:
+	$(call sanity_in,$(VENV),3.11)
+
+# The newer controllers' sanity (each its own ansible-test, on the Python it runs on).
+sanity-2.20: user-venv
+	$(call sanity_in,$(VENV220),3.12)
+
+sanity-2.21: user-venv
+	$(call sanity_in,$(VENV221),3.13)
 
 lint:
 	ansible-lint --profile production --offline playbooks/ roles/ molecule/ tests/integration/ tests/vm/

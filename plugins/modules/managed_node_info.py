@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 module: managed_node_info
 short_description: Report the Python that runs modules on a host, whether it imports pyroute2, and whether nft is there
-version_added: 0.2.0
+version_added: 0.3.0
 description:
   - Reads, without changing anything, what the collection needs on a managed node, in one round trip
     - the Python that runs Ansible's modules there (whichever way the interpreter was chosen - discovered,
