@@ -7,6 +7,14 @@ PYTHON ?= python3
 VENV := .venv
 VENV07 := .venv-pyroute2-0.7
 VENV08 := .venv-pyroute2-0.8
+# The user lane's controllers (ansible-core at its newest patch release, each on the oldest Python it
+# runs on) and managed-node Pythons; .venv is the 2.19 controller. docs/install.md has the table.
+ANSIBLE_220 := 2.20.10
+ANSIBLE_221 := 2.21.5
+VENV220 := .venv-ansible-2.20
+VENV221 := .venv-ansible-2.21
+NODE39 := .venv-node-py3.9
+NODE313 := .venv-node-py3.13
 BUILD := .build/ansible_collections/netvirt/linux
 SANDBOX := tests/bin/sandbox
 DEBIAN_PACKAGES := iproute2 nftables iputils-ping netcat-openbsd curl graphviz python3-venv
@@ -17,11 +25,14 @@ VM_PACKAGES := qemu-system-x86 kmod busybox-static
 # mechanism), so installing openssh-server never starts an sshd on this machine's network.
 # sudo is for the fleet's non-root logins (tests/fleet/fleet.py adds their rules inside the hosts only).
 FLEET_PACKAGES := openssh-server openssh-client sudo
+# The user lane's "discovered" interpreter is Debian's /usr/bin/python3: it gets pyroute2 the way the
+# managed_node role would give it (Debian's package, 0.7.2 on Debian 12), not from a venv.
+USER_PACKAGES := python3-pyroute2
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.build
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help setup debian vm-debian fleet-debian venv build lab lab-down test unit sanity lint tarball kernel kernel-0.7 kernel-0.8 integration lab-test molecule docs fleet vm bench
+.PHONY: help setup debian vm-debian fleet-debian user-debian venv user-venv build user user-2.19 user-2.20 user-2.21 sanity-2.20 sanity-2.21 lab lab-down test unit sanity lint tarball kernel kernel-0.7 kernel-0.8 integration lab-test molecule docs fleet vm bench
 
 help:
 	@echo "make lab       build, verify and show the default lab on this host (namespaces only)"
@@ -30,8 +41,8 @@ help:
 
 setup: debian venv build
 
-debian vm-debian fleet-debian: PACKAGES = $(if $(filter vm-debian,$@),$(VM_PACKAGES),$(if $(filter fleet-debian,$@),$(FLEET_PACKAGES),$(DEBIAN_PACKAGES)))
-debian vm-debian fleet-debian:
+debian vm-debian fleet-debian user-debian: PACKAGES = $(if $(filter vm-debian,$@),$(VM_PACKAGES),$(if $(filter fleet-debian,$@),$(FLEET_PACKAGES),$(if $(filter user-debian,$@),$(USER_PACKAGES),$(DEBIAN_PACKAGES))))
+debian vm-debian fleet-debian user-debian:
 	@missing=""; for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
@@ -67,6 +78,34 @@ $(VENV08)/.done: tests/requirements-pyroute2-0.8.txt
 
 venv: $(VENV)/.done $(VENV07)/.done $(VENV08)/.done
 
+# pyenv has every Python the matrix needs on these machines; a missing one is named, not skipped.
+pyenv_python = $(or $(shell p=$$(pyenv prefix $(1) 2>/dev/null) && [ -x $$p/bin/python ] && echo $$p/bin/python),\
+  $(error the user lane needs Python $(1) (pyenv install $(1)), which this machine lacks))
+
+$(VENV220)/.done:
+	$(call pyenv_python,3.12) -m venv $(VENV220)
+	$(VENV220)/bin/pip install -q ansible-core==$(ANSIBLE_220) pytest
+	touch $@
+
+$(VENV221)/.done:
+	$(call pyenv_python,3.13) -m venv $(VENV221)
+	$(VENV221)/bin/pip install -q ansible-core==$(ANSIBLE_221) pytest
+	touch $@
+
+# Managed nodes: Python 3.9 (the oldest that 2.20 and 2.21 target, RHEL 9's) with pyroute2 0.8.1, and
+# the newest Python with 0.9.7; Debian's Python with its 0.7.2 and .venv-pyroute2-0.7 cover 0.7.2.
+$(NODE39)/.done:
+	$(call pyenv_python,3.9) -m venv $(NODE39)
+	$(NODE39)/bin/pip install -q pyroute2==0.8.1
+	touch $@
+
+$(NODE313)/.done:
+	$(call pyenv_python,3.13) -m venv $(NODE313)
+	$(NODE313)/bin/pip install -q pyroute2==0.9.7
+	touch $@
+
+user-venv: $(VENV220)/.done $(VENV221)/.done $(NODE39)/.done $(NODE313)/.done
+
 # The collection must sit at ansible_collections/netvirt/linux for Ansible and
 # ansible-test; a copy of the tracked files (not a link: ansible-test follows
 # real paths) is made fresh for every run.
@@ -82,7 +121,7 @@ lab: debian $(VENV)/.lab build
 lab-down: debian $(VENV)/.lab build
 	ansible-playbook playbooks/lab.yml -e lab_state=absent
 
-test: setup unit sanity lint tarball kernel kernel-0.7 kernel-0.8 integration lab-test molecule docs fleet vm
+test: setup unit sanity sanity-2.20 sanity-2.21 lint tarball kernel kernel-0.7 kernel-0.8 integration lab-test molecule docs user fleet vm
 	@echo "make test: every suite passed"
 
 unit:
@@ -109,6 +148,22 @@ lab-test:
 molecule:
 	tests/molecule/run
 
+# The collection as users run it: built, installed into a repo of their own, the interpreter set each
+# way users set it. 2.19 runs every way; 2.20 and 2.21 share them, so each way and each managed-node
+# Python runs on two controllers without tripling the lane's time.
+USER_WAYS_ALL := discovered=/usr/bin/python3 cfg=$(CURDIR)/$(NODE39)/bin/python \
+  env=$(CURDIR)/$(NODE313)/bin/python inventory=$(CURDIR)/$(VENV07)/bin/python
+user: user-2.19 user-2.20 user-2.21
+
+user-2.19: user-debian venv user-venv
+	$(SANDBOX) tests/user/run $(CURDIR)/$(VENV)/bin $(USER_WAYS_ALL)
+
+user-2.20: user-debian venv user-venv
+	$(SANDBOX) tests/user/run $(CURDIR)/$(VENV220)/bin discovered=/usr/bin/python3 cfg=$(CURDIR)/$(NODE39)/bin/python
+
+user-2.21: user-debian venv user-venv
+	$(SANDBOX) tests/user/run $(CURDIR)/$(VENV221)/bin env=$(CURDIR)/$(NODE313)/bin/python inventory=$(CURDIR)/$(VENV07)/bin/python
+
 # Several hosts over real SSH: the vxlan_overlay role, failures, growth, managed-node dependencies.
 fleet: fleet-debian
 	tests/fleet/run
@@ -124,13 +179,25 @@ vm: vm-debian
 # ansible-test bootstraps pip in its test venvs with a script from its own file
 # server, which this network cannot reach; tests/bin/get-pip-offline.py does the
 # same from PyPI and is put where ansible-test looks for its cached copy.
-sanity:
-	pipver=$$($(VENV)/bin/python -c "import os, re, ansible_test; \
+# $(call sanity_in,VENV,PYTHON VERSION): ansible-test of that venv's ansible-core, on that Python.
+define sanity_in
+	pipver=$$($(1)/bin/python -c "import os, re, ansible_test; \
 	  p = os.path.join(os.path.dirname(ansible_test.__file__), '_internal', 'python_requirements.py'); \
 	  print(re.search(r\"pip='([0-9.]+)'\", open(p).read()).group(1).replace('.', '_'))"); \
 	mkdir -p $$HOME/.ansible/test/cache; \
 	cp tests/bin/get-pip-offline.py $$HOME/.ansible/test/cache/get_pip_$$pipver.py
-	cd $(BUILD) && ansible-test sanity --python 3.11 --color no
+	cd $(BUILD) && PATH=$(CURDIR)/$(1)/bin:$$PATH ansible-test sanity --python $(2) --color no
+endef
+
+sanity:
+	$(call sanity_in,$(VENV),3.11)
+
+# The newer controllers' sanity (each its own ansible-test, on the Python it runs on).
+sanity-2.20: user-venv
+	$(call sanity_in,$(VENV220),3.12)
+
+sanity-2.21: user-venv
+	$(call sanity_in,$(VENV221),3.13)
 
 # The whole tree, as Galaxy's importer and a user's CI lint it (.ansible-lint keeps venvs and
 # outputs out); then the changelog fragments and changelogs/changelog.yaml.
