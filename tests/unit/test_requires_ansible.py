@@ -16,18 +16,18 @@ def read(name):
         return f.read()
 
 
-def tested_minors():
+def lane_minors():
     makefile = read('Makefile')
     targets = re.search(r'^user: (.*)$', makefile, re.M).group(1).split()
     return sorted((Version(t.split('-', 1)[1]) for t in targets), key=lambda v: v.release)
 
 
-def tested_releases():
+def lane_releases():
     """The exact ansible-core each controller of the lane installs."""
     makefile = read('Makefile')
     releases = [Version(v) for v in re.findall(r'^ANSIBLE_\d+ := ([0-9.]+)$', makefile, re.M)]
-    # .venv (the 2.19 controller) takes ansible-core from requirements-dev.txt.
-    dev = re.search(r'^ansible-core(.*)$', read('requirements-dev.txt'), re.M).group(1).strip()
+    # .venv (the 2.19 controller) takes ansible-core from requirements-lab.txt.
+    dev = re.search(r'^ansible-core(.*)$', read('requirements-lab.txt'), re.M).group(1).strip()
     return releases, SpecifierSet(dev)
 
 
@@ -36,11 +36,11 @@ def requires_ansible():
 
 
 def test_the_lane_runs_the_three_supported_minors():
-    assert [str(v) for v in tested_minors()] == ['2.19', '2.20', '2.21']
+    assert [str(v) for v in lane_minors()] == ['2.19', '2.20', '2.21']
 
 
 def test_requires_ansible_is_the_tested_range_exactly():
-    minors = tested_minors()
+    minors = lane_minors()
     low, high = minors[0].release, minors[-1].release
     assert requires_ansible() == SpecifierSet('>=%d.%d.0,<%d.%d.0' % (low[0], low[1], high[0], high[1] + 1))
 
@@ -53,6 +53,6 @@ def test_requires_ansible_edges(version, claimed):
 
 
 def test_every_controller_of_the_lane_is_claimed():
-    releases, dev = tested_releases()
+    releases, dev = lane_releases()
     assert releases and all(str(v) in requires_ansible() for v in releases)
     assert '2.19.0' in dev and '2.20.0' not in dev
