@@ -1248,7 +1248,9 @@ class Kernel:
             if nsenter is None:
                 raise KernelError('nsenter is not installed; install util-linux')
             argv = [nsenter, '--net=' + namespace_path(netns), '--'] + argv
-        proc = subprocess.run(argv, input=None if payload is None else json.dumps(payload),
+        # No AnsibleModule here, so no run_command: this layer stays importable without ansible, as
+        # the kernel suites run it. An argv list and JSON on stdin, never a shell or a command string.
+        proc = subprocess.run(argv, input=None if payload is None else json.dumps(payload),  # pylint: disable=ansible-bad-function
                               capture_output=True, text=True, check=False)
         return proc.returncode, proc.stdout, proc.stderr.strip()
 
