@@ -165,7 +165,7 @@ user-2.21: user-debian venv user-venv
 	$(SANDBOX) tests/user/run $(CURDIR)/$(VENV221)/bin env=$(CURDIR)/$(NODE313)/bin/python inventory=$(CURDIR)/$(VENV07)/bin/python
 
 # Several hosts over real SSH: the vxlan_overlay role, failures, growth, managed-node dependencies.
-fleet: fleet-debian
+fleet: fleet-debian user-debian
 	tests/fleet/run
 
 # Every playbook in docs/guide.md (the VM lane runs the ones this kernel cannot).

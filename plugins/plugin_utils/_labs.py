@@ -47,6 +47,25 @@ class _Problems:
             raise RoleInputError(self.problems)
 
 
+# What Ansible itself reads as a boolean: `-e name=false` on the command line gives the string.
+_TRUE = ('true', 'yes', 'on', '1', 'y', 't')
+_FALSE = ('false', 'no', 'off', '0', 'n', 'f', '')
+
+
+def _flag(p, path, value, default=False):
+    """A boolean variable, given as a boolean or as the words Ansible reads as one."""
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in _TRUE + _FALSE:
+        return value.strip().lower() in _TRUE
+    p.add(path, '%r is not a boolean (true or false)' % (value,))
+    return default
+
+
 def _network(p, path, value):
     try:
         net = ipaddress.ip_network(str(value), strict=True)
@@ -255,7 +274,7 @@ def container_network(settings, existing=None):
 
     by_name = dict((c['name'], c) for c in containers)
     nat = {'netns': host, 'name': bridge, 'masquerade': [], 'dnat': []}
-    if settings.get('masquerade'):
+    if _flag(p, pre + 'masquerade', settings.get('masquerade')):
         nat['masquerade'].append({'source': str(net), 'out_interface': '!%s' % bridge})
     for i, item in _as_entries(p, pre + 'ports', settings.get('ports'), key='container'):
         path = '%s[%d]' % (pre + 'ports', i)
@@ -344,7 +363,7 @@ def router_network(settings):
                     routes.append(str(dnet))
         segments.append({'index': i, 'name': name, 'interface': interface, 'router_interface': router_interface,
                          'net': net, 'address': address, 'router_address': router_address, 'routes': routes,
-                         'masquerade': bool(item.get('masquerade', False))})
+                         'masquerade': _flag(p, path + '.masquerade', item.get('masquerade'))})
     if not segments:
         p.add(pre + 'segments', 'give at least one segment')
     _duplicates(p, pre + 'segments', [(s['index'], s['name']) for s in segments], 'segment name')

@@ -197,3 +197,28 @@ def test_two_segments_coexist_and_bad_segments_are_named():
         with pytest.raises(RoleInputError) as e:
             vxlan_network(dict(OVERLAY, segments=segments), UNDERLAY)
         assert problem in str(e.value)
+
+
+# `-e container_bridge_net_masquerade=false` gives the role the string 'false': it is false.
+@pytest.mark.parametrize('value, masqueraded', [
+    (False, False), ('false', False), ('no', False), ('False', False), ('0', False), (0, False),
+    (True, True), ('true', True), ('yes', True), ('on', True), (1, True),
+])
+def test_a_boolean_variable_given_as_the_command_line_gives_it(value, masqueraded):
+    built = container_network(dict(CBN, masquerade=value))
+    assert bool(built['nat']) is masqueraded
+
+
+@pytest.mark.parametrize('value', ['maybe', 2, [], {'x': 1}])
+def test_a_boolean_variable_that_is_none_is_named(value):
+    with pytest.raises(RoleInputError) as e:
+        container_network(dict(CBN, masquerade=value))
+    assert e.value.problems == ['container_bridge_net_masquerade: %r is not a boolean (true or false)' % (value,)]
+
+
+def test_a_segments_masquerade_given_as_a_string():
+    segments = [dict(s, masquerade='false') for s in SEED_000['segments']]
+    assert router_network(dict(SEED_000, segments=segments))['nat'] == []
+    with pytest.raises(RoleInputError) as e:
+        router_network(dict(SEED_000, segments=[dict(segments[0], masquerade='sometimes')] + segments[1:]))
+    assert e.value.problems == ["router_lab_segments[0].masquerade: 'sometimes' is not a boolean (true or false)"]
