@@ -10,8 +10,9 @@ fork: the thread enters the namespace with setns(2), opens the socket (a
 socket stays bound to the namespace it was created in) and returns.  Links are
 looked up by name with one RTM_GETLINK request, never by dumping all links.
 
-Readers return plain dicts; operations (``op_*``) take names, never ifindexes,
-so that an undo still works after a link was recreated.
+Readers return plain dicts; operations (``op_*``, each marked with the operation
+of _ops it runs) take names, never ifindexes, so that an undo still works after
+a link was recreated.
 """
 
 from __future__ import absolute_import, division, print_function

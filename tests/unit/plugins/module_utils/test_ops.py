@@ -12,6 +12,8 @@ from ansible_collections.netvirt.linux.plugins.module_utils._ops import (
 )
 from ansible_collections.netvirt.linux.plugins.module_utils._plan import Action
 
+import test_plan  # its TableReader, and its plan tables, which the last test runs again
+
 
 @pytest.mark.parametrize('name', sorted(OPERATIONS))
 def test_every_operation_has_an_executor_that_takes_exactly_its_arguments(name):
@@ -72,7 +74,30 @@ def test_the_check_of_planned_actions_can_fail(check_action, action, problem):
         check_action(action)
 
 
-def test_the_plans_of_unit_tests_are_checked(planned):
-    from test_plan import SEED_002, TableReader, plan
-    p = plan(SEED_002, TableReader())
-    assert planned == [p] and p.actions
+# With the plan tables of test_plan.py, a step of every operation: each link kind, an fdb
+# entry, a managed file and a NAT table, with their undos.
+EVERY_KIND = {
+    'namespaces': [{'name': 'c1', 'nameservers': ['10.0.0.254']}],
+    'links': [
+        {'kind': 'bridge', 'name': 'br0'},
+        {'kind': 'veth', 'name': 'v1', 'peer': {'name': 'eth0', 'netns': 'c1'}},
+        {'kind': 'vlan', 'name': 'vl10', 'link': 'v1', 'id': 10},
+        {'kind': 'macvlan', 'name': 'mv0', 'link': 'v1', 'mode': 'bridge'},
+        {'kind': 'ipvlan', 'name': 'iv0', 'link': 'v1', 'mode': 'l2'},
+        {'kind': 'geneve', 'name': 'gn0', 'vni': 7, 'remote': '10.0.0.2'},
+        {'kind': 'vxlan', 'name': 'vx0', 'vni': 8, 'fdb': [{'mac': '00:00:00:00:00:00', 'dst': '10.0.0.2'}]},
+        {'kind': 'tuntap', 'name': 'tap0', 'mode': 'tap'},
+    ],
+    'nat': [{'netns': 'c1', 'name': 'lab', 'masquerade': [{'source': '10.0.0.0/24'}]}],
+}
+
+
+def test_every_operation_is_planned_by_the_unit_plan_tables(planned):
+    """No operation is dead, and every action of these plans is checked (by conftest.py, at teardown)."""
+    test_plan.plan(EVERY_KIND, test_plan.TableReader())
+    for name, test in sorted(vars(test_plan).items()):
+        if name.startswith('test_') and not inspect.signature(test).parameters:
+            test()
+    assert len(planned) > 20
+    used = set(a.op for p in planned for a in p.actions) | set(a.undo_op for p in planned for a in p.actions)
+    assert sorted(used - set([None])) == sorted(OPERATIONS)
