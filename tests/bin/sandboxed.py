@@ -21,7 +21,7 @@ def top_mount_source(mount_point=MOUNT_POINT, mountinfo='/proc/self/mountinfo'):
     with open(mountinfo) as f:
         for line in f:
             # ID PARENT MAJ:MIN ROOT MOUNT-POINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPER-OPTIONS
-            fields, _, tail = line.partition(' - ')
+            fields, _sep, tail = line.partition(' - ')
             if fields.split()[4] == mount_point:
                 source = tail.split()[1]
     return source
