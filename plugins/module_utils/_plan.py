@@ -179,7 +179,9 @@ class _Planner:
 
     def add(self, phase, text, do, undo=None):
         """Plan a step; ``do`` and ``undo`` are steps made by operations of _ops (undo None: none)."""
-        self.buckets[phase].append(Action(phase, text, *(do + (undo or (None, None)))))
+        op, args = do
+        undo_op, undo_args = undo or (None, None)
+        self.buckets[phase].append(Action(phase, text, op, args, undo_op, undo_args))
 
     def error(self, path, message):
         self.errors.append('%s: %s' % (path, message) if path else message)
