@@ -10,8 +10,9 @@ fork: the thread enters the namespace with setns(2), opens the socket (a
 socket stays bound to the namespace it was created in) and returns.  Links are
 looked up by name with one RTM_GETLINK request, never by dumping all links.
 
-Readers return plain dicts; operations (``op_*``) take names, never ifindexes,
-so that an undo still works after a link was recreated.
+Readers return plain dicts; operations (``op_*``, each marked with the operation
+of _ops it runs) take names, never ifindexes, so that an undo still works after
+a link was recreated.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -30,6 +31,13 @@ import shutil
 import struct
 import subprocess
 import time
+
+from ansible_collections.netvirt.linux.plugins.module_utils._ops import (
+    ADD_ADDRESS, ADD_BRIDGE, ADD_FDB, ADD_GENEVE, ADD_IPVLAN, ADD_MACVLAN, ADD_ROUTE, ADD_TUNTAP, ADD_VETH,
+    ADD_VLAN, ADD_VXLAN, CREATE_NAMESPACE, DELETE_ADDRESS, DELETE_FDB, DELETE_LINK, DELETE_NAMESPACE,
+    DELETE_NAT_TABLE, DELETE_ROUTE, LOAD_NAT_TABLE, MOVE_LINK, REPLACE_ROUTE, RESTORE_LINK, SET_LINK, SET_SYSCTL,
+    WRITE_FILE, executes, executors,
+)
 
 try:
     import pyroute2
@@ -334,6 +342,7 @@ class Kernel:
                 raise KernelError('cannot share %s: %s' % (NETNS_RUN_DIR, os.strerror(ctypes.get_errno())))
         self._run_dir_shared = True
 
+    @executes(CREATE_NAMESPACE)
     def op_create_namespace(self, netns, owner):
         path = namespace_path(netns)
         self._share_run_dir()
@@ -357,6 +366,7 @@ class Kernel:
             raise
         self._set_alias(netns, 'lo', OWNER_ALIAS_PREFIX + owner)
 
+    @executes(DELETE_NAMESPACE)
     def op_delete_namespace(self, netns):
         """Unmount the namespace, as `ip netns del` does; the kernel tears it down on its own.
 
@@ -749,6 +759,7 @@ class Kernel:
                 pass
             raise
 
+    @executes(ADD_VETH)
     def op_add_veth(self, netns, name, peer_netns, peer_name, owner, mtu=None, mac=None,
                     peer_mtu=None, peer_mac=None, index=None, peer_index=None):
         """Create a pair with the peer already in its namespace.
@@ -781,6 +792,7 @@ class Kernel:
             lambda: self._set_alias(peer_netns, peer_name, OWNER_ALIAS_PREFIX + owner),
         ])
 
+    @executes(ADD_BRIDGE)
     def op_add_bridge(self, netns, name, owner, mtu=None, mac=None, stp=None, forward_delay=None, index=None):
         extra = {}
         if mtu:
@@ -796,17 +808,21 @@ class Kernel:
             lambda: self._set_alias(netns, name, OWNER_ALIAS_PREFIX + owner),
         ])
 
+    @executes(ADD_MACVLAN)
     def op_add_macvlan(self, netns, name, owner, link, link_netns, mode, mtu=None, mac=None, index=None):
         self._add_on_parent('macvlan', netns, name, owner, link, link_netns, mtu, mac, index, macvlan_mode=mode)
 
+    @executes(ADD_IPVLAN)
     def op_add_ipvlan(self, netns, name, owner, link, link_netns, mode, mtu=None, mac=None, index=None):
         self._add_on_parent('ipvlan', netns, name, owner, link, link_netns, mtu, mac, index,
                             ipvlan_mode=IPVLAN_MODES[mode])
 
+    @executes(ADD_VLAN)
     def op_add_vlan(self, netns, name, owner, link, vlan_id, protocol, mtu=None, mac=None, index=None):
         self._add_on_parent('vlan', netns, name, owner, link, netns, mtu, mac, index, vlan_id=vlan_id,
                             vlan_protocol=VLAN_PROTOCOLS[protocol])
 
+    @executes(ADD_GENEVE)
     def op_add_geneve(self, netns, name, owner, vni, remote, port, mtu=None, mac=None, index=None):
         extra = {'geneve_id': vni, 'geneve_remote': remote, 'geneve_port': port}
         if mtu:
@@ -838,6 +854,7 @@ class Kernel:
                 os.close(fd)
         self._finish_new_link(netns, name, [lambda: self._set_alias(netns, name, OWNER_ALIAS_PREFIX + owner)])
 
+    @executes(ADD_VXLAN)
     def op_add_vxlan(self, netns, name, owner, vni, port, remote=None, group=None, local=None, dev=None,
                      learning=None, ttl=None, mtu=None, mac=None, index=None):
         extra = {'vxlan_id': vni, 'vxlan_port': port}
@@ -858,6 +875,7 @@ class Kernel:
         self._link_call('create vxlan', netns, name, 'add', ifname=name, kind='vxlan', index=index or 0, **extra)
         self._finish_new_link(netns, name, [lambda: self._set_alias(netns, name, OWNER_ALIAS_PREFIX + owner)])
 
+    @executes(ADD_TUNTAP)
     def op_add_tuntap(self, netns, name, owner, mode, user=None, group=None, mtu=None, mac=None):
         """A persistent TUN or TAP device, as `ip tuntap add` makes it (no packet information header).
 
@@ -904,9 +922,11 @@ class Kernel:
         except KeyError:
             raise KernelError('group %s does not exist on this host' % group)
 
+    @executes(ADD_FDB)
     def op_add_fdb(self, netns, name, mac, dst):
         self._fdb_call('append', netns, name, mac, dst)
 
+    @executes(DELETE_FDB)
     def op_delete_fdb(self, netns, name, mac, dst):
         self._fdb_call('del', netns, name, mac, dst)
 
@@ -918,10 +938,12 @@ class Kernel:
             raise KernelError('cannot %s fdb entry %s -> %s on %s%s: %s' % (
                 'add' if what == 'append' else 'remove', mac, dst, name, _where(netns), _describe_error(e)))
 
+    @executes(DELETE_LINK)
     def op_delete_link(self, netns, name):
         self._link_call('delete link', netns, name, 'del', ifname=name)
         self._forget(netns, name)
 
+    @executes(SET_LINK)
     def op_set_link(self, netns, name, mtu=None, mac=None, up=None, master=None,
                     stp=None, forward_delay=None, owner=None):
         """Change attributes; None leaves an attribute alone, master '' detaches.
@@ -975,6 +997,7 @@ class Kernel:
             self._link_call('bring %s' % ('up' if value else 'down'), netns, name, 'set',
                             ifname=name, state='up' if value else 'down')
 
+    @executes(MOVE_LINK)
     def op_move_link(self, netns, name, to_netns, to_name, up=False, master=None, addresses=None, routes=None):
         """Move and/or rename a link in one request.
 
@@ -1011,6 +1034,7 @@ class Kernel:
         for route in routes or []:
             self.op_replace_route(to_netns, dict(route, dev=to_name))
 
+    @executes(RESTORE_LINK)
     def op_restore_link(self, snapshot):
         """Undo of a deletion: recreate a link from what read_link saw before."""
         link = snapshot
@@ -1073,6 +1097,7 @@ class Kernel:
                               % ('add' if what == 'add' else 'remove', cidr, name, _where(netns),
                                  _describe_error(e)))
 
+    @executes(ADD_ADDRESS)
     def op_add_address(self, netns, name, cidr, routes=None):
         """Add an address; ``routes`` are those the kernel dropped when the link lost its
         last IPv4 address, put back by the undo of that removal."""
@@ -1080,6 +1105,7 @@ class Kernel:
         for route in routes or []:
             self.op_replace_route(netns, route)
 
+    @executes(DELETE_ADDRESS)
     def op_delete_address(self, netns, name, cidr):
         self._addr_call('del', netns, name, cidr)
 
@@ -1158,12 +1184,15 @@ class Kernel:
                 {'add': 'add', 'del': 'remove', 'replace': 'replace'}[what], route['dest'],
                 _where(netns), _describe_error(e)))
 
+    @executes(ADD_ROUTE)
     def op_add_route(self, netns, route):
         self._route_call('add', netns, route)
 
+    @executes(REPLACE_ROUTE)
     def op_replace_route(self, netns, route):
         self._route_call('replace', netns, route)
 
+    @executes(DELETE_ROUTE)
     def op_delete_route(self, netns, route):
         self._route_call('del', netns, route)
 
@@ -1193,6 +1222,7 @@ class Kernel:
                 return None
         return self._in_namespace(netns, read)
 
+    @executes(SET_SYSCTL)
     def op_set_sysctl(self, netns, key, value):
         path = sysctl_path(key)
 
@@ -1211,6 +1241,7 @@ class Kernel:
         except (IOError, OSError):
             return None
 
+    @executes(WRITE_FILE)
     def op_write_file(self, path, content):
         """Write a file (None removes it), creating its directory."""
         directory = os.path.dirname(path)
@@ -1276,6 +1307,7 @@ class Kernel:
             raise KernelError('cannot list nft tables%s: %s' % (_where(netns), err))
         return [item['table']['name'] for item in json.loads(out).get('nftables', []) if 'table' in item]
 
+    @executes(LOAD_NAT_TABLE)
     def op_load_nat_table(self, netns, table, payload):
         """Replace the whole table in one transaction: all of it loads, or nothing changes."""
         code, _out, err = self._nft(netns, ['-j', '-f', '-'], payload)
@@ -1285,6 +1317,7 @@ class Kernel:
                 hint = ' (the kernel lacks nf_tables NAT support: load nft_chain_nat and nf_nat)'
             raise KernelError('cannot load NAT table %s%s: %s%s' % (table, _where(netns), err, hint))
 
+    @executes(DELETE_NAT_TABLE)
     def op_delete_nat_table(self, netns, table):
         from ansible_collections.netvirt.linux.plugins.module_utils._nft import delete_payload
         code, _out, err = self._nft(netns, ['-j', '-f', '-'], delete_payload(table))
@@ -1294,9 +1327,14 @@ class Kernel:
     # --- running actions -----------------------------------------------------------------
 
     def run(self, op, args):
+        """Run one step of a plan: ``op`` names an operation of _ops, ``args`` are its arguments."""
         self._nsid_maps = {}  # an operation may create, move or remove namespaces and links
         self._names = {}
-        return getattr(self, 'op_' + op)(**args)
+        return getattr(self, EXECUTORS[op])(**args)
+
+
+# Built once, at import: an operation of _ops without an executor fails here.
+EXECUTORS = executors(Kernel)
 
 
 class _SocketCache:

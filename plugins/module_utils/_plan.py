@@ -31,6 +31,11 @@ from ansible_collections.netvirt.linux.plugins.module_utils._model import (
 from ansible_collections.netvirt.linux.plugins.module_utils._nft import (
     desired_state, nat_rules, replace_payload, rules_from_state, table_name, table_owner, text_lines, TABLE_PREFIX,
 )
+from ansible_collections.netvirt.linux.plugins.module_utils._ops import (
+    ADD_ADDRESS, ADD_BRIDGE, ADD_FDB, ADD_GENEVE, ADD_IPVLAN, ADD_MACVLAN, ADD_ROUTE, ADD_TUNTAP, ADD_VETH, ADD_VLAN,
+    ADD_VXLAN, CREATE_NAMESPACE, DELETE_ADDRESS, DELETE_FDB, DELETE_LINK, DELETE_NAMESPACE, DELETE_NAT_TABLE,
+    DELETE_ROUTE, LOAD_NAT_TABLE, MOVE_LINK, REPLACE_ROUTE, RESTORE_LINK, SET_LINK, SET_SYSCTL, WRITE_FILE,
+)
 
 PHASES = ('netns', 'link', 'move', 'attr', 'port', 'addr', 'up', 'route', 'sysctl', 'file', 'nat')
 # Removals free names before anything is created; a namespace cannot be
@@ -51,7 +56,11 @@ class PlanError(Exception):
 
 
 class Action:
-    """One step: what it says, the kernel operation that does it, and its undo."""
+    """One step: what it says, the kernel operation that does it, and its undo.
+
+    ``op`` and ``undo_op`` name operations of _ops, ``args`` and ``undo_args`` are their
+    arguments: plain data, which check mode reports and the real run hands to the kernel.
+    """
 
     __slots__ = ('phase', 'text', 'op', 'args', 'undo_op', 'undo_args')
 
@@ -168,7 +177,10 @@ class _Planner:
 
     # --- helpers -----------------------------------------------------------
 
-    def add(self, phase, text, op, args, undo_op=None, undo_args=None):
+    def add(self, phase, text, do, undo=None):
+        """Plan a step; ``do`` and ``undo`` are steps made by operations of _ops (undo None: none)."""
+        op, args = do
+        undo_op, undo_args = undo or (None, None)
         self.buckets[phase].append(Action(phase, text, op, args, undo_op, undo_args))
 
     def error(self, path, message):
@@ -237,18 +249,17 @@ class _Planner:
                 filepath = os.path.join(_ns_dir(name), filename)
                 old = self.reader.file(filepath)
                 if old is not None and old.startswith(MANAGED_FILE_HEADER):
-                    self.add('unnetns', 'remove %s' % filepath, 'write_file',
-                             {'path': filepath, 'content': None}, 'write_file',
-                             {'path': filepath, 'content': old})
+                    self.add('unnetns', 'remove %s' % filepath, WRITE_FILE(path=filepath, content=None),
+                             WRITE_FILE(path=filepath, content=old))
             # A namespace cannot be brought back with its contents: it is removed last.
-            self.add('unnetns', 'remove netns %s' % name, 'delete_namespace', {'netns': name})
+            self.add('unnetns', 'remove netns %s' % name, DELETE_NAMESPACE(netns=name))
             return
         before = {'name': name} if exists else None
         after = {'name': name}
         if not exists:
             self.new_namespaces.add(name)
-            self.add('netns', 'create netns %s' % name, 'create_namespace',
-                     {'netns': name, 'owner': self.owner}, 'delete_namespace', {'netns': name})
+            self.add('netns', 'create netns %s' % name, CREATE_NAMESPACE(netns=name, owner=self.owner),
+                     DELETE_NAMESPACE(netns=name))
         if ns['loopback'] is not None:
             after['loopback'] = ns['loopback']
             if exists:
@@ -259,8 +270,8 @@ class _Planner:
                 current = False
             if current != ns['loopback']:
                 self.add('up', 'bring lo %s in %s' % ('up' if ns['loopback'] else 'down', name),
-                         'set_link', {'netns': name, 'name': 'lo', 'up': ns['loopback']},
-                         'set_link', {'netns': name, 'name': 'lo', 'up': current})
+                         SET_LINK(netns=name, name='lo', up=ns['loopback']),
+                         SET_LINK(netns=name, name='lo', up=current))
         if ns['sysctls'] is not None:
             after['sysctls'] = dict(ns['sysctls'])
             if exists:
@@ -274,9 +285,9 @@ class _Planner:
                         continue
                     before['sysctls'][key] = current
                 if current != value:
-                    undo = ('set_sysctl', {'netns': name, 'key': key, 'value': current}) if current else (None, None)
-                    self.add('sysctl', 'set sysctl %s=%s in %s' % (key, value, name), 'set_sysctl',
-                             {'netns': name, 'key': key, 'value': value}, *undo)
+                    self.add('sysctl', 'set sysctl %s=%s in %s' % (key, value, name),
+                             SET_SYSCTL(netns=name, key=key, value=value),
+                             SET_SYSCTL(netns=name, key=key, value=current) if current else None)
         for option, filename, render in (('nameservers', 'resolv.conf', render_resolv_conf),
                                          ('hosts', 'hosts', render_hosts)):
             if ns[option] is None:
@@ -288,8 +299,8 @@ class _Planner:
             if before is not None:
                 before[option] = parse_managed_file(option, old) if old is not None else None
             if old != content:
-                self.add('file', 'write %s' % filepath, 'write_file', {'path': filepath, 'content': content},
-                         'write_file', {'path': filepath, 'content': old})
+                self.add('file', 'write %s' % filepath, WRITE_FILE(path=filepath, content=content),
+                         WRITE_FILE(path=filepath, content=old))
         self.plan.before['netns %s' % name] = before
         self.plan.after['netns %s' % name] = after
 
@@ -385,11 +396,11 @@ class _Planner:
                 return None
             text = '%s %s %s%s (parent %s%s, mode %s)' % (
                 verb, kind, name, where(netns), link['link'], where(link['link_netns']), link['mode'])
+            add = ADD_MACVLAN if kind == 'macvlan' else ADD_IPVLAN
             self.add('link', text,
-                     'add_' + kind, {'netns': netns, 'name': name, 'owner': self.owner, 'link': link['link'],
-                                     'link_netns': link['link_netns'], 'mode': link['mode'],
-                                     'mtu': link['mtu'], 'mac': link['mac']},
-                     'delete_link', {'netns': netns, 'name': name})
+                     add(netns=netns, name=name, owner=self.owner, link=link['link'], link_netns=link['link_netns'],
+                         mode=link['mode'], mtu=link['mtu'], mac=link['mac']),
+                     DELETE_LINK(netns=netns, name=name))
             return fresh
         if kind == 'vlan':
             if not self.check_reference(netns, link['link'], p('link'), 'parent'):
@@ -397,18 +408,16 @@ class _Planner:
             text = '%s vlan %s%s (id %d on %s, %s)' % (
                 verb, name, where(netns), link['id'], link['link'], link['protocol'])
             self.add('link', text,
-                     'add_vlan', {'netns': netns, 'name': name, 'owner': self.owner, 'link': link['link'],
-                                  'vlan_id': link['id'], 'protocol': link['protocol'], 'mtu': link['mtu'],
-                                  'mac': link['mac']},
-                     'delete_link', {'netns': netns, 'name': name})
+                     ADD_VLAN(netns=netns, name=name, owner=self.owner, link=link['link'], vlan_id=link['id'],
+                              protocol=link['protocol'], mtu=link['mtu'], mac=link['mac']),
+                     DELETE_LINK(netns=netns, name=name))
             return fresh
         if kind == 'geneve':
             text = '%s geneve %s%s (vni %d, remote %s)' % (verb, name, where(netns), link['vni'], link['remote'])
             self.add('link', text,
-                     'add_geneve', {'netns': netns, 'name': name, 'owner': self.owner, 'vni': link['vni'],
-                                    'remote': link['remote'], 'port': link['port'], 'mtu': link['mtu'],
-                                    'mac': link['mac']},
-                     'delete_link', {'netns': netns, 'name': name})
+                     ADD_GENEVE(netns=netns, name=name, owner=self.owner, vni=link['vni'], remote=link['remote'],
+                                port=link['port'], mtu=link['mtu'], mac=link['mac']),
+                     DELETE_LINK(netns=netns, name=name))
             return fresh
         if kind == 'vxlan':
             if link['dev'] is not None and not self.check_reference(netns, link['dev'], p('dev'), 'underlay device'):
@@ -417,14 +426,14 @@ class _Planner:
             args = dict((k, link[k]) for k in options)
             remote = ', remote %s' % link['remote'] if link['remote'] else ''
             self.add('link', '%s vxlan %s%s (vni %d%s)' % (verb, name, where(netns), link['vni'], remote),
-                     'add_vxlan', dict(args, netns=netns, name=name, owner=self.owner),
-                     'delete_link', {'netns': netns, 'name': name})
+                     ADD_VXLAN(netns=netns, name=name, owner=self.owner, **args),
+                     DELETE_LINK(netns=netns, name=name))
             return fresh
         if kind == 'tuntap':
-            self.add('link', '%s %s %s%s' % (verb, link['mode'], name, where(netns)), 'add_tuntap',
-                     {'netns': netns, 'name': name, 'owner': self.owner, 'mode': link['mode'], 'user': link['user'],
-                      'group': link['group'], 'mtu': link['mtu'], 'mac': link['mac']},
-                     'delete_link', {'netns': netns, 'name': name})
+            self.add('link', '%s %s %s%s' % (verb, link['mode'], name, where(netns)),
+                     ADD_TUNTAP(netns=netns, name=name, owner=self.owner, mode=link['mode'], user=link['user'],
+                                group=link['group'], mtu=link['mtu'], mac=link['mac']),
+                     DELETE_LINK(netns=netns, name=name))
             return fresh
         fresh = []
         if kind == 'veth':
@@ -435,17 +444,16 @@ class _Planner:
                            % (peer['name'], where(peer['netns']), other['kind']))
                 return None
             self.add('link', 'add veth %s%s (peer %s%s)' % (name, where(netns), peer['name'], where(peer['netns'])),
-                     'add_veth', {'netns': netns, 'name': name, 'peer_netns': peer['netns'],
-                                  'peer_name': peer['name'], 'owner': self.owner,
-                                  'mtu': link['mtu'], 'mac': link['mac'],
-                                  'peer_mtu': peer['mtu'], 'peer_mac': peer['mac']},
-                     'delete_link', {'netns': netns, 'name': name})
+                     ADD_VETH(netns=netns, name=name, peer_netns=peer['netns'], peer_name=peer['name'],
+                              owner=self.owner, mtu=link['mtu'], mac=link['mac'],
+                              peer_mtu=peer['mtu'], peer_mac=peer['mac']),
+                     DELETE_LINK(netns=netns, name=name))
             fresh = [self.fresh_end(link), self.fresh_end(peer)]
         elif kind == 'bridge':
-            self.add('link', 'add bridge %s%s' % (name, where(netns)), 'add_bridge',
-                     {'netns': netns, 'name': name, 'owner': self.owner, 'mtu': link['mtu'],
-                      'mac': link['mac'], 'stp': link['stp'], 'forward_delay': link['forward_delay']},
-                     'delete_link', {'netns': netns, 'name': name})
+            self.add('link', 'add bridge %s%s' % (name, where(netns)),
+                     ADD_BRIDGE(netns=netns, name=name, owner=self.owner, mtu=link['mtu'], mac=link['mac'],
+                                stp=link['stp'], forward_delay=link['forward_delay']),
+                     DELETE_LINK(netns=netns, name=name))
             fresh = [self.fresh_end(link)]
             fresh[0].update(stp=link['stp'], forward_delay=link['forward_delay'])
         return fresh
@@ -495,11 +503,11 @@ class _Planner:
         for entry in have:
             if entry not in link['fdb']:
                 self.add('addr', 'remove fdb entry %s -> %s from %s%s' % (entry['mac'], entry['dst'], name, where(netns)),
-                         'delete_fdb', dict(entry, netns=netns, name=name), 'add_fdb', dict(entry, netns=netns, name=name))
+                         DELETE_FDB(netns=netns, name=name, **entry), ADD_FDB(netns=netns, name=name, **entry))
         for entry in link['fdb']:
             if entry not in have:
                 self.add('addr', 'add fdb entry %s -> %s to %s%s' % (entry['mac'], entry['dst'], name, where(netns)),
-                         'add_fdb', dict(entry, netns=netns, name=name), 'delete_fdb', dict(entry, netns=netns, name=name))
+                         ADD_FDB(netns=netns, name=name, **entry), DELETE_FDB(netns=netns, name=name, **entry))
 
     @staticmethod
     def fresh_end(end):
@@ -525,12 +533,10 @@ class _Planner:
             addresses = self.reader.addresses(found['netns'], found['name'])
             self.add('move', '%s veth peer %s%s to %s%s' % (verb, found['name'], where(found['netns']),
                                                             peer['name'], where(peer['netns'])),
-                     'move_link', {'netns': found['netns'], 'name': found['name'],
-                                   'to_netns': peer['netns'], 'to_name': peer['name']},
-                     'move_link', {'netns': peer['netns'], 'name': peer['name'],
-                                   'to_netns': found['netns'], 'to_name': found['name'],
-                                   'up': found['up'], 'master': found['master'], 'addresses': addresses,
-                                   'routes': self.reader.routes_via(found['netns'], found['name'])})
+                     MOVE_LINK(netns=found['netns'], name=found['name'], to_netns=peer['netns'], to_name=peer['name']),
+                     MOVE_LINK(netns=peer['netns'], name=peer['name'], to_netns=found['netns'], to_name=found['name'],
+                               up=found['up'], master=found['master'], addresses=addresses,
+                               routes=self.reader.routes_via(found['netns'], found['name'])))
             # What the kernel leaves: a moved link loses every address, a renamed
             # one (down for the rename) its IPv6 ones; both lose their routes.
             kept = [] if verb == 'move' else [a for a in addresses if ':' not in a]
@@ -549,8 +555,8 @@ class _Planner:
         if changes:
             text = ', '.join('%s %s' % (k, v) for k, v in sorted(changes.items()))
             self.add('attr', 'set %s on bridge %s%s' % (text, link['name'], where(link['netns'])),
-                     'set_link', dict(changes, netns=link['netns'], name=link['name']),
-                     'set_link', dict(undo, netns=link['netns'], name=link['name']))
+                     SET_LINK(netns=link['netns'], name=link['name'], **changes),
+                     SET_LINK(netns=link['netns'], name=link['name'], **undo))
 
     def addresses_of(self, cur):
         if cur.get('new'):
@@ -578,8 +584,8 @@ class _Planner:
                 undo[option] = cur[option]
         if changes:
             text = ', '.join('%s %s' % (k, v) for k, v in sorted(changes.items()))
-            self.add('attr', 'set %s on %s' % (text, loc), 'set_link', dict(changes, netns=netns, name=name),
-                     'set_link', dict(undo, netns=netns, name=name))
+            self.add('attr', 'set %s on %s' % (text, loc), SET_LINK(netns=netns, name=name, **changes),
+                     SET_LINK(netns=netns, name=name, **undo))
         if end['master'] is not None:
             before['master'] = cur['master']
             after['master'] = end['master']
@@ -593,27 +599,27 @@ class _Planner:
             dropped = self.routes_dropped_with_addresses(cur, have, want)
             for cidr in have:
                 if cidr not in want:
-                    undo = {'netns': netns, 'name': name, 'cidr': cidr}
+                    restored = {}
                     if dropped and ':' not in cidr and not dropped[1]['in_undo']:
                         # The first IPv4 removal's undo runs last, when the other old
                         # addresses are back and the gateways reachable again.
-                        undo['routes'] = dropped[0]
+                        restored['routes'] = dropped[0]
                         dropped[1]['in_undo'] = True
-                    self.add('addr', 'remove address %s from %s' % (cidr, loc), 'delete_address',
-                             {'netns': netns, 'name': name, 'cidr': cidr}, 'add_address', undo)
+                    self.add('addr', 'remove address %s from %s' % (cidr, loc),
+                             DELETE_ADDRESS(netns=netns, name=name, cidr=cidr),
+                             ADD_ADDRESS(netns=netns, name=name, cidr=cidr, **restored))
             for cidr in want:
                 if cidr not in have:
-                    self.add('addr', 'add address %s to %s' % (cidr, loc), 'add_address',
-                             {'netns': netns, 'name': name, 'cidr': cidr},
-                             'delete_address', {'netns': netns, 'name': name, 'cidr': cidr})
+                    self.add('addr', 'add address %s to %s' % (cidr, loc),
+                             ADD_ADDRESS(netns=netns, name=name, cidr=cidr),
+                             DELETE_ADDRESS(netns=netns, name=name, cidr=cidr))
         if end['up'] is not None:
             before['up'] = cur.get('was_up', cur['up'])
             after['up'] = end['up']
             if cur['up'] != end['up']:
                 # Down before addresses change: the kernel flushes IPv6 addresses when a link goes down.
-                self.add('up' if end['up'] else 'attr', 'bring %s %s' % (loc, 'up' if end['up'] else 'down'), 'set_link',
-                         {'netns': netns, 'name': name, 'up': end['up']},
-                         'set_link', {'netns': netns, 'name': name, 'up': cur['up']})
+                self.add('up' if end['up'] else 'attr', 'bring %s %s' % (loc, 'up' if end['up'] else 'down'),
+                         SET_LINK(netns=netns, name=name, up=end['up']), SET_LINK(netns=netns, name=name, up=cur['up']))
         if cur.get('new'):
             before = None
         return before, after
@@ -679,9 +685,8 @@ class _Planner:
                         'addresses of %s (%s)' % (describe_route(route), record['reason'], record['name'],
                                                   ', '.join(record['after']) or 'none'))
                     continue
-                self.add('route', 'restore %s' % describe_route(route), 'add_route',
-                         {'netns': route['netns'], 'route': route}, 'delete_route',
-                         {'netns': route['netns'], 'route': route})
+                self.add('route', 'restore %s' % describe_route(route), ADD_ROUTE(netns=route['netns'], route=route),
+                         DELETE_ROUTE(netns=route['netns'], route=route))
 
     def route_dropped(self, netns, route):
         family = route.get('family') or route_family(route['dest'], route['via'])
@@ -722,8 +727,8 @@ class _Planner:
             return
         text = 'attach %s%s to bridge %s' % (name, where(netns), master) if master else \
             'detach %s%s from bridge %s' % (name, where(netns), current_master)
-        self.add('port', text, 'set_link', {'netns': netns, 'name': name, 'master': master},
-                 'set_link', {'netns': netns, 'name': name, 'master': current_master or ''})
+        self.add('port', text, SET_LINK(netns=netns, name=name, master=master),
+                 SET_LINK(netns=netns, name=name, master=current_master or ''))
 
     def plan_ports(self, link, current, p, before, after):
         if link['ports'] is None:
@@ -788,11 +793,11 @@ class _Planner:
             snapshot['routes'] = self.record_dropped_routes(
                 netns, name, (4, 6), self.reader.routes_via(netns, name), link.get('addresses') or [],
                 'when %s %s%s is recreated' % (kind, name, where(netns)))
-        undo = ('restore_link', {'snapshot': snapshot}) if kind != 'veth' or snapshot['peer'] else (None, None)
+        undo = RESTORE_LINK(snapshot=snapshot) if kind != 'veth' or snapshot['peer'] else None
         if kind in ('macvlan', 'ipvlan') and snapshot['parent'] is None:
-            undo = (None, None)
+            undo = None
         self.add('unlink', '%s %s %s%s' % ('remove, to recreate,' if replacing else 'remove', kind, name, where(netns)),
-                 'delete_link', {'netns': netns, 'name': name}, *undo)
+                 DELETE_LINK(netns=netns, name=name), undo)
         if not replacing:
             self.plan.before[key] = {'name': name, 'netns': ns_label(netns)}
             self.plan.after[key] = None
@@ -832,8 +837,8 @@ class _Planner:
             owner = self.owner if current['ours'] else None
             if not self.check_ours(p('dest'), 'route %s%s' % (route['dest'], where(netns)), owner):
                 return
-            self.add('unroute', 'remove %s' % label, 'delete_route', {'netns': netns, 'route': current},
-                     'add_route', {'netns': netns, 'route': current})
+            self.add('unroute', 'remove %s' % label, DELETE_ROUTE(netns=netns, route=current),
+                     ADD_ROUTE(netns=netns, route=current))
             return
         if route['dev'] is not None and (netns, route['dev']) not in self.doc_links:
             if self.exists_now(netns) and self.read_link(netns, route['dev']) is None and not self.check_mode:
@@ -844,8 +849,8 @@ class _Planner:
         self.plan.before[key] = before
         self.plan.after[key] = after
         if current is None:
-            self.add('route', 'add %s' % label, 'add_route', {'netns': netns, 'route': spec},
-                     'delete_route', {'netns': netns, 'route': spec})
+            self.add('route', 'add %s' % label, ADD_ROUTE(netns=netns, route=spec),
+                     DELETE_ROUTE(netns=netns, route=spec))
             return
         if (route['via'] is None or current['via'] == route['via']) and \
                 (route['dev'] is None or current['dev'] == route['dev']):
@@ -856,8 +861,8 @@ class _Planner:
         if not self.check_ours(p('dest'), 'the existing route %s%s (via %s dev %s)'
                                % (route['dest'], where(netns), current['via'], current['dev']), owner):
             return
-        self.add('route', 'replace %s' % label, 'replace_route', {'netns': netns, 'route': spec},
-                 'replace_route', {'netns': netns, 'route': current})
+        self.add('route', 'replace %s' % label, REPLACE_ROUTE(netns=netns, route=spec),
+                 REPLACE_ROUTE(netns=netns, route=current))
 
     # --- NAT ------------------------------------------------------------------------------
 
@@ -883,15 +888,15 @@ class _Planner:
         self.plan.before[key] = current[1] if current else None
         self.plan.after[key] = lines
         if current is None:
-            self.add('nat', 'load NAT table %s%s (%d rules)' % (table, where(netns), len(rules)), 'load_nat_table',
-                     {'netns': netns, 'table': table, 'payload': replace_payload(table, rules, self.owner)},
-                     'delete_nat_table', {'netns': netns, 'table': table})
+            self.add('nat', 'load NAT table %s%s (%d rules)' % (table, where(netns), len(rules)),
+                     LOAD_NAT_TABLE(netns=netns, table=table, payload=replace_payload(table, rules, self.owner)),
+                     DELETE_NAT_TABLE(netns=netns, table=table))
         elif current[0] != desired_state(rules, self.owner):
             if not self.check_ours(p('name'), 'NAT table %s%s' % (table, where(netns)), table_owner(current[0])):
                 return
-            self.add('nat', 'replace NAT table %s%s (%d rules)' % (table, where(netns), len(rules)), 'load_nat_table',
-                     {'netns': netns, 'table': table, 'payload': replace_payload(table, rules, self.owner)},
-                     'load_nat_table', {'netns': netns, 'table': table, 'payload': self.restore_payload(table, current)})
+            self.add('nat', 'replace NAT table %s%s (%d rules)' % (table, where(netns), len(rules)),
+                     LOAD_NAT_TABLE(netns=netns, table=table, payload=replace_payload(table, rules, self.owner)),
+                     LOAD_NAT_TABLE(netns=netns, table=table, payload=self.restore_payload(table, current)))
         else:
             self.plan.after[key] = current[1]
 
@@ -900,9 +905,8 @@ class _Planner:
         return replace_payload(table, rules_from_state(current[0]), table_owner(current[0]))
 
     def remove_nat_table(self, netns, table, current):
-        self.add('unnat', 'remove NAT table %s%s' % (table, where(netns)), 'delete_nat_table',
-                 {'netns': netns, 'table': table}, 'load_nat_table',
-                 {'netns': netns, 'table': table, 'payload': self.restore_payload(table, current)})
+        self.add('unnat', 'remove NAT table %s%s' % (table, where(netns)), DELETE_NAT_TABLE(netns=netns, table=table),
+                 LOAD_NAT_TABLE(netns=netns, table=table, payload=self.restore_payload(table, current)))
 
     # --- whole document --------------------------------------------------------------
 
@@ -1009,8 +1013,8 @@ class _Planner:
                 continue  # a route carries no owner's name: only this owner's namespaces are purged
             for route in self.reader.all_routes(netns):
                 if route['ours'] and self.route_key(route) not in wanted_routes:
-                    self.add('unroute', 'remove %s' % describe_route(route), 'delete_route',
-                             {'netns': netns, 'route': route}, 'add_route', {'netns': netns, 'route': route})
+                    self.add('unroute', 'remove %s' % describe_route(route), DELETE_ROUTE(netns=netns, route=route),
+                             ADD_ROUTE(netns=netns, route=route))
                     self.plan.before['route %s/%s table %d' % (ns_label(netns), route['dest'], route['table'])] = {
                         'dest': route['dest'], 'via': route['via'], 'dev': route['dev']}
 
