@@ -92,3 +92,18 @@ attributes:
     platforms: posix
     details: Linux only. Needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN) on the managed node.
 '''
+
+    # The read-only modules (netns_info, managed_node_info): nothing to diff.
+    READ_ONLY_ATTRIBUTES = r'''
+attributes:
+  check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
+    support: full
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
+    support: none
+  platform:
+    description: Target OS/families that can be operated against.
+    support: full
+    platforms: posix
+'''

@@ -21,17 +21,8 @@ description:
     runs it before anything else.
 author: netvirt.linux contributors (@netvirt-linux)
 options: {}
-attributes:
-  check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
-    support: none
-  platform:
-    description: Target OS/families that can be operated against.
-    support: full
-    platforms: posix
+extends_documentation_fragment:
+  - netvirt.linux.link.READ_ONLY_ATTRIBUTES
 '''
 
 EXAMPLES = r'''

@@ -34,17 +34,8 @@ options:
       - Whether to include the namespace the module runs in (C(netns) is null there).
     type: bool
     default: true
-attributes:
-  check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
-    support: none
-  platform:
-    description: Target OS/families that can be operated against.
-    support: full
-    platforms: posix
+extends_documentation_fragment:
+  - netvirt.linux.link.READ_ONLY_ATTRIBUTES
 '''
 
 EXAMPLES = r'''

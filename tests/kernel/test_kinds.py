@@ -5,11 +5,11 @@ import subprocess
 
 import pytest
 
-from conftest import converge, failure_points, four_steps, ip_json, link, ping, plan, snapshot
-from test_apply import FailingKernel
+from conftest import converge, four_steps, ip_json, link, ping, plan, snapshot
+from test_apply import assert_every_failure_rolls_back
 from ansible_collections.netvirt.linux.plugins.module_utils import _kernel
 from ansible_collections.netvirt.linux.plugins.module_utils._kernel import Kernel
-from ansible_collections.netvirt.linux.plugins.module_utils._apply import ApplyError, apply_plan, host_lock
+from ansible_collections.netvirt.linux.plugins.module_utils._apply import apply_plan, host_lock
 from ansible_collections.netvirt.linux.plugins.module_utils._plan import PlanError
 
 MACVLANS = {
@@ -117,16 +117,7 @@ def test_rollback_brings_the_new_kinds_back_exactly():
     change = {'links': [dict(doc['links'][-2], vni=8, recreate=True, fdb=[{'dst': '192.168.50.3'}]),
                         dict(doc['links'][-1], mode='vepa', recreate=True),
                         {'kind': 'tuntap', 'name': 'tap9', 'netns': 'u1', 'mode': 'tap'}]}
-    before = snapshot()
-    with Kernel() as kernel:
-        total = len(plan(change, kernel).actions)
-    for k in failure_points(total):
-        with FailingKernel(k) as kernel, host_lock():
-            p = plan(change, kernel)
-            with pytest.raises(ApplyError) as e:
-                apply_plan(kernel, p)
-        assert e.value.undo_errors == []
-        assert snapshot() == before, 'state differs after a failure at action %d (%s)' % (k, p.actions[k].text)
+    assert_every_failure_rolls_back(change)
 
 
 def test_a_missing_parent_or_underlay_is_named():
@@ -194,16 +185,7 @@ def test_a_recreated_link_gets_the_routes_through_it_back_and_a_rollback_too():
     converge(dict(MACVLANS, routes=[route]))
     subprocess.run(['ip', '-n', 'a', 'route', 'add', '10.60.0.0/16', 'via', '192.168.1.51'], check=True)  # by hand
     change = {'links': [dict(MACVLANS['links'][1], mode='private', recreate=True)], 'routes': [route]}
-    before = snapshot()
-    with Kernel() as kernel:
-        total = len(plan(change, kernel).actions)
-    for k in failure_points(total):
-        with FailingKernel(k) as kernel, host_lock():
-            p = plan(change, kernel)
-            with pytest.raises(ApplyError) as e:
-                apply_plan(kernel, p)
-        assert e.value.undo_errors == []
-        assert snapshot() == before, 'state differs after a failure at action %d (%s)' % (k, p.actions[k].text)
+    assert_every_failure_rolls_back(change)
     done = converge(change)
     assert done.texts[-2:] == ['add route 10.50.0.0/16 via 192.168.1.51 in a',
                                'restore route 10.60.0.0/16 via 192.168.1.51 dev macvlan0 in a']

@@ -8,11 +8,10 @@ import time
 
 import pytest
 
-from conftest import converge, failure_points, ip, ip_json, link, ping, plan, snapshot
-from test_apply import FailingKernel
+from conftest import converge, ip, ip_json, link, ping, plan, snapshot
+from test_apply import assert_every_failure_rolls_back
 from ansible_collections.netvirt.linux.plugins.module_utils import _kernel
 from ansible_collections.netvirt.linux.plugins.module_utils._kernel import Kernel, KernelError
-from ansible_collections.netvirt.linux.plugins.module_utils._apply import ApplyError, apply_plan, host_lock
 
 EMPTY = {'namespaces': [], 'links': [], 'routes': []}
 
@@ -72,17 +71,7 @@ def test_a_failure_at_every_action_of_a_30_object_lab_leaves_no_trace():
     foreign_things()
     converge({'namespaces': [{'name': 'h'}, {'name': 'c0'}, {'name': 'c1'}]}, owner='lab')
     lab = container_lab(8)   # 9 namespaces, 9 links, 8 routes, 9 addresses, a sysctl
-    before = snapshot()
-    with Kernel() as kernel:
-        total = len(plan(lab, kernel, owner='lab').actions)
-    assert total >= 50
-    for k in failure_points(total):
-        with FailingKernel(k) as kernel, host_lock():
-            p = plan(lab, kernel, owner='lab')
-            with pytest.raises(ApplyError) as e:
-                apply_plan(kernel, p)
-        assert e.value.undo_errors == []
-        assert snapshot() == before, 'state differs after a failure at action %d (%s)' % (k, p.actions[k].text)
+    assert_every_failure_rolls_back(lab, owner='lab', at_least=50)
 
 
 def test_purge_removes_a_nat_table_the_lab_no_longer_lists():
