@@ -108,6 +108,20 @@ def check_name(value, what='name'):
     return value
 
 
+def check_interface_name(value, what='name'):
+    """An interface name: a name (check_name) without '%'.
+
+    The kernel takes a '%d' in a new link's name as a template and makes the first
+    free name of that form (`br%d` becomes `br0`), so the link we made would not be
+    the one the document names.
+    """
+    check_name(value, what)
+    if '%' in value:
+        raise ValueError("%s %r must not contain '%%': the kernel would make a name of its own from it"
+                         % (what, value))
+    return value
+
+
 def check_owner(value):
     if not isinstance(value, str) or not OWNER_PATTERN.match(value):
         raise ValueError('owner %r must be 1-64 characters of letters, digits, '
@@ -265,7 +279,7 @@ def _unknown_keys(c, entry, allowed, path):
 def _normalise_end(c, entry, path, defaults_up=True):
     """Common options of one link end (a link, or the peer of a veth)."""
     end = {
-        'name': c.check(_path(path, 'name'), check_name, entry.get('name'), 'name'),
+        'name': c.check(_path(path, 'name'), check_interface_name, entry.get('name'), 'name'),
         'netns': None,
         'up': None,
         'mtu': None,
@@ -296,7 +310,7 @@ def _normalise_end(c, entry, path, defaults_up=True):
                     normal.append(value)
             end['addresses'] = normal
     if entry.get('master') is not None:
-        end['master'] = c.check(_path(path, 'master'), check_name, entry['master'], 'master')
+        end['master'] = c.check(_path(path, 'master'), check_interface_name, entry['master'], 'master')
     return end
 
 
@@ -340,7 +354,7 @@ def normalise_link(entry, path, c):
             else:
                 names = []
                 for i, port in enumerate(ports):
-                    name = c.check(_path(path, 'ports[%d]' % i), check_name, port, 'port')
+                    name = c.check(_path(path, 'ports[%d]' % i), check_interface_name, port, 'port')
                     if name is not None and name in names:
                         c.add(_path(path, 'ports[%d]' % i), 'port %s is listed twice' % name)
                     elif name is not None:
@@ -373,7 +387,7 @@ def _parent_options(c, entry, path, state, kind, modes, default_mode):
     """macvlan and ipvlan: a parent (link, in link_netns) and a mode."""
     options = {'link': None, 'link_netns': None, 'mode': entry.get('mode') or default_mode}
     if entry.get('link') is not None:
-        options['link'] = c.check(_path(path, 'link'), check_name, entry['link'], 'link')
+        options['link'] = c.check(_path(path, 'link'), check_interface_name, entry['link'], 'link')
     elif state == 'present':
         c.add(_path(path, 'link'), 'a %s needs link: the parent interface' % kind)
     if entry.get('link_netns') is not None:
@@ -394,7 +408,7 @@ def _ipvlan_options(c, entry, path, state):
 def _vlan_options(c, entry, path, state):
     options = {'link': None, 'id': None, 'protocol': entry.get('protocol') or '802.1Q'}
     if entry.get('link') is not None:
-        options['link'] = c.check(_path(path, 'link'), check_name, entry['link'], 'link')
+        options['link'] = c.check(_path(path, 'link'), check_interface_name, entry['link'], 'link')
     elif state == 'present':
         c.add(_path(path, 'link'), 'a vlan needs link: the parent interface, in the same namespace')
     if entry.get('id') is not None:
@@ -436,7 +450,7 @@ def _vxlan_options(c, entry, path, state):
     if options['group'] and not ipaddress.ip_address(options['group']).is_multicast:
         c.add(_path(path, 'group'), 'group %s is not a multicast address' % options['group'])
     if entry.get('dev') is not None:
-        options['dev'] = c.check(_path(path, 'dev'), check_name, entry['dev'], 'dev')
+        options['dev'] = c.check(_path(path, 'dev'), check_interface_name, entry['dev'], 'dev')
     if options['group'] and options['dev'] is None:
         c.add(_path(path, 'dev'), 'a multicast group needs dev, the underlay interface')
     if entry.get('learning') is not None:
@@ -559,7 +573,7 @@ def normalise_route(entry, path, c):
     if entry.get('via') is not None:
         route['via'] = c.check(_path(path, 'via'), normalise_ip, entry['via'])
     if entry.get('dev') is not None:
-        route['dev'] = c.check(_path(path, 'dev'), check_name, entry['dev'], 'dev')
+        route['dev'] = c.check(_path(path, 'dev'), check_interface_name, entry['dev'], 'dev')
     if entry.get('metric') is not None:
         route['metric'] = c.check(_path(path, 'metric'), check_int, entry['metric'], 0, MAX_U32, 'metric')
     if state == 'present' and route['via'] is None and route['dev'] is None:
@@ -591,7 +605,7 @@ def check_interface_spec(value, what):
     """An interface name, or '!name' for every interface but that one (iptables' `! -o br0`)."""
     if not isinstance(value, str):
         raise ValueError('%s must be an interface name, got %r' % (what, value))
-    check_name(value[1:] if value.startswith('!') else value, what)
+    check_interface_name(value[1:] if value.startswith('!') else value, what)
     return value
 
 

@@ -17,7 +17,7 @@ __metaclass__ = type
 import ipaddress
 
 from ansible_collections.netvirt.linux.plugins.module_utils._inventory import owned_key
-from ansible_collections.netvirt.linux.plugins.module_utils._model import check_name
+from ansible_collections.netvirt.linux.plugins.module_utils._model import check_interface_name, check_name
 
 
 class RoleInputError(ValueError):
@@ -102,17 +102,21 @@ def _host(p, path, value, net, what='address'):
     return addr
 
 
-def _name(p, path, value, what):
-    return p.check(path, check_name, value, what)
+def _name(p, path, value, what, interface=False):
+    return p.check(path, check_interface_name if interface else check_name, value, what)
 
 
 def _interface_name(p, path, item, key, prefix, name, what):
     """item[key] when given, else PREFIX + name; a made-up name the kernel cannot take is reported as such."""
     if item.get(key) is not None:
-        return _name(p, '%s.%s' % (path, key), item[key], key)
+        return _name(p, '%s.%s' % (path, key), item[key], key, interface=True)
     if name is None:
         return None
     derived = prefix + name
+    if '%' in derived:
+        p.add(path + '.name', "the %s name %r must not contain '%%': the kernel would make a name of its own "
+              "from it; rename, or set %s" % (what, derived, key))
+        return None
     if len(derived.encode('utf-8')) > 15:
         p.add(path + '.name', 'the %s name %r would be longer than 15 bytes; shorten the name or set %s'
               % (what, derived, key))
@@ -206,8 +210,8 @@ def container_network(settings, existing=None):
     host = settings.get('host_netns') or None
     if host is not None:
         _name(p, pre + 'host_netns', host, 'namespace name')
-    bridge = _name(p, pre + 'bridge', settings.get('bridge'), 'bridge name')
-    ifname = _name(p, pre + 'ifname', settings.get('ifname'), 'interface name')
+    bridge = _name(p, pre + 'bridge', settings.get('bridge'), 'bridge name', interface=True)
+    ifname = _name(p, pre + 'ifname', settings.get('ifname'), 'interface name', interface=True)
     net = _network(p, pre + 'subnet', settings.get('subnet'))
     gateway = None
     if net is not None:
@@ -344,7 +348,7 @@ def router_network(settings):
             p.add(path + '.name', '%r is the router namespace (%srouter)' % (name, pre))
         interface = _interface_name(p, path, item, 'interface', 'veth-', name, 'interface')
         router_interface = _name(p, path + '.router_interface',
-                                 item.get('router_interface', 'veth-router%d' % (i + 1)), 'router_interface')
+                                 item.get('router_interface', 'veth-router%d' % (i + 1)), 'router_interface', interface=True)
         net = _network(p, path + '.subnet', item.get('subnet'))
         router_address = address = None
         if net is not None:

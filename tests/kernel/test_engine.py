@@ -7,6 +7,7 @@ import pytest
 
 from conftest import addresses, converge, ip, ip_json, link, ping, plan, snapshot
 from ansible_collections.netvirt.linux.plugins.module_utils._kernel import Kernel, KernelError
+from ansible_collections.netvirt.linux.plugins.module_utils._model import ModelError
 from ansible_collections.netvirt.linux.plugins.module_utils._plan import PlanError
 
 SEED_002 = {
@@ -176,3 +177,13 @@ def test_namespace_names_never_leave_run_netns(kernel):
         with pytest.raises(KernelError, match='not a plain name'):
             kernel.op_create_namespace(name, 'x')
     assert os.listdir('/run/netns') == []
+
+
+def test_a_link_name_the_kernel_would_expand_is_refused_and_nothing_changes():
+    # `ip link add br%d type bridge` makes br0: the link made would not be the one named (issue 17.1).
+    before = snapshot()
+    with pytest.raises(ModelError) as e:
+        converge({'links': [{'kind': 'bridge', 'name': 'br%d'}]})
+    assert "links[0].name: name 'br%d' must not contain '%'" in str(e.value)
+    assert snapshot() == before
+    assert 'br0' not in [entry['ifname'] for entry in ip_json('link', 'show')]

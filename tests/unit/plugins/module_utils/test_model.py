@@ -27,6 +27,28 @@ def test_good_names(name):
 def test_bad_names(name, message):
     with pytest.raises(ValueError, match=message):
         model.check_name(name)
+    with pytest.raises(ValueError, match=message):
+        model.check_interface_name(name)
+
+
+# The kernel makes br0 of a new link named br%d (issue 17, item 1); a namespace may hold a '%'.
+@pytest.mark.parametrize('name', ['br%d', '%s', 'x%', 'eth%d0'])
+def test_an_interface_name_with_a_percent_sign_is_refused(name):
+    with pytest.raises(ValueError, match="must not contain '%'"):
+        model.check_interface_name(name)
+    assert model.check_name(name) == name
+
+
+@pytest.mark.parametrize('doc, path', [
+    ({'links': [{'kind': 'bridge', 'name': 'br%d'}]}, 'links[0].name'),
+    ({'links': [{'kind': 'veth', 'name': 'v0', 'peer': {'name': 'e%d', 'netns': 'c1'}}]}, 'links[0].peer.name'),
+    ({'links': [{'kind': 'veth', 'name': 'v0', 'master': 'br%d'}]}, 'links[0].master'),
+    ({'routes': [{'dest': 'default', 'dev': 'x%s'}]}, 'routes[0].dev'),
+])
+def test_a_document_with_a_percent_interface_names_the_field(doc, path):
+    with pytest.raises(model.ModelError) as e:
+        model.normalise_document(doc, 'test')
+    assert any(line.startswith(path + ':') and "must not contain '%'" in line for line in e.value.errors), e.value.errors
 
 
 @pytest.mark.parametrize('value, normal', [
