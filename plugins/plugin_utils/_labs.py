@@ -16,6 +16,8 @@ __metaclass__ = type
 
 import ipaddress
 
+from ansible.module_utils.parsing.convert_bool import boolean
+
 from ansible_collections.netvirt.linux.plugins.module_utils._inventory import owned_key
 from ansible_collections.netvirt.linux.plugins.module_utils._model import check_interface_name, check_name
 
@@ -47,23 +49,16 @@ class _Problems:
             raise RoleInputError(self.problems)
 
 
-# What Ansible itself reads as a boolean: `-e name=false` on the command line gives the string.
-_TRUE = ('true', 'yes', 'on', '1', 'y', 't')
-_FALSE = ('false', 'no', 'off', '0', 'n', 'f', '')
-
-
 def _flag(p, path, value, default=False):
-    """A boolean variable, given as a boolean or as the words Ansible reads as one."""
+    """A boolean variable, given as a boolean or as the words Ansible reads as one
+    (`-e name=false` on the command line gives the string)."""
     if value is None:
         return default
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int) and value in (0, 1):
-        return bool(value)
-    if isinstance(value, str) and value.strip().lower() in _TRUE + _FALSE:
-        return value.strip().lower() in _TRUE
-    p.add(path, '%r is not a boolean (true or false)' % (value,))
-    return default
+    try:
+        return boolean(value, strict=True)
+    except TypeError:
+        p.add(path, '%r is not a boolean (true or false)' % (value,))
+        return default
 
 
 def _network(p, path, value):
