@@ -29,20 +29,43 @@ def _pairs(links):
                for link in links if link['kind'] == 'veth')
 
 
+def _default_lab():
+    """The documents the default lab's two roles build (router_lab, container_bridge_net).
+
+    Written out, not built with plugin_utils._labs: that is controller code, and this
+    lane also runs where only a managed node's packages are installed.
+    """
+    segments = [('client', '10.0.1', 'default'), ('server', '10.0.2', 'default'),
+                ('internet', '192.168.3', '10.0.0.0/8'), ('dockerhost', '10.0.4', 'default')]
+    routed = {
+        'namespaces': [{'name': 'router', 'sysctls': {'net.ipv4.ip_forward': '1'}}]
+        + [{'name': name} for name, _, _ in segments],
+        'links': [{'kind': 'veth', 'name': 'veth-' + name, 'netns': name, 'addresses': [net + '.2/24'],
+                   'peer': {'name': 'veth-router%d' % i, 'netns': 'router', 'addresses': [net + '.1/24']}}
+                  for i, (name, net, _) in enumerate(segments, 1)],
+        'routes': [{'netns': name, 'dest': dest, 'via': net + '.1'} for name, net, dest in segments],
+        'nat': [],
+    }
+    containers = {
+        'namespaces': [{'name': 'c%d' % i} for i in (1, 2, 3)]
+        + [{'name': 'dockerhost', 'sysctls': {'net.ipv4.ip_forward': '1'}}],
+        'links': [{'kind': 'bridge', 'name': 'docker0', 'netns': 'dockerhost', 'addresses': ['172.17.0.1/16']}]
+        + [{'kind': 'veth', 'name': 'veth%d' % (i - 1), 'netns': 'dockerhost', 'master': 'docker0',
+            'peer': {'name': 'eth0', 'netns': 'c%d' % i, 'addresses': ['172.17.0.%d/16' % (i + 1)]}}
+           for i in (1, 2, 3)],
+        'routes': [{'netns': 'c%d' % i, 'dest': 'default', 'via': '172.17.0.1'} for i in (1, 2, 3)],
+        'nat': [{'netns': 'dockerhost', 'name': 'docker0',
+                 'masquerade': [{'source': '172.17.0.0/16', 'out_interface': '!docker0'}]}],
+    }
+    return routed, containers
+
+
 def test_veth_pairs_are_told_apart_when_ifindexes_repeat_across_namespaces():
     # The default lab: every namespace numbers its links from 2, so several
     # namespaces hold a link whose ifindex some other link names as its peer's.
-    from ansible_collections.netvirt.linux.plugins.plugin_utils._labs import container_network, router_network
-    routed = router_network({'router': 'router', 'segments': [
-        {'name': 'client', 'subnet': '10.0.1.0/24'}, {'name': 'server', 'subnet': '10.0.2.0/24'},
-        {'name': 'internet', 'subnet': '192.168.3.0/24', 'routes': ['10.0.0.0/8']},
-        {'name': 'dockerhost', 'subnet': '10.0.4.0/24'}]})
-    containers = container_network({'owner': 'containers', 'host_netns': 'dockerhost', 'bridge': 'docker0',
-                                    'subnet': '172.17.0.0/16', 'ifname': 'eth0', 'masquerade': True,
-                                    'containers': [{'name': 'c%d' % i, 'host_veth': 'veth%d' % (i - 1)}
-                                                   for i in (1, 2, 3)]})
+    routed, containers = _default_lab()
     for owner, doc in (('routers', routed), ('containers', containers)):
-        converge(dict((k, doc[k]) for k in ('namespaces', 'links', 'routes', 'nat')), owner=owner)
+        converge(doc, owner=owner)
     with Kernel() as kernel:
         report = read_inventory(kernel, None, include_host=False)
     assert _pairs(report['links']) == _pairs(routed['links'] + containers['links'])
