@@ -38,6 +38,7 @@ from ansible_collections.netvirt.linux.plugins.module_utils._ops import (
     DELETE_NAT_TABLE, DELETE_ROUTE, LOAD_NAT_TABLE, MOVE_LINK, REPLACE_ROUTE, RESTORE_LINK, SET_LINK, SET_SYSCTL,
     WRITE_FILE, executes, executors,
 )
+from ansible_collections.netvirt.linux.plugins.module_utils._values import sysctl_path_parts
 
 try:
     import pyroute2
@@ -131,7 +132,6 @@ def namespace_path(name):
 
 
 def sysctl_path(key):
-    from ansible_collections.netvirt.linux.plugins.module_utils._model import sysctl_path_parts
     return os.path.join('/proc/sys', *sysctl_path_parts(key))
 
 

@@ -20,17 +20,14 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import ipaddress
-import re
 
-# IFNAMSIZ is 16 including the terminating NUL.
-MAX_NAME_BYTES = 15
-MIN_MTU = 68
-MAX_MTU = 65535
-MAX_U32 = 2 ** 32 - 1
-OWNER_PATTERN = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$')
-MAC_PATTERN = re.compile(r'^[0-9a-fA-F]{2}([:-][0-9a-fA-F]{2}){5}$')
-SYSCTL_COMPONENT = re.compile(r'^[A-Za-z0-9_/-]+$')
-ROUTE_TABLES = {'main': 254, 'local': 255, 'default': 253}
+from ansible_collections.netvirt.linux.plugins.module_utils._values import (
+    MIN_MTU, MAX_MTU, MAX_U32, ModelError, join_path, Collector, check_name, check_interface_name,
+    check_owner, normalise_cidr, normalise_network, normalise_ip, normalise_mac, check_int, check_bool,
+    normalise_table, sysctl_path_parts, normalise_sysctl_value, entry_normaliser, check_state,
+    check_unknown_keys, route_family, ns_name, where,
+)
+
 LINK_KINDS = ('veth', 'bridge', 'macvlan', 'ipvlan', 'vlan', 'vxlan', 'geneve', 'tuntap')
 MACVLAN_MODES = ('private', 'vepa', 'bridge', 'passthru', 'source')
 IPVLAN_MODES = ('l2', 'l3', 'l3s')
@@ -45,241 +42,15 @@ IMMUTABLE = {
     'geneve': ('vni', 'remote', 'port'),
     'tuntap': ('mode', 'user', 'group'),
 }
-COMMON_LINK_FIELDS = ('up', 'mtu', 'mac', 'addresses', 'master')
 DEFAULT_OWNER = 'netvirt'
-
-
-class ModelError(Exception):
-    """The desired state is invalid.  ``errors`` holds one line per problem."""
-
-    def __init__(self, errors):
-        self.errors = list(errors)
-        super(ModelError, self).__init__('; '.join(self.errors))
-
-
-def _path(prefix, field):
-    if not prefix:
-        return field
-    if field.startswith('['):
-        return prefix + field
-    return prefix + '.' + field
-
-
-class _Collector:
-    """Gathers every problem of a document instead of stopping at the first."""
-
-    def __init__(self):
-        self.errors = []
-
-    def add(self, path, message):
-        self.errors.append('%s: %s' % (path, message))
-
-    def check(self, path, func, value, *args):
-        try:
-            return func(value, *args)
-        except ValueError as e:
-            self.add(path, str(e))
-            return None
-
-
-# --- single values ---------------------------------------------------------
-
-def check_name(value, what='name'):
-    """Validate an interface or namespace name as the kernel and `ip` do.
-
-    The same rules keep a namespace name from ever becoming a path outside
-    /run/netns: no '/', and never '.' or '..'.
-    """
-    if not isinstance(value, str):
-        raise ValueError('%s must be a string, got %r' % (what, value))
-    if value == '':
-        raise ValueError('%s must not be empty' % what)
-    if len(value.encode('utf-8')) > MAX_NAME_BYTES:
-        raise ValueError('%s %r is %d bytes long; the limit is %d'
-                         % (what, value, len(value.encode('utf-8')), MAX_NAME_BYTES))
-    if value in ('.', '..'):
-        raise ValueError('%s %r is not allowed' % (what, value))
-    if '/' in value:
-        raise ValueError("%s %r must not contain '/'" % (what, value))
-    if ':' in value:
-        raise ValueError("%s %r must not contain ':'" % (what, value))
-    if any(c.isspace() for c in value) or '\x00' in value:
-        raise ValueError('%s %r must not contain whitespace' % (what, value))
-    return value
-
-
-def check_interface_name(value, what='name'):
-    """An interface name: a name (check_name) without '%'.
-
-    The kernel takes a '%d' in a new link's name as a template and makes the first
-    free name of that form (`br%d` becomes `br0`), so the link we made would not be
-    the one the document names.
-    """
-    check_name(value, what)
-    if '%' in value:
-        raise ValueError("%s %r must not contain '%%': the kernel would make a name of its own from it"
-                         % (what, value))
-    return value
-
-
-def check_owner(value):
-    if not isinstance(value, str) or not OWNER_PATTERN.match(value):
-        raise ValueError('owner %r must be 1-64 characters of letters, digits, '
-                         "'_', '.' or '-', starting with a letter or digit" % (value,))
-    return value
-
-
-def normalise_cidr(value):
-    """'10.0.0.1/24' -> '10.0.0.1/24'; IPv6 compressed; prefix required."""
-    if not isinstance(value, str) or '/' not in value:
-        raise ValueError('address %r must be ADDRESS/PREFIX, e.g. 10.0.0.1/24' % (value,))
-    try:
-        iface = ipaddress.ip_interface(value.strip())
-    except ValueError:
-        raise ValueError('address %r is not a valid IPv4 or IPv6 CIDR' % (value,))
-    return str(iface)
-
-
-def normalise_network(value):
-    """A route destination: 'default' or a network CIDR without host bits."""
-    if value == 'default':
-        return 'default'
-    if not isinstance(value, str) or '/' not in value:
-        raise ValueError("dest %r must be 'default' or a network CIDR such as 10.0.0.0/24" % (value,))
-    try:
-        return str(ipaddress.ip_network(value.strip(), strict=True))
-    except ValueError as e:
-        if 'has host bits set' in str(e):
-            net = ipaddress.ip_network(value.strip(), strict=False)
-            raise ValueError('dest %r has host bits set; did you mean %s?' % (value, net))
-        raise ValueError('dest %r is not a valid network CIDR' % (value,))
-
-
-def normalise_ip(value):
-    try:
-        return str(ipaddress.ip_address(str(value).strip()))
-    except ValueError:
-        raise ValueError('%r is not a valid IP address' % (value,))
-
-
-def normalise_mac(value):
-    if not isinstance(value, str) or not MAC_PATTERN.match(value):
-        raise ValueError('mac %r must be six hex octets such as 02:42:ac:11:00:02' % (value,))
-    mac = value.lower().replace('-', ':')
-    if int(mac[:2], 16) & 1:
-        raise ValueError('mac %r is a multicast address; an interface needs a unicast one' % (value,))
-    if mac == '00:00:00:00:00:00':
-        raise ValueError('mac %r is all zeros' % (value,))
-    return mac
-
-
-def check_int(value, low, high, what):
-    if isinstance(value, bool):
-        raise ValueError('%s must be a whole number, got %r' % (what, value))
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise ValueError('%s must be a whole number, got %r' % (what, value))
-    if str(number) != str(value).strip() and not isinstance(value, int):
-        raise ValueError('%s must be a whole number, got %r' % (what, value))
-    if number < low or number > high:
-        raise ValueError('%s %d is out of range %d-%d' % (what, number, low, high))
-    return number
-
-
-def check_bool(value, what):
-    if isinstance(value, bool):
-        return value
-    raise ValueError('%s must be true or false, got %r' % (what, value))
-
-
-def normalise_table(value):
-    if value is None:
-        return ROUTE_TABLES['main']
-    if isinstance(value, str) and value in ROUTE_TABLES:
-        return ROUTE_TABLES[value]
-    return check_int(value, 1, MAX_U32, 'table')
-
-
-def sysctl_path_parts(key):
-    """'net.ipv4.conf.eth0/100.forwarding' -> ['net', 'ipv4', 'conf', 'eth0.100', 'forwarding'].
-
-    As in sysctl(8), a '/' inside a dotted key stands for a '.' in the
-    component (an interface name such as eth0.100).  Only net.* keys are
-    allowed: they are the ones that belong to a network namespace.
-    """
-    if not isinstance(key, str) or not key.startswith('net.'):
-        raise ValueError('sysctl key %r must start with "net." (only per-namespace network '
-                         'sysctls can be set)' % (key,))
-    parts = []
-    for raw in key.split('.'):
-        if not raw or not SYSCTL_COMPONENT.match(raw):
-            raise ValueError('sysctl key %r has an invalid component %r' % (key, raw))
-        part = raw.replace('/', '.')
-        if part in ('.', '..'):
-            raise ValueError('sysctl key %r has an invalid component %r' % (key, raw))
-        parts.append(part)
-    return parts
-
-
-def normalise_sysctl_value(value, key):
-    if isinstance(value, bool):
-        return '1' if value else '0'
-    if isinstance(value, (int, float, str)):
-        text = ' '.join(str(value).split())
-        if text == '':
-            raise ValueError('sysctl %s has an empty value' % key)
-        return text
-    raise ValueError('sysctl %s value %r must be a string or a number' % (key, value))
 
 
 # --- objects ---------------------------------------------------------------
 
-def _get(entry, key, default=None):
-    value = entry.get(key, default)
-    return default if value is None else value
-
-
-def _entry(what):
-    """The frame every entry's normaliser shares.
-
-    Called alone (``c`` omitted) it raises ModelError with every problem;
-    within a document it adds them to the document's collector.
-    """
-    def wrap(func):
-        def normalise(entry, path='', c=None):
-            own = c is None
-            c = c or _Collector()
-            result = None
-            if isinstance(entry, dict):
-                result = func(entry, path, c)
-            else:
-                c.add(path or what, 'must be a dictionary')
-            if own and c.errors:
-                raise ModelError(c.errors)
-            return result
-        normalise.__name__ = func.__name__
-        normalise.__doc__ = func.__doc__
-        return normalise
-    return wrap
-
-
-def _state(c, entry, path):
-    state = entry.get('state') or 'present'
-    if state not in ('present', 'absent'):
-        c.add(_path(path, 'state'), "state %r must be 'present' or 'absent'" % (state,))
-    return state
-
-
-def _unknown_keys(c, entry, allowed, path):
-    for key in sorted(set(entry) - set(allowed)):
-        c.add(_path(path, key), 'unknown option')
-
-
 def _normalise_end(c, entry, path, defaults_up=True):
     """Common options of one link end (a link, or the peer of a veth)."""
     end = {
-        'name': c.check(_path(path, 'name'), check_interface_name, entry.get('name'), 'name'),
+        'name': c.check(join_path(path, 'name'), check_interface_name, entry.get('name'), 'name'),
         'netns': None,
         'up': None,
         'mtu': None,
@@ -288,39 +59,39 @@ def _normalise_end(c, entry, path, defaults_up=True):
         'master': None,
     }
     if entry.get('netns') is not None:
-        end['netns'] = c.check(_path(path, 'netns'), check_name, entry['netns'], 'netns')
+        end['netns'] = c.check(join_path(path, 'netns'), check_name, entry['netns'], 'netns')
     up = entry.get('up', defaults_up)
     if up is not None:
-        end['up'] = c.check(_path(path, 'up'), check_bool, up, 'up')
+        end['up'] = c.check(join_path(path, 'up'), check_bool, up, 'up')
     if entry.get('mtu') is not None:
-        end['mtu'] = c.check(_path(path, 'mtu'), check_int, entry['mtu'], MIN_MTU, MAX_MTU, 'mtu')
+        end['mtu'] = c.check(join_path(path, 'mtu'), check_int, entry['mtu'], MIN_MTU, MAX_MTU, 'mtu')
     if entry.get('mac') is not None:
-        end['mac'] = c.check(_path(path, 'mac'), normalise_mac, entry['mac'])
+        end['mac'] = c.check(join_path(path, 'mac'), normalise_mac, entry['mac'])
     if entry.get('addresses') is not None:
         addresses = entry['addresses']
         if not isinstance(addresses, list):
-            c.add(_path(path, 'addresses'), 'must be a list of CIDR strings, got %r' % (addresses,))
+            c.add(join_path(path, 'addresses'), 'must be a list of CIDR strings, got %r' % (addresses,))
         else:
             normal = []
             for i, cidr in enumerate(addresses):
-                value = c.check(_path(path, 'addresses[%d]' % i), normalise_cidr, cidr)
+                value = c.check(join_path(path, 'addresses[%d]' % i), normalise_cidr, cidr)
                 if value is not None and value in normal:
-                    c.add(_path(path, 'addresses[%d]' % i), 'address %s is listed twice' % value)
+                    c.add(join_path(path, 'addresses[%d]' % i), 'address %s is listed twice' % value)
                 elif value is not None:
                     normal.append(value)
             end['addresses'] = normal
     if entry.get('master') is not None:
-        end['master'] = c.check(_path(path, 'master'), check_interface_name, entry['master'], 'master')
+        end['master'] = c.check(join_path(path, 'master'), check_interface_name, entry['master'], 'master')
     return end
 
 
-@_entry('link')
+@entry_normaliser('link')
 def normalise_link(entry, path, c):
     """Validate one link entry; returns the normalised dict (raises ModelError)."""
     kind = entry.get('kind')
     if kind not in LINK_KINDS:
-        c.add(_path(path, 'kind'), 'kind %r is not one of %s' % (kind, ', '.join(LINK_KINDS)))
-    state = _state(c, entry, path)
+        c.add(join_path(path, 'kind'), 'kind %r is not one of %s' % (kind, ', '.join(LINK_KINDS)))
+    state = check_state(c, entry, path)
     link = _normalise_end(c, entry, path)
     link['kind'] = kind
     link['state'] = state
@@ -332,15 +103,15 @@ def normalise_link(entry, path, c):
         peer = entry.get('peer')
         if state == 'present':
             if not isinstance(peer, dict):
-                c.add(_path(path, 'peer'), 'a veth needs peer: {name: ..., netns: ...}')
+                c.add(join_path(path, 'peer'), 'a veth needs peer: {name: ..., netns: ...}')
                 link['peer'] = None
             else:
-                _unknown_keys(c, peer, ('name', 'netns', 'up', 'mtu', 'mac', 'addresses', 'master'),
-                              _path(path, 'peer'))
-                link['peer'] = _normalise_end(c, peer, _path(path, 'peer'))
+                check_unknown_keys(c, peer, ('name', 'netns', 'up', 'mtu', 'mac', 'addresses', 'master'),
+                                   join_path(path, 'peer'))
+                link['peer'] = _normalise_end(c, peer, join_path(path, 'peer'))
                 p = link['peer']
                 if p['name'] is not None and p['name'] == link['name'] and p['netns'] == link['netns']:
-                    c.add(_path(path, 'peer.name'),
+                    c.add(join_path(path, 'peer.name'),
                           'peer %r has the same name as the link in the same namespace' % p['name'])
         else:
             link['peer'] = None
@@ -350,36 +121,36 @@ def normalise_link(entry, path, c):
         link['ports'] = None
         if ports is not None:
             if not isinstance(ports, list):
-                c.add(_path(path, 'ports'), 'must be a list of interface names, got %r' % (ports,))
+                c.add(join_path(path, 'ports'), 'must be a list of interface names, got %r' % (ports,))
             else:
                 names = []
                 for i, port in enumerate(ports):
-                    name = c.check(_path(path, 'ports[%d]' % i), check_interface_name, port, 'port')
+                    name = c.check(join_path(path, 'ports[%d]' % i), check_interface_name, port, 'port')
                     if name is not None and name in names:
-                        c.add(_path(path, 'ports[%d]' % i), 'port %s is listed twice' % name)
+                        c.add(join_path(path, 'ports[%d]' % i), 'port %s is listed twice' % name)
                     elif name is not None:
                         if name == link['name']:
-                            c.add(_path(path, 'ports[%d]' % i), 'a bridge cannot be its own port')
+                            c.add(join_path(path, 'ports[%d]' % i), 'a bridge cannot be its own port')
                         names.append(name)
                 link['ports'] = sorted(names)
         link['stp'] = None
         if entry.get('stp') is not None:
-            link['stp'] = c.check(_path(path, 'stp'), check_bool, entry['stp'], 'stp')
+            link['stp'] = c.check(join_path(path, 'stp'), check_bool, entry['stp'], 'stp')
         link['forward_delay'] = None
         if entry.get('forward_delay') is not None:
-            link['forward_delay'] = c.check(_path(path, 'forward_delay'), check_int,
+            link['forward_delay'] = c.check(join_path(path, 'forward_delay'), check_int,
                                             entry['forward_delay'], 0, 30, 'forward_delay')
             if link['stp'] and link['forward_delay'] is not None and link['forward_delay'] < 2:
-                c.add(_path(path, 'forward_delay'),
+                c.add(join_path(path, 'forward_delay'),
                       'forward_delay %d is below 2 seconds, which STP does not allow' % link['forward_delay'])
         if link['master'] is not None:
-            c.add(_path(path, 'master'), 'a bridge cannot be enslaved to another bridge')
+            c.add(join_path(path, 'master'), 'a bridge cannot be enslaved to another bridge')
     elif kind in IMMUTABLE:
         allowed.update(IMMUTABLE[kind])
         if kind == 'vxlan':
             allowed.add('fdb')
         link.update(_KIND_OPTIONS[kind](c, entry, path, state))
-    _unknown_keys(c, entry, allowed, path)
+    check_unknown_keys(c, entry, allowed, path)
     return link
 
 
@@ -387,13 +158,13 @@ def _parent_options(c, entry, path, state, kind, modes, default_mode):
     """macvlan and ipvlan: a parent (link, in link_netns) and a mode."""
     options = {'link': None, 'link_netns': None, 'mode': entry.get('mode') or default_mode}
     if entry.get('link') is not None:
-        options['link'] = c.check(_path(path, 'link'), check_interface_name, entry['link'], 'link')
+        options['link'] = c.check(join_path(path, 'link'), check_interface_name, entry['link'], 'link')
     elif state == 'present':
-        c.add(_path(path, 'link'), 'a %s needs link: the parent interface' % kind)
+        c.add(join_path(path, 'link'), 'a %s needs link: the parent interface' % kind)
     if entry.get('link_netns') is not None:
-        options['link_netns'] = c.check(_path(path, 'link_netns'), check_name, entry['link_netns'], 'link_netns')
+        options['link_netns'] = c.check(join_path(path, 'link_netns'), check_name, entry['link_netns'], 'link_netns')
     if options['mode'] not in modes:
-        c.add(_path(path, 'mode'), 'mode %r is not one of %s' % (options['mode'], ', '.join(modes)))
+        c.add(join_path(path, 'mode'), 'mode %r is not one of %s' % (options['mode'], ', '.join(modes)))
     return options
 
 
@@ -408,70 +179,70 @@ def _ipvlan_options(c, entry, path, state):
 def _vlan_options(c, entry, path, state):
     options = {'link': None, 'id': None, 'protocol': entry.get('protocol') or '802.1Q'}
     if entry.get('link') is not None:
-        options['link'] = c.check(_path(path, 'link'), check_interface_name, entry['link'], 'link')
+        options['link'] = c.check(join_path(path, 'link'), check_interface_name, entry['link'], 'link')
     elif state == 'present':
-        c.add(_path(path, 'link'), 'a vlan needs link: the parent interface, in the same namespace')
+        c.add(join_path(path, 'link'), 'a vlan needs link: the parent interface, in the same namespace')
     if entry.get('id') is not None:
-        options['id'] = c.check(_path(path, 'id'), check_int, entry['id'], 1, 4094, 'id')
+        options['id'] = c.check(join_path(path, 'id'), check_int, entry['id'], 1, 4094, 'id')
     elif state == 'present':
-        c.add(_path(path, 'id'), 'a vlan needs id (1-4094)')
+        c.add(join_path(path, 'id'), 'a vlan needs id (1-4094)')
     if options['protocol'] not in VLAN_PROTOCOLS:
-        c.add(_path(path, 'protocol'), 'protocol %r is not one of %s' % (options['protocol'], ', '.join(VLAN_PROTOCOLS)))
+        c.add(join_path(path, 'protocol'), 'protocol %r is not one of %s' % (options['protocol'], ', '.join(VLAN_PROTOCOLS)))
     return options
 
 
 def _geneve_options(c, entry, path, state):
     options = {'vni': None, 'remote': None,
-               'port': c.check(_path(path, 'port'), check_int, entry.get('port', 6081), 1, 65535, 'port')}
+               'port': c.check(join_path(path, 'port'), check_int, entry.get('port', 6081), 1, 65535, 'port')}
     if entry.get('vni') is not None:
-        options['vni'] = c.check(_path(path, 'vni'), check_int, entry['vni'], 1, MAX_VNI, 'vni')
+        options['vni'] = c.check(join_path(path, 'vni'), check_int, entry['vni'], 1, MAX_VNI, 'vni')
     elif state == 'present':
-        c.add(_path(path, 'vni'), 'a geneve needs vni (1-%d)' % MAX_VNI)
+        c.add(join_path(path, 'vni'), 'a geneve needs vni (1-%d)' % MAX_VNI)
     if entry.get('remote') is not None:
-        options['remote'] = c.check(_path(path, 'remote'), normalise_ip, entry['remote'])
+        options['remote'] = c.check(join_path(path, 'remote'), normalise_ip, entry['remote'])
     elif state == 'present':
-        c.add(_path(path, 'remote'), 'a geneve needs remote: the address of the other end')
+        c.add(join_path(path, 'remote'), 'a geneve needs remote: the address of the other end')
     return options
 
 
 def _vxlan_options(c, entry, path, state):
     options = {'vni': None, 'remote': None, 'group': None, 'local': None, 'dev': None,
-               'port': c.check(_path(path, 'port'), check_int, entry.get('port', 4789), 1, 65535, 'port'),
+               'port': c.check(join_path(path, 'port'), check_int, entry.get('port', 4789), 1, 65535, 'port'),
                'learning': None, 'ttl': None, 'fdb': None}
     if entry.get('vni') is not None:
-        options['vni'] = c.check(_path(path, 'vni'), check_int, entry['vni'], 1, MAX_VNI, 'vni')
+        options['vni'] = c.check(join_path(path, 'vni'), check_int, entry['vni'], 1, MAX_VNI, 'vni')
     elif state == 'present':
-        c.add(_path(path, 'vni'), 'a vxlan needs vni (1-%d)' % MAX_VNI)
+        c.add(join_path(path, 'vni'), 'a vxlan needs vni (1-%d)' % MAX_VNI)
     for key in ('remote', 'group', 'local'):
         if entry.get(key) is not None:
-            options[key] = c.check(_path(path, key), normalise_ip, entry[key])
+            options[key] = c.check(join_path(path, key), normalise_ip, entry[key])
     if options['remote'] and options['group']:
-        c.add(_path(path, 'group'), 'remote and group are mutually exclusive')
+        c.add(join_path(path, 'group'), 'remote and group are mutually exclusive')
     if options['group'] and not ipaddress.ip_address(options['group']).is_multicast:
-        c.add(_path(path, 'group'), 'group %s is not a multicast address' % options['group'])
+        c.add(join_path(path, 'group'), 'group %s is not a multicast address' % options['group'])
     if entry.get('dev') is not None:
-        options['dev'] = c.check(_path(path, 'dev'), check_interface_name, entry['dev'], 'dev')
+        options['dev'] = c.check(join_path(path, 'dev'), check_interface_name, entry['dev'], 'dev')
     if options['group'] and options['dev'] is None:
-        c.add(_path(path, 'dev'), 'a multicast group needs dev, the underlay interface')
+        c.add(join_path(path, 'dev'), 'a multicast group needs dev, the underlay interface')
     if entry.get('learning') is not None:
-        options['learning'] = c.check(_path(path, 'learning'), check_bool, entry['learning'], 'learning')
+        options['learning'] = c.check(join_path(path, 'learning'), check_bool, entry['learning'], 'learning')
     if entry.get('ttl') is not None:
-        options['ttl'] = c.check(_path(path, 'ttl'), check_int, entry['ttl'], 0, 255, 'ttl')
+        options['ttl'] = c.check(join_path(path, 'ttl'), check_int, entry['ttl'], 0, 255, 'ttl')
     fdb = entry.get('fdb')
     if fdb is not None:
         if not isinstance(fdb, list):
-            c.add(_path(path, 'fdb'), 'must be a list of {mac, dst}, got %r' % (fdb,))
+            c.add(join_path(path, 'fdb'), 'must be a list of {mac, dst}, got %r' % (fdb,))
         else:
             options['fdb'] = []
             for i, item in enumerate(fdb):
-                fpath = _path(path, 'fdb[%d]' % i)
+                fpath = join_path(path, 'fdb[%d]' % i)
                 if not isinstance(item, dict) or set(item) - {'mac', 'dst'}:
                     c.add(fpath, 'must be {mac: ..., dst: ...}, got %r' % (item,))
                     continue
                 mac = item.get('mac') or '00:00:00:00:00:00'
                 if mac != '00:00:00:00:00:00':
-                    mac = c.check(_path(fpath, 'mac'), normalise_mac, mac)
-                dst = c.check(_path(fpath, 'dst'), normalise_ip, item.get('dst'))
+                    mac = c.check(join_path(fpath, 'mac'), normalise_mac, mac)
+                dst = c.check(join_path(fpath, 'dst'), normalise_ip, item.get('dst'))
                 if mac and dst and (mac, dst) in [(e['mac'], e['dst']) for e in options['fdb']]:
                     c.add(fpath, 'entry %s -> %s is listed twice' % (mac, dst))
                 elif mac and dst:
@@ -484,14 +255,14 @@ def _tuntap_options(c, entry, path, state):
     options = {'mode': entry.get('mode'), 'user': None, 'group': None}
     if options['mode'] not in ('tun', 'tap'):
         if state == 'present' or options['mode'] is not None:
-            c.add(_path(path, 'mode'), "mode %r must be 'tun' or 'tap'" % (options['mode'],))
+            c.add(join_path(path, 'mode'), "mode %r must be 'tun' or 'tap'" % (options['mode'],))
     for key in ('user', 'group'):
         value = entry.get(key)
         if value is None:
             continue
         if isinstance(value, bool) or not isinstance(value, (int, str)) or \
                 (isinstance(value, str) and (not value or any(ch.isspace() or ch in ':/' for ch in value))):
-            c.add(_path(path, key), '%s %r must be a name or a numeric id' % (key, value))
+            c.add(join_path(path, key), '%s %r must be a name or a numeric id' % (key, value))
         else:
             options[key] = value
     return options
@@ -501,12 +272,12 @@ _KIND_OPTIONS = {'macvlan': _macvlan_options, 'ipvlan': _ipvlan_options, 'vlan':
                  'vxlan': _vxlan_options, 'geneve': _geneve_options, 'tuntap': _tuntap_options}
 
 
-@_entry('namespace')
+@entry_normaliser('namespace')
 def normalise_namespace(entry, path, c):
-    _unknown_keys(c, entry, ('name', 'state', 'loopback', 'sysctls', 'nameservers', 'hosts'), path)
-    state = _state(c, entry, path)
+    check_unknown_keys(c, entry, ('name', 'state', 'loopback', 'sysctls', 'nameservers', 'hosts'), path)
+    state = check_state(c, entry, path)
     ns = {
-        'name': c.check(_path(path, 'name'), check_name, entry.get('name'), 'namespace name'),
+        'name': c.check(join_path(path, 'name'), check_name, entry.get('name'), 'namespace name'),
         'state': state,
         'loopback': None,
         'sysctls': None,
@@ -515,15 +286,15 @@ def normalise_namespace(entry, path, c):
     }
     loopback = entry.get('loopback', True)
     if loopback is not None:
-        ns['loopback'] = c.check(_path(path, 'loopback'), check_bool, loopback, 'loopback')
+        ns['loopback'] = c.check(join_path(path, 'loopback'), check_bool, loopback, 'loopback')
     sysctls = entry.get('sysctls')
     if sysctls is not None:
         if not isinstance(sysctls, dict):
-            c.add(_path(path, 'sysctls'), 'must be a dictionary of net.* keys, got %r' % (sysctls,))
+            c.add(join_path(path, 'sysctls'), 'must be a dictionary of net.* keys, got %r' % (sysctls,))
         else:
             ns['sysctls'] = {}
             for key in sorted(sysctls):
-                kpath = _path(path, 'sysctls.%s' % key)
+                kpath = join_path(path, 'sysctls.%s' % key)
                 if c.check(kpath, sysctl_path_parts, key) is not None:
                     value = c.check(kpath, normalise_sysctl_value, sysctls[key], key)
                     if value is not None:
@@ -531,18 +302,18 @@ def normalise_namespace(entry, path, c):
     nameservers = entry.get('nameservers')
     if nameservers is not None:
         if not isinstance(nameservers, list):
-            c.add(_path(path, 'nameservers'), 'must be a list of IP addresses, got %r' % (nameservers,))
+            c.add(join_path(path, 'nameservers'), 'must be a list of IP addresses, got %r' % (nameservers,))
         else:
-            ns['nameservers'] = [c.check(_path(path, 'nameservers[%d]' % i), normalise_ip, v)
+            ns['nameservers'] = [c.check(join_path(path, 'nameservers[%d]' % i), normalise_ip, v)
                                  for i, v in enumerate(nameservers)]
     hosts = entry.get('hosts')
     if hosts is not None:
         if not isinstance(hosts, dict):
-            c.add(_path(path, 'hosts'), 'must map addresses to host names, got %r' % (hosts,))
+            c.add(join_path(path, 'hosts'), 'must map addresses to host names, got %r' % (hosts,))
         else:
             ns['hosts'] = {}
             for address in sorted(hosts, key=str):
-                hpath = _path(path, 'hosts.%s' % address)
+                hpath = join_path(path, 'hosts.%s' % address)
                 ip = c.check(hpath, normalise_ip, address)
                 names = hosts[address]
                 if isinstance(names, str):
@@ -555,47 +326,34 @@ def normalise_namespace(entry, path, c):
     return ns
 
 
-@_entry('route')
+@entry_normaliser('route')
 def normalise_route(entry, path, c):
-    _unknown_keys(c, entry, ('netns', 'dest', 'via', 'dev', 'metric', 'table', 'state'), path)
-    state = _state(c, entry, path)
+    check_unknown_keys(c, entry, ('netns', 'dest', 'via', 'dev', 'metric', 'table', 'state'), path)
+    state = check_state(c, entry, path)
     route = {
         'netns': None,
-        'dest': c.check(_path(path, 'dest'), normalise_network, entry.get('dest')),
+        'dest': c.check(join_path(path, 'dest'), normalise_network, entry.get('dest')),
         'via': None,
         'dev': None,
         'metric': 0,
-        'table': c.check(_path(path, 'table'), normalise_table, entry.get('table')),
+        'table': c.check(join_path(path, 'table'), normalise_table, entry.get('table')),
         'state': state,
     }
     if entry.get('netns') is not None:
-        route['netns'] = c.check(_path(path, 'netns'), check_name, entry['netns'], 'netns')
+        route['netns'] = c.check(join_path(path, 'netns'), check_name, entry['netns'], 'netns')
     if entry.get('via') is not None:
-        route['via'] = c.check(_path(path, 'via'), normalise_ip, entry['via'])
+        route['via'] = c.check(join_path(path, 'via'), normalise_ip, entry['via'])
     if entry.get('dev') is not None:
-        route['dev'] = c.check(_path(path, 'dev'), check_interface_name, entry['dev'], 'dev')
+        route['dev'] = c.check(join_path(path, 'dev'), check_interface_name, entry['dev'], 'dev')
     if entry.get('metric') is not None:
-        route['metric'] = c.check(_path(path, 'metric'), check_int, entry['metric'], 0, MAX_U32, 'metric')
+        route['metric'] = c.check(join_path(path, 'metric'), check_int, entry['metric'], 0, MAX_U32, 'metric')
     if state == 'present' and route['via'] is None and route['dev'] is None:
         c.add(path or 'route', 'a route needs via, dev, or both')
     if route['dest'] is not None and route['via'] is not None:
         if route_family(route['dest'], route['via']) is None:
-            c.add(_path(path, 'via'), 'via %s is not of the same IP family as dest %s'
+            c.add(join_path(path, 'via'), 'via %s is not of the same IP family as dest %s'
                   % (route['via'], route['dest']))
     return route
-
-
-def route_family(dest, via=None):
-    """4 or 6; None when dest and via disagree.  'default' takes via's family (IPv4 alone)."""
-    fam = None
-    if dest != 'default':
-        fam = ipaddress.ip_network(dest).version
-    if via is not None:
-        vfam = ipaddress.ip_address(via).version
-        if fam is not None and fam != vfam:
-            return None
-        fam = vfam
-    return fam or 4
 
 
 NAT_PROTOCOLS = ('tcp', 'udp')
@@ -636,33 +394,33 @@ def _nat_rules(c, entry, key, path, fields):
     if rules is None:
         return []
     if not isinstance(rules, list):
-        c.add(_path(path, key), 'must be a list of rules, got %r' % (rules,))
+        c.add(join_path(path, key), 'must be a list of rules, got %r' % (rules,))
         return []
     out = []
     for i, rule in enumerate(rules):
-        rpath = _path(path, '%s[%d]' % (key, i))
+        rpath = join_path(path, '%s[%d]' % (key, i))
         if not isinstance(rule, dict):
             c.add(rpath, 'must be a dictionary, got %r' % (rule,))
             continue
-        _unknown_keys(c, rule, fields, rpath)
+        check_unknown_keys(c, rule, fields, rpath)
         out.append((rpath, rule))
     return out
 
 
-@_entry('nat')
+@entry_normaliser('nat')
 def normalise_nat(entry, path, c):
     """A NAT table: masquerade, snat and dnat rules for one namespace."""
-    _unknown_keys(c, entry, ('netns', 'name', 'state', 'masquerade', 'snat', 'dnat'), path)
-    state = _state(c, entry, path)
-    nat = {'netns': None, 'name': c.check(_path(path, 'name'), check_name, entry.get('name') or 'nat', 'name'),
+    check_unknown_keys(c, entry, ('netns', 'name', 'state', 'masquerade', 'snat', 'dnat'), path)
+    state = check_state(c, entry, path)
+    nat = {'netns': None, 'name': c.check(join_path(path, 'name'), check_name, entry.get('name') or 'nat', 'name'),
            'state': state, 'masquerade': [], 'snat': [], 'dnat': []}
     if entry.get('netns') is not None:
-        nat['netns'] = c.check(_path(path, 'netns'), check_name, entry['netns'], 'netns')
+        nat['netns'] = c.check(join_path(path, 'netns'), check_name, entry['netns'], 'netns')
 
     def optional(rpath, rule, key, func, *args):
         if rule.get(key) is None:
             return None
-        return c.check(_path(rpath, key), func, rule[key], *args)
+        return c.check(join_path(rpath, key), func, rule[key], *args)
 
     for rpath, rule in _nat_rules(c, entry, 'masquerade', path, ('source', 'out_interface')):
         nat['masquerade'].append({
@@ -670,7 +428,7 @@ def normalise_nat(entry, path, c):
             'out_interface': optional(rpath, rule, 'out_interface', check_interface_spec, 'out_interface')})
     for rpath, rule in _nat_rules(c, entry, 'snat', path, ('source', 'to', 'out_interface')):
         if rule.get('to') is None:
-            c.add(_path(rpath, 'to'), 'snat needs to: the address to rewrite the source to')
+            c.add(join_path(rpath, 'to'), 'snat needs to: the address to rewrite the source to')
         nat['snat'].append({
             'source': optional(rpath, rule, 'source', normalise_ipv4_network, 'source'),
             'to': optional(rpath, rule, 'to', normalise_ipv4_address, 'to'),
@@ -678,16 +436,16 @@ def normalise_nat(entry, path, c):
     for rpath, rule in _nat_rules(c, entry, 'dnat', path, ('proto', 'port', 'to', 'in_interface', 'source', 'hairpin')):
         proto = rule.get('proto', 'tcp')
         if proto not in NAT_PROTOCOLS:
-            c.add(_path(rpath, 'proto'), 'proto %r is not one of %s' % (proto, ', '.join(NAT_PROTOCOLS)))
-        port = c.check(_path(rpath, 'port'), check_int, rule.get('port'), 1, 65535, 'port')
+            c.add(join_path(rpath, 'proto'), 'proto %r is not one of %s' % (proto, ', '.join(NAT_PROTOCOLS)))
+        port = c.check(join_path(rpath, 'port'), check_int, rule.get('port'), 1, 65535, 'port')
         to_addr = to_port = None
         to = rule.get('to')
         if not isinstance(to, str) or ':' not in to:
-            c.add(_path(rpath, 'to'), 'to %r must be ADDRESS:PORT, e.g. 172.17.0.2:80' % (to,))
+            c.add(join_path(rpath, 'to'), 'to %r must be ADDRESS:PORT, e.g. 172.17.0.2:80' % (to,))
         else:
             address, _sep, number = to.rpartition(':')
-            to_addr = c.check(_path(rpath, 'to'), normalise_ipv4_address, address, 'to')
-            to_port = c.check(_path(rpath, 'to'), check_int, number, 1, 65535, 'port of to')
+            to_addr = c.check(join_path(rpath, 'to'), normalise_ipv4_address, address, 'to')
+            to_port = c.check(join_path(rpath, 'to'), check_int, number, 1, 65535, 'port of to')
         nat['dnat'].append({
             'proto': proto, 'port': port, 'to_addr': to_addr, 'to_port': to_port,
             'in_interface': optional(rpath, rule, 'in_interface', check_interface_spec, 'in_interface'),
@@ -702,7 +460,7 @@ def normalise_document(doc, owner=DEFAULT_OWNER, single=False):
     ``single``: the document holds the one object of a per-object module, so
     errors name the option (``peer.netns``) rather than ``links[0].peer.netns``.
     """
-    c = _Collector()
+    c = Collector()
     if not isinstance(doc, dict):
         raise ModelError(['document: must be a dictionary'])
     owner = c.check('owner', check_owner, owner)
@@ -738,7 +496,7 @@ def _check_cross_references(c, doc):
             path = 'links[%d]%s' % (i, '.peer' if j else '')
             key = (end['netns'], end['name'])
             if key in seen:
-                c.add(_path(path, 'name'), 'link %s%s is also defined at %s'
+                c.add(join_path(path, 'name'), 'link %s%s is also defined at %s'
                       % (end['name'], where(end['netns']), seen[key]))
             else:
                 seen[key] = path
@@ -758,7 +516,7 @@ def _check_cross_references(c, doc):
             path = 'links[%d]%s' % (i, '.peer' if j else '')
             bridge = ports_of.get((end['netns'], end['name']))
             if end['master'] is not None and bridge is not None and bridge != end['master']:
-                c.add(_path(path, 'master'), 'master %s conflicts with bridge %s, whose ports list %s'
+                c.add(join_path(path, 'master'), 'master %s conflicts with bridge %s, whose ports list %s'
                       % (end['master'], bridge, end['name']))
     _check_namespaces_of_references(c, doc)
     tables = {}
@@ -813,12 +571,3 @@ def _check_namespaces_of_references(c, doc):
         if not any(via in net for net in subnets[route['netns']] if net.version == via.version):
             c.add('routes[%d].via' % i, 'no link%s has an address on the subnet of gateway %s'
                   % (where(route['netns']), route['via']))
-
-
-def ns_name(netns):
-    return netns if netns else 'the current namespace'
-
-
-def where(netns):
-    """' in c1' or ' in the host namespace': for messages."""
-    return ' in %s' % netns if netns else ' in the current namespace'

@@ -19,7 +19,7 @@ import ipaddress
 from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.netvirt.linux.plugins.module_utils._inventory import owned_key
-from ansible_collections.netvirt.linux.plugins.module_utils._model import check_interface_name, check_name
+from ansible_collections.netvirt.linux.plugins.module_utils._values import check_interface_name, check_name
 
 
 class RoleInputError(ValueError):

@@ -39,10 +39,10 @@ def _default_lab():
                 ('internet', '192.168.3', '10.0.0.0/8'), ('dockerhost', '10.0.4', 'default')]
     routed = {
         'namespaces': [{'name': 'router', 'sysctls': {'net.ipv4.ip_forward': '1'}}]
-        + [{'name': name} for name, _, _ in segments],
+        + [{'name': segment[0]} for segment in segments],
         'links': [{'kind': 'veth', 'name': 'veth-' + name, 'netns': name, 'addresses': [net + '.2/24'],
                    'peer': {'name': 'veth-router%d' % i, 'netns': 'router', 'addresses': [net + '.1/24']}}
-                  for i, (name, net, _) in enumerate(segments, 1)],
+                  for i, (name, net, dummy) in enumerate(segments, 1)],
         'routes': [{'netns': name, 'dest': dest, 'via': net + '.1'} for name, net, dest in segments],
         'nat': [],
     }
