@@ -56,7 +56,7 @@ def test_the_owner_is_recorded_in_the_table_and_read_back():
     ({'masquerade': [{'out_interface': '!averyveryverylongname'}]}, 'masquerade[0].out_interface: out_interface'),
     ({'snat': [{'source': '10.0.0.0/24'}]}, 'snat[0].to: snat needs to'),
     ({'masquerade': [{'colour': 'red'}]}, 'masquerade[0].colour: unknown option'),
-    ({'name': 'a/b'}, "name: name 'a/b' must not contain '/'"),
+    ({'name': 'a/b'}, "name: name 'a/b' must be 1-32 characters of letters, digits, '_', '.' or '-'"),
 ])
 def test_bad_nat_input(entry, error):
     with pytest.raises(model.ModelError) as e:
