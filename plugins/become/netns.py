@@ -111,7 +111,7 @@ from ansible.errors import AnsibleError
 from ansible.plugins.become import BecomeBase
 
 # The same rule as the collection's model: a plain name that stays inside /run/netns.
-NAME = re.compile(r'^[^/\s:]{1,15}$')
+NAME = re.compile(r'^[^/\s:]{1,15}\Z')
 # A NUL or another control character cannot be in a path or an argument: Python would fail
 # deep inside with "embedded null byte", a terminal would show something else than is there.
 CONTROL = re.compile(r'[\x00-\x1f\x7f]')

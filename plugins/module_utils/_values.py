@@ -22,16 +22,17 @@ MAX_NAME_BYTES = 15
 MIN_MTU = 68
 MAX_MTU = 65535
 MAX_U32 = 2 ** 32 - 1
-OWNER_PATTERN = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$')
-MAC_PATTERN = re.compile(r'^[0-9a-fA-F]{2}([:-][0-9a-fA-F]{2}){5}$')
-SYSCTL_COMPONENT = re.compile(r'^[A-Za-z0-9_/-]+$')
+# Patterns end in \Z, not $: '$' also matches before a final newline, which would let 'x\n' through.
+OWNER_PATTERN = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}\Z')
+MAC_PATTERN = re.compile(r'^[0-9a-fA-F]{2}([:-][0-9a-fA-F]{2}){5}\Z')
+SYSCTL_COMPONENT = re.compile(r'^[A-Za-z0-9_/-]+\Z')
 # An /etc/hosts name: RFC 1123 labels (and '_', which resolvers accept), so that no
 # name can end a line, start a comment ('#') or run into the next name.
-HOST_LABEL = re.compile(r'^[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$')
+HOST_LABEL = re.compile(r'^[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\Z')
 MAX_HOST_NAME = 253
 # A NAT table's name (the table is netvirt_NAME): what nft's own grammar takes as a bare
 # word, so `nft list table ip netvirt_NAME` typed by a person means the same table.
-NAT_NAME = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$')
+NAT_NAME = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}\Z')
 ROUTE_TABLES = {'main': 254, 'local': 255, 'default': 253}
 
 
