@@ -16,7 +16,7 @@ description:
     with exactly the rules given. It is compared with the kernel's actual ruleset on every run, so a hand
     edit of the table is detected and put right.
   - The whole table is replaced in one transaction (C(nft -j -f -), JSON on standard input, run inside the
-    namespace), and it is read the same way, with JSON C(list) commands: a table's name is never text that
+    namespace), and it is read the same way, with JSON C(list) commands, so a table's name is never text that
     nft parses. No other table is read or written, so the user's own tables, Docker's, and those of another
     task with a different O(name) are never touched.
   - Forwarding is not enabled here; set C(net.ipv4.ip_forward) with M(netvirt.linux.netns) O(netvirt.linux.netns#module:sysctls).

@@ -42,7 +42,7 @@ options:
       - C(net.*) sysctls to set inside the namespace, for example C(net.ipv4.ip_forward=1).
       - As in sysctl(8), C(/) in a key stands for a C(.) inside a component (C(net.ipv4.conf.eth0/100.rp_filter)).
       - Keys not listed are left alone.
-      - A value is one line of text: spaces or tabs may separate its fields, any other control character
+      - A value is one line of text. Spaces or tabs may separate its fields, any other control character
         (a newline, a NUL) is refused.
     type: dict
   nameservers:

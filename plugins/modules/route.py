@@ -33,7 +33,7 @@ options:
     required: true
   via:
     description:
-      - Gateway address, of the same family as O(dest). A unicast address, without a zone: for a
+      - Gateway address, of the same family as O(dest). A unicast address, without a zone; for a
         link-local gateway (C(fe80::1)) name the interface with O(dev), not as C(fe80::1%eth0).
     type: str
   dev:
