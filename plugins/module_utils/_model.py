@@ -349,7 +349,7 @@ def normalise_route(entry, path, c):
         route['dev'] = c.check(join_path(path, 'dev'), check_interface_name, entry['dev'], 'dev')
     if entry.get('metric') is not None:
         route['metric'] = c.check(join_path(path, 'metric'), check_int, entry['metric'], 0, MAX_U32, 'metric')
-    if state == 'present' and route['via'] is None and route['dev'] is None:
+    if state == 'present' and entry.get('via') is None and entry.get('dev') is None:
         c.add(path or 'route', 'a route needs via, dev, or both')
     if route['dest'] is not None and route['via'] is not None:
         # 'default' written as ::/0 or 0.0.0.0/0 keeps the family it was written in.
