@@ -153,8 +153,8 @@ def _refuse_unusable(address, what, value):
 def normalise_network(value):
     """A route destination: 'default' or a network CIDR without host bits.
 
-    0.0.0.0/0 and ::/0 are 'default' too, as `ip route` takes them; their
-    family is route_family's ``dest``-given one (see network_family).
+    0.0.0.0/0 and ::/0 are 'default' too, as `ip route` reads them back; the
+    family they were written in comes from network_family.
     """
     if value == 'default':
         return 'default'

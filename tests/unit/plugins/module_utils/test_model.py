@@ -284,3 +284,16 @@ def test_bad_vlan_ipvlan_geneve(entry, error):
     with pytest.raises(model.ModelError) as e:
         model.normalise_link(entry)
     assert any(line.startswith(error) for line in e.value.errors), e.value.errors
+
+
+@pytest.mark.parametrize('entry, dest, family', [
+    ({'dest': '0.0.0.0/0', 'via': '10.0.0.1'}, 'default', 4),
+    ({'dest': '::/0', 'dev': 'eth0'}, 'default', 6),
+    ({'dest': '::/0', 'via': 'fd00::1'}, 'default', 6),
+    ({'dest': 'default', 'dev': 'eth0'}, 'default', 4),
+    ({'dest': 'default', 'via': 'fd00::1'}, 'default', 6),
+    ({'dest': 'fd00::/64', 'dev': 'eth0'}, 'fd00::/64', 6),
+])
+def test_a_route_to_everything_is_default_in_the_family_it_was_written_in(entry, dest, family):
+    route = model.normalise_route(entry)
+    assert (route['dest'], route['family']) == (dest, family)
