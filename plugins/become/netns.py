@@ -111,7 +111,10 @@ from ansible.errors import AnsibleError
 from ansible.plugins.become import BecomeBase
 
 # The same rule as the collection's model: a plain name that stays inside /run/netns.
-NAME = re.compile(r'^[^/\s:]{1,15}$')
+NAME = re.compile(r'^[^/\s:]{1,15}\Z')
+# A NUL or another control character cannot be in a path or an argument: Python would fail
+# deep inside with "embedded null byte", a terminal would show something else than is there.
+CONTROL = re.compile(r'[\x00-\x1f\x7f]')
 
 
 class BecomeModule(BecomeBase):
@@ -135,6 +138,10 @@ class BecomeModule(BecomeBase):
         if not cmd:
             return cmd
         netns = super(BecomeModule, self).get_option('become_user')
+        if netns and CONTROL.search(netns):
+            raise AnsibleError('become_user %r is not a namespace name: it contains the control character %r '
+                               '(a namespace name is at most 15 bytes; no "/", ":", whitespace, NUL or other '
+                               'control characters, "." or "..")' % (netns, CONTROL.search(netns).group()))
         if not netns or not NAME.match(netns) or netns in ('.', '..') or len(netns.encode('utf-8')) > 15:
             raise AnsibleError('become_user %r is not a namespace name (at most 15 bytes; no "/", ":", '
                                'whitespace, "." or "..")' % (netns,))

@@ -46,7 +46,13 @@ options:
   addresses:
     description:
       - The exact list of addresses (CIDR, IPv4 or IPv6) the link should have.
-      - Addresses not listed are removed, except IPv6 link-local ones. Omitted means addresses are not managed.
+      - Addresses not listed are removed, except the IPv6 link-local address the kernel makes itself. A
+        link-local address that the list names (C(fe80::1234/64)) is managed like any other (added once, and
+        removed when the list no longer names it). On kernels before 5.18, which do not mark the kernel's own
+        address, every link-local address is left alone. Omitted means addresses are not managed.
+      - An address an interface cannot hold is refused, naming it - unspecified (C(0.0.0.0/0), C(::/64)),
+        multicast, or C(255.255.255.255) - and so is a zone (C(fe80::1%br0/64)), since the address belongs to
+        the link it is listed on.
       - Replacing the link's only IPv4 address makes the kernel drop the IPv4 routes through the link; the same
         run puts them back (C(restore route ...)) when their gateway is on the new addresses, and warns about
         those it cannot.

@@ -38,6 +38,9 @@ from ansible_collections.netvirt.linux.plugins.module_utils._ops import (
     DELETE_NAT_TABLE, DELETE_ROUTE, LOAD_NAT_TABLE, MOVE_LINK, REPLACE_ROUTE, RESTORE_LINK, SET_LINK, SET_SYSCTL,
     WRITE_FILE, executes, executors,
 )
+from ansible_collections.netvirt.linux.plugins.module_utils._nft import (
+    delete_payload, list_table_payload, list_tables_payload, state_lines, table_state,
+)
 from ansible_collections.netvirt.linux.plugins.module_utils._values import sysctl_path_parts
 
 try:
@@ -108,6 +111,12 @@ RTPROT_NETVIRT = 245
 # Links carry this prefix in their alias (IFLA_IFALIAS), the loopback of a
 # namespace carries it for the namespace.  The rest is the owner.
 OWNER_ALIAS_PREFIX = 'netvirt:'
+# The kernel marks the addresses it makes itself (its IPv6 link-local one, IFAPROT_KERNEL_LL)
+# with IFA_PROTO since 5.18; pyroute2 before 0.9 does not name the attribute.  Before 5.18 its
+# own link-local address cannot be told from one a person added, so every link-local
+# address is left aside there, as it was.
+IFA_PROTO = 11
+KERNEL_MARKS_ADDRESSES = _version(os.uname().release) >= (5, 18)
 
 
 _NOWHERE = object()
@@ -169,6 +178,17 @@ class _Attrs:
             return default
         value = slot[1]
         return default if value is None else value
+
+
+def _made_by_kernel(msg):
+    """Whether an address message carries IFA_PROTO: only the kernel sets it on its own
+    addresses unless a person asks `ip address add ... proto N`."""
+    for slot in msg['attrs']:
+        if slot[0] == 'IFA_PROTO':
+            return bool(slot[1])
+        if slot[0] == 'UNKNOWN' and isinstance(slot[1], dict) and slot[1].get('header', {}).get('type') == IFA_PROTO:
+            return True
+    return False
 
 
 def _link_kind(msg):
@@ -647,15 +667,20 @@ class Kernel:
 
     @staticmethod
     def _cidr_of(msg):
-        """CIDR of an address message; None for IPv6 link-local (the kernel owns those)."""
+        """CIDR of an address message; None for the IPv6 link-local address the kernel made itself.
+
+        A link-local address a person or a document added is read like any other, so a
+        document that lists one finds it on the second run and can remove it later.
+        """
         address = msg.get_attr('IFA_LOCAL') or msg.get_attr('IFA_ADDRESS')
         iface = ipaddress.ip_interface('%s/%d' % (address, msg['prefixlen']))
-        if msg['family'] == AF_INET6 and iface.ip.is_link_local:
+        if msg['family'] == AF_INET6 and iface.ip.is_link_local and (
+                not KERNEL_MARKS_ADDRESSES or _made_by_kernel(msg)):
             return None
         return str(iface)
 
     def read_addresses(self, netns, name):
-        """CIDRs on a link, IPv6 link-local aside (the kernel owns those)."""
+        """CIDRs on a link, the kernel's own IPv6 link-local address aside (see _cidr_of)."""
         index = self._index(netns, name)
         result = []
         for msg in self._address_messages(netns):
@@ -1286,26 +1311,32 @@ class Kernel:
         return proc.returncode, proc.stdout, proc.stderr.strip()
 
     def read_nat_table(self, netns, table):
-        """(state, text lines) of our table in a namespace, or None when there is none."""
-        code, out, err = self._nft(netns, ['-j', 'list', 'table', 'ip', table])
+        """(state, text lines) of our table in a namespace, or None when there is none.
+
+        The name goes to nft inside a JSON command, never as text it would parse, and
+        the text lines are rendered from the JSON listing (nft 1.0.6 answers a JSON
+        command only in JSON).
+        """
+        code, out, err = self._nft(netns, ['-j', '-f', '-'], list_table_payload(table))
         if code != 0:
             if 'No such file or directory' in err or 'does not exist' in err:
                 return None
             raise KernelError('cannot read NAT table %s%s: %s' % (table, _where(netns), err))
-        from ansible_collections.netvirt.linux.plugins.module_utils._nft import table_state
-        state = table_state(json.loads(out), table)
-        code, out, err = self._nft(netns, ['list', 'table', 'ip', table])
-        lines = [line.rstrip().replace('\t', '  ') for line in out.splitlines() if line.strip()]
-        return state, lines
+        listing = json.loads(out)
+        if not any(item.get('table', {}).get('name') == table for item in listing.get('nftables', [])):
+            return None
+        state = table_state(listing, table)
+        return state, state_lines(table, state)
 
     def read_nat_table_names(self, netns):
         """Names of the ip-family tables in a namespace (an empty list when nft is missing)."""
         if shutil.which('nft') is None:
             return []
-        code, out, err = self._nft(netns, ['-j', 'list', 'tables', 'ip'])
+        code, out, err = self._nft(netns, ['-j', '-f', '-'], list_tables_payload())
         if code != 0:
             raise KernelError('cannot list nft tables%s: %s' % (_where(netns), err))
-        return [item['table']['name'] for item in json.loads(out).get('nftables', []) if 'table' in item]
+        return [item['table']['name'] for item in json.loads(out).get('nftables', [])
+                if 'table' in item and item['table'].get('family') == 'ip']
 
     @executes(LOAD_NAT_TABLE)
     def op_load_nat_table(self, netns, table, payload):
@@ -1319,7 +1350,6 @@ class Kernel:
 
     @executes(DELETE_NAT_TABLE)
     def op_delete_nat_table(self, netns, table):
-        from ansible_collections.netvirt.linux.plugins.module_utils._nft import delete_payload
         code, _out, err = self._nft(netns, ['-j', '-f', '-'], delete_payload(table))
         if code != 0 and 'No such file or directory' not in err:
             raise KernelError('cannot remove NAT table %s%s: %s' % (table, _where(netns), err))

@@ -23,9 +23,9 @@ import ipaddress
 
 from ansible_collections.netvirt.linux.plugins.module_utils._values import (
     MIN_MTU, MAX_MTU, MAX_U32, ModelError, join_path, Collector, check_name, check_interface_name,
-    check_owner, normalise_cidr, normalise_network, normalise_ip, normalise_mac, check_int, check_bool,
-    normalise_table, sysctl_path_parts, normalise_sysctl_value, entry_normaliser, check_state,
-    check_unknown_keys, route_family, ns_name, where,
+    check_owner, normalise_cidr, normalise_network, network_family, normalise_ip, normalise_gateway, normalise_mac,
+    check_int, check_bool, normalise_table, sysctl_path_parts, normalise_sysctl_value, entry_normaliser, check_state,
+    check_unknown_keys, check_host_name, check_nat_name, route_family, ns_name, where,
 )
 
 LINK_KINDS = ('veth', 'bridge', 'macvlan', 'ipvlan', 'vlan', 'vxlan', 'geneve', 'tuntap')
@@ -95,7 +95,7 @@ def normalise_link(entry, path, c):
     link = _normalise_end(c, entry, path)
     link['kind'] = kind
     link['state'] = state
-    link['recreate'] = bool(entry.get('recreate', False))
+    link['recreate'] = c.check(join_path(path, 'recreate'), check_bool, entry.get('recreate', False), 'recreate')
     allowed = {'kind', 'state', 'name', 'netns', 'up', 'mtu', 'mac', 'addresses',
                'master', 'recreate'}
     if kind == 'veth':
@@ -318,11 +318,12 @@ def normalise_namespace(entry, path, c):
                 names = hosts[address]
                 if isinstance(names, str):
                     names = [names]
-                if not isinstance(names, list) or not names or not all(
-                        isinstance(n, str) and n and not any(ch.isspace() for ch in n) for n in names):
-                    c.add(hpath, 'must be a host name or a list of host names without whitespace')
-                elif ip is not None:
-                    ns['hosts'][ip] = list(names)
+                if not isinstance(names, list) or not names:
+                    c.add(hpath, 'must be a host name or a list of host names, got %r' % (names,))
+                    continue
+                checked = [c.check('%s[%d]' % (hpath, k), check_host_name, name) for k, name in enumerate(names)]
+                if ip is not None and None not in checked:
+                    ns['hosts'][ip] = checked
     return ns
 
 
@@ -333,6 +334,7 @@ def normalise_route(entry, path, c):
     route = {
         'netns': None,
         'dest': c.check(join_path(path, 'dest'), normalise_network, entry.get('dest')),
+        'family': None,
         'via': None,
         'dev': None,
         'metric': 0,
@@ -342,17 +344,21 @@ def normalise_route(entry, path, c):
     if entry.get('netns') is not None:
         route['netns'] = c.check(join_path(path, 'netns'), check_name, entry['netns'], 'netns')
     if entry.get('via') is not None:
-        route['via'] = c.check(join_path(path, 'via'), normalise_ip, entry['via'])
+        route['via'] = c.check(join_path(path, 'via'), normalise_gateway, entry['via'])
     if entry.get('dev') is not None:
         route['dev'] = c.check(join_path(path, 'dev'), check_interface_name, entry['dev'], 'dev')
     if entry.get('metric') is not None:
         route['metric'] = c.check(join_path(path, 'metric'), check_int, entry['metric'], 0, MAX_U32, 'metric')
-    if state == 'present' and route['via'] is None and route['dev'] is None:
+    if state == 'present' and entry.get('via') is None and entry.get('dev') is None:
         c.add(path or 'route', 'a route needs via, dev, or both')
     if route['dest'] is not None and route['via'] is not None:
-        if route_family(route['dest'], route['via']) is None:
+        # 'default' written as ::/0 or 0.0.0.0/0 keeps the family it was written in.
+        route['family'] = route_family(route['dest'], route['via'], network_family(entry.get('dest')))
+        if route['family'] is None:
             c.add(join_path(path, 'via'), 'via %s is not of the same IP family as dest %s'
-                  % (route['via'], route['dest']))
+                  % (route['via'], entry.get('dest')))
+    elif route['dest'] is not None:
+        route['family'] = route_family(route['dest'], None, network_family(entry.get('dest')))
     return route
 
 
@@ -412,7 +418,7 @@ def normalise_nat(entry, path, c):
     """A NAT table: masquerade, snat and dnat rules for one namespace."""
     check_unknown_keys(c, entry, ('netns', 'name', 'state', 'masquerade', 'snat', 'dnat'), path)
     state = check_state(c, entry, path)
-    nat = {'netns': None, 'name': c.check(join_path(path, 'name'), check_name, entry.get('name') or 'nat', 'name'),
+    nat = {'netns': None, 'name': c.check(join_path(path, 'name'), check_nat_name, entry.get('name') or 'nat'),
            'state': state, 'masquerade': [], 'snat': [], 'dnat': []}
     if entry.get('netns') is not None:
         nat['netns'] = c.check(join_path(path, 'netns'), check_name, entry['netns'], 'netns')
@@ -528,8 +534,7 @@ def _check_cross_references(c, doc):
         tables[key] = 'nat[%d]' % i
     keys = {}
     for i, route in enumerate(doc['routes']):
-        key = (route['netns'], route['table'], route['dest'], route['metric'],
-               route_family(route['dest'], route['via']))
+        key = (route['netns'], route['table'], route['dest'], route['metric'], route['family'])
         if key in keys:
             c.add('routes[%d].dest' % i, 'route %s is also defined at %s' % (route['dest'], keys[key]))
         keys[key] = 'routes[%d]' % i

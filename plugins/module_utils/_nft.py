@@ -20,6 +20,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import ipaddress
+import json
 
 FAMILY = 'ip'
 TABLE_PREFIX = 'netvirt_'
@@ -139,6 +140,15 @@ def delete_payload(table):
     return {'nftables': [{'delete': {'table': {'family': FAMILY, 'name': table}}}]}
 
 
+def list_table_payload(table):
+    """`list table ip NAME` as a JSON command: the name is a JSON string, which nft never parses."""
+    return {'nftables': [{'list': {'table': {'family': FAMILY, 'name': table}}}]}
+
+
+def list_tables_payload():
+    return {'nftables': [{'list': {'tables': {'family': FAMILY}}}]}
+
+
 def table_state(listing, table):
     """What a `nft -j list table` listing holds, without handles: comparable with the desired state."""
     chains, rules = [], []
@@ -174,11 +184,70 @@ def rules_from_state(state):
 
 def text_lines(table, rules, owner):
     """The table as nft would list it: for the diff."""
+    return state_lines(table, desired_state(rules, owner))
+
+
+def state_lines(table, state):
+    """A listed table (table_state) as nft lists it in text, rendered here from its JSON.
+
+    The diff's before (the kernel's table) and after (ours) come from this one
+    function, so a table that did not change reads the same on both sides.
+    """
+    order = [c['name'] for c in CHAINS] + [OWNER_CHAIN]
+    chains = sorted(state['chains'], key=lambda c: (order.index(c['name']) if c['name'] in order else len(order),
+                                                    c['name']))
     lines = ['table %s %s {' % (FAMILY, table)]
-    for chain in ('postrouting', 'prerouting'):
-        lines.append('  chain %s {' % chain)
-        lines.append('    ' + CHAIN_TEXT[chain])
-        lines.extend('    ' + text for name, _expr, text in rules if name == chain)
+    for chain in chains:
+        lines.append('  chain %s {' % chain['name'])
+        if chain['name'] in CHAIN_TEXT and chain.get('hook') == chain['name'] and chain.get('type') == 'nat':
+            lines.append('    ' + CHAIN_TEXT[chain['name']])
+        elif chain.get('hook'):
+            lines.append('    type %s hook %s priority %s; policy %s;'
+                         % (chain.get('type'), chain['hook'], chain.get('prio'), chain.get('policy', 'accept')))
+        for rule in state['rules']:
+            if rule['chain'] == chain['name']:
+                text = ' '.join(_expr_text(expr) for expr in rule['expr'])
+                if rule.get('comment') is not None:
+                    text += ' comment "%s"' % rule['comment']
+                lines.append('    ' + text)
         lines.append('  }')
-    lines.extend(['  chain %s {' % OWNER_CHAIN, '    return comment "%s%s"' % (OWNER_MARK, owner), '  }', '}'])
+    lines.append('}')
     return lines
+
+
+def _value_text(value):
+    if isinstance(value, dict) and 'prefix' in value:
+        return '%s/%s' % (value['prefix']['addr'], value['prefix']['len'])
+    return str(value)
+
+
+def _expr_text(expr):
+    """One expression of a listed rule in nft's words; one that this collection never
+    writes is shown as its JSON."""
+    if 'match' in expr:
+        match = expr['match']
+        left, right, op = match['left'], match['right'], match['op']
+        if 'payload' in left:
+            words = '%s %s' % (left['payload'].get('protocol'), left['payload'].get('field'))
+        elif 'meta' in left:
+            words = left['meta']['key']
+            if isinstance(right, str):
+                right = '"%s"' % right
+        elif 'ct' in left:
+            words = 'ct %s' % left['ct']['key']
+        else:
+            return json.dumps(expr, sort_keys=True)
+        if op in ('==', 'in'):
+            return '%s %s' % (words, _value_text(right))
+        return '%s %s %s' % (words, op, _value_text(right))
+    if 'masquerade' in expr:
+        return 'masquerade'
+    if 'return' in expr:
+        return 'return'
+    if 'snat' in expr or 'dnat' in expr:
+        verb = 'snat' if 'snat' in expr else 'dnat'
+        target = expr[verb] or {}
+        if target.get('port') is not None:
+            return '%s to %s:%s' % (verb, target.get('addr'), target['port'])
+        return '%s to %s' % (verb, target.get('addr'))
+    return json.dumps(expr, sort_keys=True)

@@ -125,7 +125,7 @@ def render_hosts(hosts):
 
 
 def effective_metric(route):
-    if route['metric'] == 0 and route_family(route['dest'], route['via']) == 6:
+    if route['metric'] == 0 and (route.get('family') or route_family(route['dest'], route['via'])) == 6:
         return IPV6_DEFAULT_METRIC
     return route['metric']
 
@@ -807,7 +807,7 @@ class _Planner:
     def plan_route(self, route, path):
         netns = route['netns']
         p = field_path(path)
-        family = route_family(route['dest'], route['via'])
+        family = route['family']
         metric = effective_metric(route)
         key = 'route %s/%s%s table %d' % (ns_label(netns), route['dest'],
                                           ' metric %d' % metric if metric else '', route['table'])
@@ -957,7 +957,7 @@ class _Planner:
         for route in doc['routes']:
             named.add(route['netns'])
             route_keys.setdefault(route['netns'], set()).add(
-                (route['table'], route_family(route['dest'], route['via'])))
+                (route['table'], route['family']))
         existing = set(self.reader.namespace_names())
         scanned = (existing | set([None])) if self.purge else set()
         owner = self.owner if self.purge else None

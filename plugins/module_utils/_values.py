@@ -22,9 +22,17 @@ MAX_NAME_BYTES = 15
 MIN_MTU = 68
 MAX_MTU = 65535
 MAX_U32 = 2 ** 32 - 1
-OWNER_PATTERN = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$')
-MAC_PATTERN = re.compile(r'^[0-9a-fA-F]{2}([:-][0-9a-fA-F]{2}){5}$')
-SYSCTL_COMPONENT = re.compile(r'^[A-Za-z0-9_/-]+$')
+# Patterns end in \Z, not $: '$' also matches before a final newline, which would let 'x\n' through.
+OWNER_PATTERN = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}\Z')
+MAC_PATTERN = re.compile(r'^[0-9a-fA-F]{2}([:-][0-9a-fA-F]{2}){5}\Z')
+SYSCTL_COMPONENT = re.compile(r'^[A-Za-z0-9_/-]+\Z')
+# An /etc/hosts name: RFC 1123 labels (and '_', which resolvers accept), so that no
+# name can end a line, start a comment ('#') or run into the next name.
+HOST_LABEL = re.compile(r'^[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\Z')
+MAX_HOST_NAME = 253
+# A NAT table's name (the table is netvirt_NAME): what nft's own grammar takes as a bare
+# word, so `nft list table ip netvirt_NAME` typed by a person means the same table.
+NAT_NAME = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}\Z')
 ROUTE_TABLES = {'main': 254, 'local': 255, 'default': 253}
 
 
@@ -108,37 +116,87 @@ def check_owner(value):
     return value
 
 
+def _refuse_zone(value, what):
+    """A zone ('%br0') is not part of an address the kernel keeps: it names an interface."""
+    if '%' in value:
+        zone = value.split('%', 1)[1].split('/', 1)[0]
+        raise ValueError('%s %r has a zone (%%%s), which the kernel does not keep; leave it out and '
+                         'name the interface with dev' % (what, value, zone))
+
+
 def normalise_cidr(value):
-    """'10.0.0.1/24' -> '10.0.0.1/24'; IPv6 compressed; prefix required."""
+    """'10.0.0.1/24' -> '10.0.0.1/24'; IPv6 compressed; prefix required.
+
+    Only an address an interface can hold: not unspecified (0.0.0.0, ::),
+    which the kernel drops without a word, nor multicast, nor broadcast.
+    """
     if not isinstance(value, str) or '/' not in value:
         raise ValueError('address %r must be ADDRESS/PREFIX, e.g. 10.0.0.1/24' % (value,))
+    _refuse_zone(value, 'address')
     try:
         iface = ipaddress.ip_interface(value.strip())
     except ValueError:
         raise ValueError('address %r is not a valid IPv4 or IPv6 CIDR' % (value,))
+    _refuse_unusable(iface.ip, 'address', value)
     return str(iface)
 
 
+def _refuse_unusable(address, what, value):
+    if address.is_unspecified:
+        raise ValueError('%s %r is the unspecified address, which no interface can hold' % (what, value))
+    if address.is_multicast:
+        raise ValueError('%s %r is a multicast address; an interface needs a unicast one' % (what, value))
+    if address == ipaddress.IPv4Address('255.255.255.255'):
+        raise ValueError('%s %r is the broadcast address, which no interface can hold' % (what, value))
+
+
 def normalise_network(value):
-    """A route destination: 'default' or a network CIDR without host bits."""
+    """A route destination: 'default' or a network CIDR without host bits.
+
+    0.0.0.0/0 and ::/0 are 'default' too, as `ip route` reads them back; the
+    family they were written in comes from network_family.
+    """
     if value == 'default':
         return 'default'
     if not isinstance(value, str) or '/' not in value:
         raise ValueError("dest %r must be 'default' or a network CIDR such as 10.0.0.0/24" % (value,))
+    _refuse_zone(value, 'dest')
     try:
-        return str(ipaddress.ip_network(value.strip(), strict=True))
+        net = ipaddress.ip_network(value.strip(), strict=True)
     except ValueError as e:
         if 'has host bits set' in str(e):
             net = ipaddress.ip_network(value.strip(), strict=False)
             raise ValueError('dest %r has host bits set; did you mean %s?' % (value, net))
         raise ValueError('dest %r is not a valid network CIDR' % (value,))
+    return 'default' if net.prefixlen == 0 else str(net)
 
 
-def normalise_ip(value):
+def network_family(value):
+    """4 or 6 for a route destination written as a CIDR (::/0 is IPv6); None for 'default'."""
+    if value == 'default' or not isinstance(value, str):
+        return None
+    try:
+        return ipaddress.ip_network(value.strip(), strict=False).version
+    except ValueError:
+        return None
+
+
+def normalise_ip(value, what=None):
+    """An IP address, without a zone; ``what`` names the field in the message."""
+    label = '%s %r' % (what, value) if what else '%r' % (value,)
+    if isinstance(value, str) and '%' in value:
+        _refuse_zone(value, what or 'address')
     try:
         return str(ipaddress.ip_address(str(value).strip()))
     except ValueError:
-        raise ValueError('%r is not a valid IP address' % (value,))
+        raise ValueError('%s is not a valid IP address' % label)
+
+
+def normalise_gateway(value):
+    """A route's via: a unicast address a neighbour can have."""
+    address = normalise_ip(value, 'via')
+    _refuse_unusable(ipaddress.ip_address(address), 'via', value)
+    return address
 
 
 def normalise_mac(value):
@@ -205,11 +263,38 @@ def normalise_sysctl_value(value, key):
     if isinstance(value, bool):
         return '1' if value else '0'
     if isinstance(value, (int, float, str)):
+        # Spaces and tabs separate a value's fields (the kernel itself lists tcp_rmem with
+        # tabs); any other control character would be folded or cut by the kernel, and the
+        # value read back would never equal the one asked for.
+        bad = [ch for ch in str(value) if (ord(ch) < 32 and ch not in ' \t') or ord(ch) == 127]
+        if bad:
+            raise ValueError('sysctl %s value %r contains the control character %r; a value is one line '
+                             'of text' % (key, value, bad[0]))
         text = ' '.join(str(value).split())
         if text == '':
             raise ValueError('sysctl %s has an empty value' % key)
         return text
     raise ValueError('sysctl %s value %r must be a string or a number' % (key, value))
+
+
+def check_host_name(value):
+    """A name for /etc/netns/NAME/hosts."""
+    allowed = ("labels of letters, digits, '-' and '_' joined by '.', each 1-63 characters and not "
+               "starting or ending with '-', at most %d characters in all" % MAX_HOST_NAME)
+    if not isinstance(value, str) or value == '':
+        raise ValueError('host name %r must be a non-empty string: %s' % (value, allowed))
+    name = value[:-1] if value.endswith('.') else value
+    if len(value) > MAX_HOST_NAME or not all(HOST_LABEL.match(label) for label in name.split('.')):
+        raise ValueError('host name %r is not a valid host name: %s' % (value, allowed))
+    return value
+
+
+def check_nat_name(value):
+    """The NAME of a NAT table netvirt_NAME."""
+    if not isinstance(value, str) or not NAT_NAME.match(value):
+        raise ValueError("name %r must be 1-32 characters of letters, digits, '_', '.' or '-', starting with a "
+                         "letter or digit (the table is netvirt_NAME)" % (value,))
+    return value
 
 
 # --- the frame every entry's normaliser shares ----------------------------------
@@ -250,9 +335,10 @@ def check_unknown_keys(c, entry, allowed, path):
         c.add(join_path(path, key), 'unknown option')
 
 
-def route_family(dest, via=None):
-    """4 or 6; None when dest and via disagree.  'default' takes via's family (IPv4 alone)."""
-    fam = None
+def route_family(dest, via=None, family=None):
+    """4 or 6; None when dest and via disagree.  'default' takes ``family`` (from a
+    dest of ::/0 or 0.0.0.0/0), else via's family, else IPv4."""
+    fam = family
     if dest != 'default':
         fam = ipaddress.ip_network(dest).version
     if via is not None:

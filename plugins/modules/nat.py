@@ -16,7 +16,8 @@ description:
     with exactly the rules given. It is compared with the kernel's actual ruleset on every run, so a hand
     edit of the table is detected and put right.
   - The whole table is replaced in one transaction (C(nft -j -f -), JSON on standard input, run inside the
-    namespace). No other table is read or written, so the user's own tables, Docker's, and those of another
+    namespace), and it is read the same way, with JSON C(list) commands, so a table's name is never text that
+    nft parses. No other table is read or written, so the user's own tables, Docker's, and those of another
     task with a different O(name) are never touched.
   - Forwarding is not enabled here; set C(net.ipv4.ip_forward) with M(netvirt.linux.netns) O(netvirt.linux.netns#module:sysctls).
 author: netvirt.linux contributors (@netvirt-linux)
@@ -31,6 +32,7 @@ options:
   name:
     description:
       - Name of the table, after the C(netvirt_) prefix. Tasks with different names keep separate tables.
+      - 1-32 characters of letters, digits, C(_), C(.) and C(-), starting with a letter or digit.
     type: str
     default: nat
   state:

@@ -42,6 +42,8 @@ options:
       - C(net.*) sysctls to set inside the namespace, for example C(net.ipv4.ip_forward=1).
       - As in sysctl(8), C(/) in a key stands for a C(.) inside a component (C(net.ipv4.conf.eth0/100.rp_filter)).
       - Keys not listed are left alone.
+      - A value is one line of text. Spaces or tabs may separate its fields, any other control character
+        (a newline, a NUL) is refused.
     type: dict
   nameservers:
     description:
@@ -52,6 +54,8 @@ options:
     description:
       - Entries of C(/etc/netns/NAME/hosts), mapping an address to a host name or a list of names.
         C(localhost) entries are always included.
+      - A host name is labels of letters, digits, C(-) and C(_) joined by C(.), each 1-63 characters and not
+        starting or ending with C(-), at most 253 characters in all.
     type: dict
 extends_documentation_fragment:
   - netvirt.linux.link.OWNERSHIP

@@ -27,11 +27,14 @@ options:
   dest:
     description:
       - C(default), or a network in CIDR form without host bits (C(10.0.0.0/8), C(fd00::/64)).
+      - C(0.0.0.0/0) and C(::/0) are C(default) of that family; C(::/0) with only O(dev) is the IPv6 default
+        route. A bare C(default) takes the family of O(via), and is IPv4 without one.
     type: str
     required: true
   via:
     description:
-      - Gateway address, of the same family as O(dest).
+      - Gateway address, of the same family as O(dest). A unicast address, without a zone; for a
+        link-local gateway (C(fe80::1)) name the interface with O(dev), not as C(fe80::1%eth0).
     type: str
   dev:
     description:

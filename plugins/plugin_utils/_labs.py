@@ -19,7 +19,9 @@ import ipaddress
 from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.netvirt.linux.plugins.module_utils._inventory import owned_key
-from ansible_collections.netvirt.linux.plugins.module_utils._values import check_interface_name, check_name
+from ansible_collections.netvirt.linux.plugins.module_utils._values import (
+    MAX_MTU, MIN_MTU, check_int, check_interface_name, check_name,
+)
 
 
 class RoleInputError(ValueError):
@@ -95,6 +97,13 @@ def _host(p, path, value, net, what='address'):
                 what, addr, 'network' if addr == net.network_address else 'broadcast', net))
             return None
     return addr
+
+
+def _mtu(p, path, value):
+    """An MTU the kernel takes on a bridge and a veth, or None (the kernel's default)."""
+    if value is None:
+        return None
+    return p.check(path, check_int, value, MIN_MTU, MAX_MTU, 'mtu')
 
 
 def _name(p, path, value, what, interface=False):
@@ -219,7 +228,7 @@ def container_network(settings, existing=None):
             if other.overlaps(net):
                 p.add(pre + 'subnet', '%s overlaps %s on %s in %s, which is not part of this network'
                       % (net, cidr, link, _where(host)))
-    mtu = settings.get('mtu')
+    mtu = _mtu(p, pre + 'mtu', settings.get('mtu'))
 
     containers = []
     explicit = {}
@@ -427,7 +436,7 @@ def vxlan_network(settings, existing=None):
     underlay = underlay_link(existing, local)
     if dev is None and underlay is not None:
         dev = underlay['name']
-    mtu = settings.get('mtu')
+    mtu = _mtu(p, pre + 'mtu', settings.get('mtu'))
     if mtu is None and underlay is not None and underlay.get('mtu'):
         mtu = underlay['mtu'] - VXLAN_OVERHEAD
     port = settings.get('port') or 4789

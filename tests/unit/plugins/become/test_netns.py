@@ -87,3 +87,11 @@ def test_exe_and_namespace_stay_one_word_each(netns):
 def test_a_name_that_is_no_namespace_is_refused_by_name(netns, name):
     with pytest.raises(AnsibleError, match='become_user .* is not a namespace name'):
         command(netns, become_user=name, sudo=True)
+
+
+@pytest.mark.parametrize('name, char', [('c1\x00', r"'\\x00'"), ('c\x001', r"'\\x00'"), ('c\x1b[1m', r"'\\x1b'"),
+                                        ('c\x7f', r"'\\x7f'")])
+def test_a_nul_or_control_character_in_become_user_is_named(netns, name, char):
+    # Before: a NUL passed, and the task failed later with Python's bare "embedded null byte".
+    with pytest.raises(AnsibleError, match='become_user .* contains the control character %s' % char):
+        command(netns, become_user=name)

@@ -188,7 +188,7 @@ def test_master_conflicting_with_ports():
     ({'dest': '10.0.0.0/8', 'via': 'fd00::1'}, 'via: via fd00::1 is not of the same IP family'),
     ({'dest': 'default', 'via': '10.0.0.1', 'metric': -1}, 'metric: metric -1 is out of range'),
     ({'dest': 'default', 'via': '10.0.0.1', 'table': 0}, 'table: table 0 is out of range'),
-    ({'dest': 'default', 'via': '10.0.0.999'}, "via: '10.0.0.999' is not a valid IP address"),
+    ({'dest': 'default', 'via': '10.0.0.999'}, "via: via '10.0.0.999' is not a valid IP address"),
 ])
 def test_bad_routes(route, error):
     with pytest.raises(model.ModelError) as e:
@@ -198,7 +198,7 @@ def test_bad_routes(route, error):
 
 def test_route_normalised():
     route = model.normalise_route({'dest': 'default', 'via': '10.0.1.1', 'table': 'main', 'netns': 'client'})
-    assert route == {'netns': 'client', 'dest': 'default', 'via': '10.0.1.1', 'dev': None, 'metric': 0,
+    assert route == {'netns': 'client', 'dest': 'default', 'family': 4, 'via': '10.0.1.1', 'dev': None, 'metric': 0,
                      'table': 254, 'state': 'present'}
 
 
@@ -213,7 +213,7 @@ def test_namespace_normalised():
 @pytest.mark.parametrize('entry, error', [
     ({'name': 'r', 'sysctls': {'kernel.panic': 1}}, 'sysctls.kernel.panic: sysctl key'),
     ({'name': 'r', 'nameservers': ['dns.example']}, 'nameservers[0]:'),
-    ({'name': 'r', 'hosts': {'10.0.0.1': 'a b'}}, 'hosts.10.0.0.1: must be a host name'),
+    ({'name': 'r', 'hosts': {'10.0.0.1': 'a b'}}, "hosts.10.0.0.1[0]: host name 'a b' is not a valid host name"),
     ({'name': 'r', 'state': 'gone'}, "state: state 'gone'"),
 ])
 def test_bad_namespaces(entry, error):
@@ -284,3 +284,16 @@ def test_bad_vlan_ipvlan_geneve(entry, error):
     with pytest.raises(model.ModelError) as e:
         model.normalise_link(entry)
     assert any(line.startswith(error) for line in e.value.errors), e.value.errors
+
+
+@pytest.mark.parametrize('entry, dest, family', [
+    ({'dest': '0.0.0.0/0', 'via': '10.0.0.1'}, 'default', 4),
+    ({'dest': '::/0', 'dev': 'eth0'}, 'default', 6),
+    ({'dest': '::/0', 'via': 'fd00::1'}, 'default', 6),
+    ({'dest': 'default', 'dev': 'eth0'}, 'default', 4),
+    ({'dest': 'default', 'via': 'fd00::1'}, 'default', 6),
+    ({'dest': 'fd00::/64', 'dev': 'eth0'}, 'fd00::/64', 6),
+])
+def test_a_route_to_everything_is_default_in_the_family_it_was_written_in(entry, dest, family):
+    route = model.normalise_route(entry)
+    assert (route['dest'], route['family']) == (dest, family)

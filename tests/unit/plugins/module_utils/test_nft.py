@@ -56,9 +56,34 @@ def test_the_owner_is_recorded_in_the_table_and_read_back():
     ({'masquerade': [{'out_interface': '!averyveryverylongname'}]}, 'masquerade[0].out_interface: out_interface'),
     ({'snat': [{'source': '10.0.0.0/24'}]}, 'snat[0].to: snat needs to'),
     ({'masquerade': [{'colour': 'red'}]}, 'masquerade[0].colour: unknown option'),
-    ({'name': 'a/b'}, "name: name 'a/b' must not contain '/'"),
+    ({'name': 'a/b'}, "name: name 'a/b' must be 1-32 characters of letters, digits, '_', '.' or '-'"),
 ])
 def test_bad_nat_input(entry, error):
     with pytest.raises(model.ModelError) as e:
         model.normalise_nat(entry)
     assert any(line.startswith(error) for line in e.value.errors), e.value.errors
+
+
+def test_a_listed_table_renders_as_the_table_it_was_loaded_from():
+    # The kernel's table is read through JSON only (never `nft list table NAME`, whose name nft
+    # would parse): its text in the diff is rendered from that JSON, like ours.
+    nat = model.normalise_nat({'masquerade': [{'source': '10.0.0.0/24', 'out_interface': '!br0'}],
+                               'dnat': [{'port': 8080, 'to': '172.17.0.2:80', 'hairpin': '172.17.0.0/16'}]})
+    rules = nft.nat_rules(nat)
+    payload = nft.replace_payload('netvirt_x#', rules, 'lab')['nftables']
+    listed = {'nftables': [dict((kind, dict(body, handle=1)) for kind, body in c['add'].items())
+                           for c in payload[3:]]}
+    state = nft.table_state(listed, 'netvirt_x#')
+    assert nft.state_lines('netvirt_x#', state) == nft.text_lines('netvirt_x#', rules, 'lab')
+    assert nft.state_lines('netvirt_x#', state)[3:6] == [
+        '    ip saddr 10.0.0.0/24 oifname != "br0" masquerade',
+        '    ip saddr 172.17.0.0/16 ip daddr 172.17.0.2 tcp dport 80 ct status dnat masquerade',
+        '  }']
+    foreign = dict(state, rules=state['rules'] + [{'chain': 'owner', 'expr': [{'counter': None}], 'comment': None}])
+    assert '    {"counter": null}' in nft.state_lines('netvirt_x#', foreign)
+
+
+def test_tables_are_listed_by_json_commands():
+    assert nft.list_table_payload('netvirt_a b') == {
+        'nftables': [{'list': {'table': {'family': 'ip', 'name': 'netvirt_a b'}}}]}
+    assert nft.list_tables_payload() == {'nftables': [{'list': {'tables': {'family': 'ip'}}}]}

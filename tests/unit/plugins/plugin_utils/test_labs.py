@@ -78,6 +78,9 @@ def test_mtu_is_set_on_the_bridge_and_both_ends():
     ({'ports': [{'container': 'a', 'port': 0}]}, 'container_bridge_net_ports[0].port: 0 is not a port number'),
     ({'ports': [{'container': 'a', 'port': 80, 'proto': 'icmp'}]}, "container_bridge_net_ports[0].proto: 'icmp'"),
     ({'host_netns': 'a'}, "container_bridge_net_containers[0].name: container 'a' has the name of the host namespace"),
+    ({'mtu': 10}, 'container_bridge_net_mtu: mtu 10 is out of range 68-65535'),
+    ({'mtu': 65536}, 'container_bridge_net_mtu: mtu 65536 is out of range 68-65535'),
+    ({'mtu': 'big'}, "container_bridge_net_mtu: mtu must be a whole number, got 'big'"),
 ])
 def test_bad_container_network_input_is_named(change, problem):
     with pytest.raises(RoleInputError) as e:
@@ -222,3 +225,12 @@ def test_a_segments_masquerade_given_as_a_string():
     with pytest.raises(RoleInputError) as e:
         router_network(dict(SEED_000, segments=[dict(segments[0], masquerade='sometimes')] + segments[1:]))
     assert e.value.problems == ["router_lab_segments[0].masquerade: 'sometimes' is not a boolean (true or false)"]
+
+
+@pytest.mark.parametrize('mtu, problem', [(10, 'vxlan_overlay_mtu: mtu 10 is out of range 68-65535'),
+                                          ('x', "vxlan_overlay_mtu: mtu must be a whole number, got 'x'")])
+def test_an_overlay_mtu_the_kernel_cannot_take_is_named(mtu, problem):
+    from ansible_collections.netvirt.linux.plugins.plugin_utils._labs import vxlan_network
+    with pytest.raises(RoleInputError) as e:
+        vxlan_network(dict(OVERLAY, mtu=mtu), UNDERLAY)
+    assert problem in str(e.value)
