@@ -38,12 +38,14 @@ from ansible_collections.netvirt.linux.plugins.module_utils._ops import (
     DELETE_NAT_TABLE, DELETE_ROUTE, LOAD_NAT_TABLE, MOVE_LINK, REPLACE_ROUTE, RESTORE_LINK, SET_LINK, SET_SYSCTL,
     WRITE_FILE, executes, executors,
 )
+from ansible_collections.netvirt.linux.plugins.module_utils._nft import TABLE_PREFIX
 from ansible_collections.netvirt.linux.plugins.module_utils._values import sysctl_path_parts
 
 try:
     import pyroute2
     from pyroute2 import IPRoute
     from pyroute2.netlink.exceptions import NetlinkDumpInterrupted, NetlinkError
+    from pyroute2.nftables.main import NFTables
     HAS_PYROUTE2 = True
     PYROUTE2_IMPORT_ERROR = None
 except ImportError as e:  # reported by the module through missing_required_lib
@@ -95,6 +97,7 @@ RTN_UNICAST = 1
 RTPROT_KERNEL = 2
 NUD_NOARP = 0x40
 NUD_PERMANENT = 0x80
+NFPROTO_IPV4 = 2
 MACVLAN_MODES = {'private': 1, 'vepa': 2, 'bridge': 4, 'passthru': 8, 'source': 16}
 MACVLAN_MODE_NAMES = dict((v, k) for k, v in MACVLAN_MODES.items())
 IPVLAN_MODES = {'l2': 0, 'l3': 1, 'l3s': 2}
@@ -1299,8 +1302,19 @@ class Kernel:
         return state, lines
 
     def read_nat_table_names(self, netns):
-        """Names of the ip-family tables in a namespace (an empty list when nft is missing)."""
+        """Names of the ip-family tables in a namespace.
+
+        Without nft, the kernel is asked over netlink: none of ours there is an
+        empty list (a host that never used NAT needs no nftables package); one of
+        ours cannot be read or removed, and saying nothing would keep it.
+        """
         if shutil.which('nft') is None:
+            ours = sorted(name for name in self._in_namespace(netns, _nf_table_names)
+                          if name.startswith(TABLE_PREFIX))
+            if ours:
+                raise KernelError('nft is not installed on this host, and%s there are NAT tables this '
+                                  'collection made (%s); install the nftables package to change or remove them'
+                                  % (_where(netns), ', '.join(ours)))
             return []
         code, out, err = self._nft(netns, ['-j', 'list', 'tables', 'ip'])
         if code != 0:
@@ -1335,6 +1349,15 @@ class Kernel:
 
 # Built once, at import: an operation of _ops without an executor fails here.
 EXECUTORS = executors(Kernel)
+
+
+def _nf_table_names(family=NFPROTO_IPV4):
+    """Names of the nf_tables tables of a family in the namespace of the calling thread."""
+    sock = NFTables()
+    try:
+        return [msg.get_attr('NFTA_TABLE_NAME') for msg in sock.get_tables() if msg['nfgen_family'] == family]
+    finally:
+        sock.close()
 
 
 class _SocketCache:

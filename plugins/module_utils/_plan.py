@@ -217,17 +217,47 @@ class _Planner:
     def read_link(self, netns, name):
         return self.reader.link(netns, name) if self.exists_now(netns) else None
 
-    def check_ours(self, path, what, owner):
-        """Removing or replacing something is allowed when this owner made it, or with force."""
+    def check_ours(self, path, what, owner, changes=None):
+        """Removing, replacing or changing something is allowed when this owner made it, or with force.
+
+        ``changes``: the steps planned on it, named in the refusal so that the
+        user sees what force would do.
+        """
         if self.force or owner == self.owner:
             return True
+        would = '; without force this task would not: %s' % '; '.join(changes) if changes else ''
         if owner is None:
-            self.error(path, '%s was not created by netvirt.linux; set force: true to change or remove it'
-                       % what)
+            self.error(path, '%s was not created by netvirt.linux; set force: true to change or remove it%s'
+                       % (what, would))
         else:
-            self.error(path, '%s belongs to owner %s, not %s; set force: true to change or remove it'
-                       % (what, owner, self.owner))
+            self.error(path, '%s belongs to owner %s, not %s; set force: true to change or remove it%s'
+                       % (what, owner, self.owner, would))
         return False
+
+    def mark(self):
+        """Where each phase's list of steps ends now (see planned_since)."""
+        return dict((phase, len(steps)) for phase, steps in self.buckets.items())
+
+    def planned_since(self, mark, phases=None):
+        """The texts of the steps planned after ``mark`` (in ``phases`` only, when given)."""
+        return [action.text for phase, steps in self.buckets.items() if phases is None or phase in phases
+                for action in steps[mark[phase]:]]
+
+    def check_unchanged_unless_ours(self, path, what, owner, mark, phases=None):
+        """An object another owner, or nobody we know, made may be named and read, never changed without force."""
+        changes = self.planned_since(mark, phases)
+        if changes:
+            self.check_ours(path, what, owner, changes)
+
+    def check_link_unchanged_unless_ours(self, link, path, mark):
+        """A link that existed before this plan and that another owner, or nobody we know, made:
+        the steps planned for it since ``mark`` are refused without force (its bridge ports too)."""
+        for end in link_ends(link):
+            current = self.read_link(end['netns'], end['name'])
+            if current is not None and current['owner'] != self.owner:
+                self.check_unchanged_unless_ours(field_path(path)('name'), '%s %s%s' % (
+                    current['kind'], current['name'], where(current['netns'])), current['owner'], mark)
+                return
 
     # --- namespaces ----------------------------------------------------------
 
@@ -241,6 +271,15 @@ class _Planner:
                 return
             if not self.check_ours(path + '.name' if path else 'name', 'namespace %s' % name,
                                    self.reader.namespace_owner(name)):
+                return
+            foreign = ['%s %s (%s)' % (link['kind'], link['name'], 'owner %s' % link['owner'] if link['owner']
+                                       else 'not made by netvirt.linux')
+                       for link in sorted(self.reader.links(name), key=lambda link: link['name'])
+                       if link['owner'] != self.owner and link['kind'] != 'loopback']
+            if foreign and not self.force:
+                # Their links, and the other ends of their veth pairs, would go with it.
+                self.error(path + '.name' if path else 'name', 'namespace %s holds links owner %s did not create: '
+                           '%s; set force: true to remove it with them' % (name, self.owner, ', '.join(foreign)))
                 return
             self.plan.before['netns %s' % name] = {'name': name}
             self.plan.after['netns %s' % name] = None
@@ -295,6 +334,10 @@ class _Planner:
             filepath = os.path.join(_ns_dir(name), filename)
             content = render(ns[option])
             old = self.reader.file(filepath)
+            if old is not None and old != content and not old.startswith(MANAGED_FILE_HEADER) and \
+                    not self.check_ours('%s.%s' % (path, option) if path else option, 'file %s' % filepath, None,
+                                        ['write %s' % filepath]):
+                continue
             after[option] = ns[option]
             if before is not None:
                 before[option] = parse_managed_file(option, old) if old is not None else None
@@ -758,6 +801,13 @@ class _Planner:
             if found['kind'] == 'bridge':
                 self.error(p('ports[%d]' % i), 'port %s is a bridge; a bridge cannot be a port' % port)
                 continue
+            # Any link may be enslaved (a NIC someone else set up, most often); taking it
+            # from a bridge this owner did not make changes that bridge.
+            other = self.read_link(netns, found['master']) if found['master'] else None
+            if other is not None and other['owner'] != self.owner and not self.check_ours(
+                    p('ports[%d]' % i), 'bridge %s%s, which has port %s,' % (other['name'], where(netns), port),
+                    other['owner'], ['attach %s%s to bridge %s' % (port, where(netns), name)]):
+                continue
             self.plan_master(netns, port, name, found['master'])
         for port in have:
             if port not in link['ports']:
@@ -921,9 +971,22 @@ class _Planner:
                 self.plan_namespace(ns, self.path('namespaces', i))
         for i, ns in namespaces:
             if ns['state'] == 'present':
-                self.plan_namespace(ns, self.path('namespaces', i))
+                path, existed = self.path('namespaces', i), self.reader.namespace_exists(ns['name'])
+                mark, errors = self.mark(), len(self.errors)
+                self.plan_namespace(ns, path)
+                if existed and len(self.errors) == errors:
+                    owner = self.reader.namespace_owner(ns['name'])
+                    # A lab may put its links in another lab's namespace and needs forwarding
+                    # there (the default lab's containers in the routers' dockerhost): its
+                    # sysctls may be set; its loopback and files are the namespace owner's.
+                    phases = None if owner is None else [phase for phase in self.buckets if phase != 'sysctl']
+                    self.check_unchanged_unless_ours(field_path(path)('name'), 'namespace %s' % ns['name'],
+                                                     owner, mark, phases)
         for i, link in sorted(enumerate(doc['links']), key=lambda e: (e[1]['netns'] or '', e[1]['name'])):
+            mark, errors = self.mark(), len(self.errors)
             self.plan_link(link, self.path('links', i))
+            if link['state'] == 'present' and len(self.errors) == errors:
+                self.check_link_unchanged_unless_ours(link, self.path('links', i), mark)
         for i, route in sorted(enumerate(doc['routes']),
                                key=lambda e: (e[1]['netns'] or '', e[1]['table'], e[1]['dest'], e[1]['metric'])):
             self.plan_route(route, self.path('routes', i))
