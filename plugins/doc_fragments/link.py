@@ -68,8 +68,8 @@ options:
     default: netvirt
   force:
     description:
-      - Allow changing, removing or replacing an object that this collection did not create for O(owner):
-        a link another owner or a person made (its MTU, state, addresses, a veth's peer), a
+      - Allow changing, removing or replacing an object that this collection did not create for O(owner),
+        such as a link another owner or a person made (its MTU, state, addresses, a veth's peer), a
         namespace's loopback, sysctls and C(/etc/netns) files, or a namespace that holds
         links of others, which would go with it.
       - Without it such a task fails before changing anything, and the message names the

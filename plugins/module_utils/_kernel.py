@@ -78,6 +78,8 @@ BARE_SOCKETS = HAS_PYROUTE2 and _version(getattr(pyroute2, '__version__', '0')) 
 RTEXT_FILTER_SKIP_STATS = 8
 
 NETNS_RUN_DIR = '/run/netns'
+# Which owner added which route: the kernel has no place for that mark.
+ROUTE_RECORD_DIR = '/run/netvirt.linux/routes'
 # A dump the kernel marks interrupted (its list changed meanwhile) is made again
 # until this many seconds have passed, waiting a little longer each time.
 DUMP_RETRY_SECONDS = 30.0
@@ -1267,6 +1269,67 @@ class Kernel:
             os.rename(tmp, path)
         except (IOError, OSError) as e:
             raise KernelError('cannot write %s: %s' % (path, e.strerror))
+
+    # --- what each owner added where the kernel keeps no mark ---------------------------
+
+    def read_route_records(self):
+        """{owner: set of route keys} that each owner's record says it added (see write_route_record).
+
+        Newest record last, so that when two name a route, the owner that added
+        it most recently is the one a dict built from them keeps.  A record that
+        cannot be read proves nothing: no route is taken as its owner's.
+        """
+        records = []
+        try:
+            filenames = os.listdir(ROUTE_RECORD_DIR)
+        except OSError:
+            return {}
+        for filename in filenames:
+            if not filename.endswith('.json'):
+                continue
+            path = os.path.join(ROUTE_RECORD_DIR, filename)
+            try:
+                with open(path) as f:
+                    record = json.load(f)
+                identities = dict((netns or None, identity) for netns, identity in record['namespaces'])
+                keys = set(tuple(key) for key in record['routes']
+                           if identities.get(key[0]) == self._namespace_identity(key[0]))
+                records.append((os.stat(path).st_mtime, filename[:-len('.json')], keys))
+            except (IOError, OSError, ValueError, KeyError, TypeError, IndexError):
+                continue
+        return collections.OrderedDict((owner, keys) for dummy, owner, keys in sorted(records))
+
+    def _namespace_identity(self, netns):
+        """The inode of a namespace: the same name may come back as another namespace, whose routes
+        no record of the old one speaks for."""
+        try:
+            if netns is None:
+                return os.fstat(self._home).st_ino
+            return os.stat(namespace_path(netns)).st_ino
+        except (OSError, KernelError):
+            return None
+
+    def write_route_record(self, owner, keys):
+        """Replace an owner's record of the routes it added: (netns, table, dest, metric, family) each,
+        with the identity of each namespace they are in.
+
+        Under /run, so a reboot, which takes the routes, takes the record too.
+        """
+        path = os.path.join(ROUTE_RECORD_DIR, owner + '.json')
+        namespaces = sorted(set(key[0] for key in keys), key=lambda netns: netns or '')
+        try:
+            if not keys:
+                if os.path.exists(path):
+                    os.unlink(path)
+                return
+            os.makedirs(ROUTE_RECORD_DIR, exist_ok=True)
+            with open(path + '.tmp', 'w') as f:
+                json.dump({'namespaces': [[netns, self._namespace_identity(netns)] for netns in namespaces],
+                           'routes': [list(key) for key in keys]}, f)
+            os.rename(path + '.tmp', path)
+        except (IOError, OSError) as e:
+            raise KernelError('cannot write the record of routes of owner %s in %s: %s'
+                              % (owner, ROUTE_RECORD_DIR, e.strerror))
 
     # --- nftables -----------------------------------------------------------------------
 

@@ -82,6 +82,8 @@ class Plan:
         self.warnings = []
         self.before = {}
         self.after = {}
+        # (owner, {netns: [route key, ...]}) to write once every action has run; None: unchanged
+        self.route_record = None
 
     @property
     def changed(self):
@@ -174,6 +176,11 @@ class _Planner:
         # Routes the kernel drops (an address change, a recreated link), with
         # the link's addresses after the plan; an undo holds each list.
         self.dropped = []
+        # A route has no place for a mark but its protocol (ours: RTPROT_NETVIRT); which
+        # owner added it is in each owner's record on the host.  Keys are route_key's.
+        self.route_records = reader.route_records()
+        self.route_owners = dict((key, owner) for owner, keys in self.route_records.items() for key in keys)
+        self.recorded = set(self.route_records.get(self.owner, ()))
 
     # --- helpers -----------------------------------------------------------
 
@@ -233,6 +240,17 @@ class _Planner:
             self.error(path, '%s belongs to owner %s, not %s; set force: true to change or remove it%s'
                        % (what, owner, self.owner, would))
         return False
+
+    def route_owner(self, netns, route):
+        """The owner whose record names a route that carries our protocol; None for anyone else's."""
+        return self.route_owners.get(self.route_key(dict(route, netns=netns))) if route['ours'] else None
+
+    def check_route_ours(self, path, what, netns, route):
+        owner = self.route_owner(netns, route)
+        if route['ours'] and owner is None:
+            what += (" (it carries the mark of netvirt.linux, but no owner's record on this host names it: "
+                     "a reboot, or routes added before records were kept, leave none)")
+        return self.check_ours(path, what, owner)
 
     def mark(self):
         """Where each phase's list of steps ends now (see planned_since)."""
@@ -884,11 +902,11 @@ class _Planner:
             if route['via'] is not None and current['via'] != route['via'] or \
                     route['dev'] is not None and current['dev'] != route['dev']:
                 return  # a different route has this destination: not the one named
-            owner = self.owner if current['ours'] else None
-            if not self.check_ours(p('dest'), 'route %s%s' % (route['dest'], where(netns)), owner):
+            if not self.check_route_ours(p('dest'), 'route %s%s' % (route['dest'], where(netns)), netns, current):
                 return
             self.add('unroute', 'remove %s' % label, DELETE_ROUTE(netns=netns, route=current),
                      ADD_ROUTE(netns=netns, route=current))
+            self.recorded.discard(self.route_key(dict(current, netns=netns)))
             return
         if route['dev'] is not None and (netns, route['dev']) not in self.doc_links:
             if self.exists_now(netns) and self.read_link(netns, route['dev']) is None and not self.check_mode:
@@ -901,18 +919,21 @@ class _Planner:
         if current is None:
             self.add('route', 'add %s' % label, ADD_ROUTE(netns=netns, route=spec),
                      DELETE_ROUTE(netns=netns, route=spec))
+            self.recorded.add(self.route_key(spec))
             return
         if (route['via'] is None or current['via'] == route['via']) and \
                 (route['dev'] is None or current['dev'] == route['dev']):
             after['via'], after['dev'] = current['via'] if route['via'] is None else route['via'], \
                 current['dev'] if route['dev'] is None else route['dev']
+            if current['ours'] and self.route_key(dict(current, netns=netns)) not in self.route_owners:
+                self.recorded.add(self.route_key(dict(current, netns=netns)))  # ours as the document says, nobody else's
             return
-        owner = self.owner if current['ours'] else None
-        if not self.check_ours(p('dest'), 'the existing route %s%s (via %s dev %s)'
-                               % (route['dest'], where(netns), current['via'], current['dev']), owner):
+        if not self.check_route_ours(p('dest'), 'the existing route %s%s (via %s dev %s)'
+                                     % (route['dest'], where(netns), current['via'], current['dev']), netns, current):
             return
         self.add('route', 'replace %s' % label, REPLACE_ROUTE(netns=netns, route=spec),
                  REPLACE_ROUTE(netns=netns, route=current))
+        self.recorded.add(self.route_key(spec))
 
     # --- NAT ------------------------------------------------------------------------------
 
@@ -998,6 +1019,9 @@ class _Planner:
             self.plan_restored_routes()
         if self.errors:
             raise PlanError(self.errors)
+        recorded = set(key for key in self.recorded if key[0] not in self.gone_namespaces)
+        if recorded != set(self.route_records.get(self.owner, ())):
+            self.plan.route_record = (self.owner, sorted(recorded, key=lambda key: tuple(map(str, key))))
         for phase in LEADING_REMOVALS + PHASES + TRAILING_REMOVALS:
             self.plan.actions.extend(self.buckets[phase])
         return self.plan
@@ -1071,11 +1095,14 @@ class _Planner:
                 if current is not None and table_owner(current[0]) == self.owner:
                     self.remove_nat_table(netns, table, current)
         wanted_routes = set(self.route_key(r) for r in self.doc['routes'] if r['state'] == 'present')
+        recorded_in = set(key[0] for key in self.route_records.get(self.owner, ()))
         for netns in scanned:
-            if netns is None or owners.get(netns) != self.owner:
-                continue  # a route carries no owner's name: only this owner's namespaces are purged
+            if netns not in recorded_in:
+                continue  # only routes this owner's record names are its own
             for route in self.reader.all_routes(netns):
-                if route['ours'] and self.route_key(route) not in wanted_routes:
+                key = self.route_key(dict(route, netns=netns))
+                if route['ours'] and self.route_owners.get(key) == self.owner and key not in wanted_routes:
+                    self.recorded.discard(key)
                     self.add('unroute', 'remove %s' % describe_route(route), DELETE_ROUTE(netns=netns, route=route),
                              ADD_ROUTE(netns=netns, route=route))
                     self.plan.before['route %s/%s table %d' % (ns_label(netns), route['dest'], route['table'])] = {
@@ -1173,6 +1200,10 @@ class StateReader:
         if self.bulk:
             return list(self._dump(netns).values())
         return self.kernel.read_links(netns)
+
+    def route_records(self):
+        """{owner: set of route keys} from the records of every owner on this host."""
+        return self.kernel.read_route_records()
 
     def all_routes(self, netns):
         if netns not in self._all_routes:

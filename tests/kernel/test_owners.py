@@ -9,7 +9,7 @@ import os
 
 import pytest
 
-from conftest import converge, ip, link, plan, snapshot
+from conftest import converge, ip, ip_json, link, plan, snapshot
 from ansible_collections.netvirt.linux.plugins.module_utils._kernel import Kernel
 from ansible_collections.netvirt.linux.plugins.module_utils._plan import PlanError
 
@@ -132,3 +132,65 @@ def test_hand_written_netns_files_are_not_overwritten(two_owners_and_a_bystander
     # Ours now: the next change needs no force.
     assert converge({'namespaces': [{'name': 'a1', 'nameservers': ['10.70.0.2']}]}, owner='a').texts == [
         'write /etc/netns/a1/resolv.conf']
+
+
+def routes(netns):
+    return sorted((r['dst'], r.get('gateway'), r.get('protocol')) for r in ip_json('route', 'show', netns=netns))
+
+
+def test_two_owners_routes_in_one_namespace_converge(two_owners_and_a_bystander):
+    # Item 12: a's purge took b's routes, b put them back, every run.
+    ip('-n', 'shared', 'route', 'add', '10.99.0.0/16', 'via', '10.70.0.9')  # the bystander's
+    lab = lab_a()
+    lab['routes'] = [{'netns': 'shared', 'dest': '10.80.0.0/16', 'via': '10.70.0.2'}]
+    converge(lab, owner='a', purge=True)
+    theirs = {'routes': [{'netns': 'shared', 'dest': '10.81.0.0/16', 'via': '10.70.0.2'}]}
+    converge(theirs, owner='b')
+    for dummy in range(2):
+        assert converge(lab, owner='a', purge=True).texts == []
+        assert converge(theirs, owner='b').texts == []
+    assert [r[0] for r in routes('shared')] == ['10.70.0.0/24', '10.80.0.0/16', '10.81.0.0/16', '10.99.0.0/16']
+    # a cannot remove or rewrite b's route, and the refusal names b.
+    refused({'routes': [{'netns': 'shared', 'dest': '10.81.0.0/16', 'state': 'absent'}]}, 'a',
+            r'routes\[0\]\.dest: route 10.81.0.0/16 in shared belongs to owner b, not a')
+    refused({'routes': [{'netns': 'shared', 'dest': '10.81.0.0/16', 'via': '10.70.0.3'}]}, 'a',
+            r'the existing route 10.81.0.0/16 in shared \(via 10.70.0.2 dev br-a\) belongs to owner b, not a')
+    # a's lab without its route: the purge takes a's route only.
+    del lab['routes']
+    assert converge(lab, owner='a', purge=True).texts == ['remove route 10.80.0.0/16 via 10.70.0.2 dev br-a in shared']
+    assert [r[0] for r in routes('shared')] == ['10.70.0.0/24', '10.81.0.0/16', '10.99.0.0/16']
+
+
+def test_a_lost_record_fails_safe(two_owners_and_a_bystander):
+    lab = dict(lab_a(), routes=[{'netns': 'shared', 'dest': '10.80.0.0/16', 'via': '10.70.0.2'}])
+    converge(lab, owner='a')
+    for filename in os.listdir('/run/netvirt.linux/routes'):
+        os.unlink(os.path.join('/run/netvirt.linux/routes', filename))
+    # Nothing proves the route is a's now: a purge leaves it, a change needs force.
+    assert converge(lab_a(), owner='a', purge=True).texts == []
+    assert '10.80.0.0/16' in [r[0] for r in routes('shared')]
+    refused({'routes': [{'netns': 'shared', 'dest': '10.80.0.0/16', 'state': 'absent'}]}, 'a',
+            r"route 10.80.0.0/16 in shared \(it carries the mark of netvirt.linux, but no owner's record on this "
+            r"host names it.*\) was not created by netvirt.linux; set force: true")
+    # The document that names it, as it is, takes it back.
+    assert converge(lab, owner='a').texts == []
+    assert converge(lab_a(), owner='a', purge=True).texts == [
+        'remove route 10.80.0.0/16 via 10.70.0.2 dev br-a in shared']
+
+
+def test_a_record_speaks_only_for_the_namespace_it_was_written_in():
+    # b's route in n; n is removed by hand and made again by a, whose route has the same key.
+    converge({'namespaces': [{'name': 'n'}],
+              'links': [{'kind': 'bridge', 'name': 'br', 'netns': 'n', 'addresses': ['10.90.0.1/24']}]}, owner='b')
+    route = {'netns': 'n', 'dest': '10.91.0.0/16', 'via': '10.90.0.2'}
+    converge({'routes': [route]}, owner='b')
+    ip('netns', 'del', 'n')
+    lab = {'namespaces': [{'name': 'n'}],
+           'links': [{'kind': 'bridge', 'name': 'br', 'netns': 'n', 'addresses': ['10.90.0.1/24']}],
+           'routes': [route]}
+    converge(lab, owner='a')
+    # b's old record names the key, but not this namespace: b's purge leaves a's route.
+    assert converge({}, owner='b', purge=True).texts == []
+    assert converge(lab, owner='a', purge=True).texts == []
+    assert converge(dict(lab, routes=[]), owner='a', purge=True).texts == [
+        'remove route 10.91.0.0/16 via 10.90.0.2 dev br in n']
