@@ -74,7 +74,15 @@ options:
     default: netvirt
   force:
     description:
-      - Allow removing or replacing an object that this collection did not create for O(owner).
+      - Allow changing, removing or replacing an object that this collection did not create for O(owner),
+        such as a link another owner or a person made (its MTU, state, addresses, a veth's peer), a
+        namespace's loopback, sysctls and C(/etc/netns) files, or a namespace that holds
+        links of others, which would go with it.
+      - Without it such a task fails before changing anything, and the message names the
+        object, its owner, and the steps it would take. Naming an object that is already as
+        asked is not a change and needs no O(force).
+      - Any link may become a port of a bridge without it, unless it is a port of a bridge
+        that is not O(owner)'s. Another lab may set sysctls in O(owner)'s namespace.
     type: bool
     default: false
 '''

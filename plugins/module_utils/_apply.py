@@ -33,6 +33,13 @@ class ApplyError(Exception):
         super(ApplyError, self).__init__(message)
 
 
+class _Step:
+    """A step of a run that is not an action of its plan (the owner's record), named in an ApplyError."""
+
+    def __init__(self, text):
+        self.text = text
+
+
 @contextlib.contextmanager
 def host_lock(directory=LOCK_DIR):
     """One writer per host: two plays that change this host at once take turns.
@@ -74,5 +81,10 @@ def apply_plan(kernel, plan):
         except Exception as e:
             raise ApplyError(action, e, rollback(kernel, done))
         done.append(action)
+    if plan.route_record is not None:
+        try:
+            kernel.write_route_record(*plan.route_record)
+        except Exception as e:
+            raise ApplyError(_Step('record the routes of owner %s' % plan.route_record[0]), e, rollback(kernel, done))
     kernel.settle()
     return [action.text for action in done]

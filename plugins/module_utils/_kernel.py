@@ -39,7 +39,7 @@ from ansible_collections.netvirt.linux.plugins.module_utils._ops import (
     WRITE_FILE, executes, executors,
 )
 from ansible_collections.netvirt.linux.plugins.module_utils._nft import (
-    delete_payload, list_table_payload, list_tables_payload, state_lines, table_state,
+    TABLE_PREFIX, delete_payload, list_table_payload, list_tables_payload, state_lines, table_state,
 )
 from ansible_collections.netvirt.linux.plugins.module_utils._values import sysctl_path_parts
 
@@ -47,6 +47,7 @@ try:
     import pyroute2
     from pyroute2 import IPRoute
     from pyroute2.netlink.exceptions import NetlinkDumpInterrupted, NetlinkError
+    from pyroute2.nftables.main import NFTables
     HAS_PYROUTE2 = True
     PYROUTE2_IMPORT_ERROR = None
 except ImportError as e:  # reported by the module through missing_required_lib
@@ -79,6 +80,8 @@ BARE_SOCKETS = HAS_PYROUTE2 and _version(getattr(pyroute2, '__version__', '0')) 
 RTEXT_FILTER_SKIP_STATS = 8
 
 NETNS_RUN_DIR = '/run/netns'
+# Which owner added which route: the kernel has no place for that mark.
+ROUTE_RECORD_DIR = '/run/netvirt.linux/routes'
 # A dump the kernel marks interrupted (its list changed meanwhile) is made again
 # until this many seconds have passed, waiting a little longer each time.
 DUMP_RETRY_SECONDS = 30.0
@@ -98,6 +101,7 @@ RTN_UNICAST = 1
 RTPROT_KERNEL = 2
 NUD_NOARP = 0x40
 NUD_PERMANENT = 0x80
+NFPROTO_IPV4 = 2
 MACVLAN_MODES = {'private': 1, 'vepa': 2, 'bridge': 4, 'passthru': 8, 'source': 16}
 MACVLAN_MODE_NAMES = dict((v, k) for k, v in MACVLAN_MODES.items())
 IPVLAN_MODES = {'l2': 0, 'l3': 1, 'l3s': 2}
@@ -1290,6 +1294,67 @@ class Kernel:
         except (IOError, OSError) as e:
             raise KernelError('cannot write %s: %s' % (path, e.strerror))
 
+    # --- what each owner added where the kernel keeps no mark ---------------------------
+
+    def read_route_records(self):
+        """{owner: set of route keys} that each owner's record says it added (see write_route_record).
+
+        Newest record last, so that when two name a route, the owner that added
+        it most recently is the one a dict built from them keeps.  A record that
+        cannot be read proves nothing: no route is taken as its owner's.
+        """
+        records = []
+        try:
+            filenames = os.listdir(ROUTE_RECORD_DIR)
+        except OSError:
+            return {}
+        for filename in filenames:
+            if not filename.endswith('.json'):
+                continue
+            path = os.path.join(ROUTE_RECORD_DIR, filename)
+            try:
+                with open(path) as f:
+                    record = json.load(f)
+                identities = dict((netns or None, identity) for netns, identity in record['namespaces'])
+                keys = set(tuple(key) for key in record['routes']
+                           if identities.get(key[0]) == self._namespace_identity(key[0]))
+                records.append((os.stat(path).st_mtime, filename[:-len('.json')], keys))
+            except (IOError, OSError, ValueError, KeyError, TypeError, IndexError):
+                continue
+        return collections.OrderedDict((owner, keys) for dummy, owner, keys in sorted(records))
+
+    def _namespace_identity(self, netns):
+        """The inode of a namespace: the same name may come back as another namespace, whose routes
+        no record of the old one speaks for."""
+        try:
+            if netns is None:
+                return os.fstat(self._home).st_ino
+            return os.stat(namespace_path(netns)).st_ino
+        except (OSError, KernelError):
+            return None
+
+    def write_route_record(self, owner, keys):
+        """Replace an owner's record of the routes it added: (netns, table, dest, metric, family) each,
+        with the identity of each namespace they are in.
+
+        Under /run, so a reboot, which takes the routes, takes the record too.
+        """
+        path = os.path.join(ROUTE_RECORD_DIR, owner + '.json')
+        namespaces = sorted(set(key[0] for key in keys), key=lambda netns: netns or '')
+        try:
+            if not keys:
+                if os.path.exists(path):
+                    os.unlink(path)
+                return
+            os.makedirs(ROUTE_RECORD_DIR, exist_ok=True)
+            with open(path + '.tmp', 'w') as f:
+                json.dump({'namespaces': [[netns, self._namespace_identity(netns)] for netns in namespaces],
+                           'routes': [list(key) for key in keys]}, f)
+            os.rename(path + '.tmp', path)
+        except (IOError, OSError) as e:
+            raise KernelError('cannot write the record of routes of owner %s in %s: %s'
+                              % (owner, ROUTE_RECORD_DIR, e.strerror))
+
     # --- nftables -----------------------------------------------------------------------
 
     def _nft(self, netns, args, payload=None):
@@ -1329,8 +1394,19 @@ class Kernel:
         return state, state_lines(table, state)
 
     def read_nat_table_names(self, netns):
-        """Names of the ip-family tables in a namespace (an empty list when nft is missing)."""
+        """Names of the ip-family tables in a namespace.
+
+        Without nft, the kernel is asked over netlink: none of ours there is an
+        empty list (a host that never used NAT needs no nftables package); one of
+        ours cannot be read or removed, and saying nothing would keep it.
+        """
         if shutil.which('nft') is None:
+            ours = sorted(name for name in self._in_namespace(netns, _nf_table_names)
+                          if name.startswith(TABLE_PREFIX))
+            if ours:
+                raise KernelError('nft is not installed on this host, and%s there are NAT tables this '
+                                  'collection made (%s); install the nftables package to change or remove them'
+                                  % (_where(netns), ', '.join(ours)))
             return []
         code, out, err = self._nft(netns, ['-j', '-f', '-'], list_tables_payload())
         if code != 0:
@@ -1365,6 +1441,15 @@ class Kernel:
 
 # Built once, at import: an operation of _ops without an executor fails here.
 EXECUTORS = executors(Kernel)
+
+
+def _nf_table_names(family=NFPROTO_IPV4):
+    """Names of the nf_tables tables of a family in the namespace of the calling thread."""
+    sock = NFTables()
+    try:
+        return [msg.get_attr('NFTA_TABLE_NAME') for msg in sock.get_tables() if msg['nfgen_family'] == family]
+    finally:
+        sock.close()
 
 
 class _SocketCache:

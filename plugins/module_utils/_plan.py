@@ -82,6 +82,8 @@ class Plan:
         self.warnings = []
         self.before = {}
         self.after = {}
+        # (owner, {netns: [route key, ...]}) to write once every action has run; None: unchanged
+        self.route_record = None
 
     @property
     def changed(self):
@@ -174,6 +176,11 @@ class _Planner:
         # Routes the kernel drops (an address change, a recreated link), with
         # the link's addresses after the plan; an undo holds each list.
         self.dropped = []
+        # A route has no place for a mark but its protocol (ours: RTPROT_NETVIRT); which
+        # owner added it is in each owner's record on the host.  Keys are route_key's.
+        self.route_records = reader.route_records()
+        self.route_owners = dict((key, owner) for owner, keys in self.route_records.items() for key in keys)
+        self.recorded = set(self.route_records.get(self.owner, ()))
 
     # --- helpers -----------------------------------------------------------
 
@@ -217,17 +224,58 @@ class _Planner:
     def read_link(self, netns, name):
         return self.reader.link(netns, name) if self.exists_now(netns) else None
 
-    def check_ours(self, path, what, owner):
-        """Removing or replacing something is allowed when this owner made it, or with force."""
+    def check_ours(self, path, what, owner, changes=None):
+        """Removing, replacing or changing something is allowed when this owner made it, or with force.
+
+        ``changes``: the steps planned on it, named in the refusal so that the
+        user sees what force would do.
+        """
         if self.force or owner == self.owner:
             return True
+        would = '; without force this task would not: %s' % '; '.join(changes) if changes else ''
         if owner is None:
-            self.error(path, '%s was not created by netvirt.linux; set force: true to change or remove it'
-                       % what)
+            self.error(path, '%s was not created by netvirt.linux; set force: true to change or remove it%s'
+                       % (what, would))
         else:
-            self.error(path, '%s belongs to owner %s, not %s; set force: true to change or remove it'
-                       % (what, owner, self.owner))
+            self.error(path, '%s belongs to owner %s, not %s; set force: true to change or remove it%s'
+                       % (what, owner, self.owner, would))
         return False
+
+    def route_owner(self, netns, route):
+        """The owner whose record names a route that carries our protocol; None for anyone else's."""
+        return self.route_owners.get(self.route_key(dict(route, netns=netns))) if route['ours'] else None
+
+    def check_route_ours(self, path, what, netns, route):
+        owner = self.route_owner(netns, route)
+        if route['ours'] and owner is None:
+            what += (" (it carries the mark of netvirt.linux, but no owner's record on this host names it: "
+                     "a reboot, or routes added before records were kept, leave none)")
+        return self.check_ours(path, what, owner)
+
+    def mark(self):
+        """Where each phase's list of steps ends now (see planned_since)."""
+        return dict((phase, len(steps)) for phase, steps in self.buckets.items())
+
+    def planned_since(self, mark, phases=None):
+        """The texts of the steps planned after ``mark`` (in ``phases`` only, when given)."""
+        return [action.text for phase, steps in self.buckets.items() if phases is None or phase in phases
+                for action in steps[mark[phase]:]]
+
+    def check_unchanged_unless_ours(self, path, what, owner, mark, phases=None):
+        """An object another owner, or nobody we know, made may be named and read, never changed without force."""
+        changes = self.planned_since(mark, phases)
+        if changes:
+            self.check_ours(path, what, owner, changes)
+
+    def check_link_unchanged_unless_ours(self, link, path, mark):
+        """A link that existed before this plan and that another owner, or nobody we know, made:
+        the steps planned for it since ``mark`` are refused without force (its bridge ports too)."""
+        for end in link_ends(link):
+            current = self.read_link(end['netns'], end['name'])
+            if current is not None and current['owner'] != self.owner:
+                self.check_unchanged_unless_ours(field_path(path)('name'), '%s %s%s' % (
+                    current['kind'], current['name'], where(current['netns'])), current['owner'], mark)
+                return
 
     # --- namespaces ----------------------------------------------------------
 
@@ -241,6 +289,15 @@ class _Planner:
                 return
             if not self.check_ours(path + '.name' if path else 'name', 'namespace %s' % name,
                                    self.reader.namespace_owner(name)):
+                return
+            foreign = ['%s %s (%s)' % (link['kind'], link['name'], 'owner %s' % link['owner'] if link['owner']
+                                       else 'not made by netvirt.linux')
+                       for link in sorted(self.reader.links(name), key=lambda link: link['name'])
+                       if link['owner'] != self.owner and link['kind'] != 'loopback']
+            if foreign and not self.force:
+                # Their links, and the other ends of their veth pairs, would go with it.
+                self.error(path + '.name' if path else 'name', 'namespace %s holds links owner %s did not create: '
+                           '%s; set force: true to remove it with them' % (name, self.owner, ', '.join(foreign)))
                 return
             self.plan.before['netns %s' % name] = {'name': name}
             self.plan.after['netns %s' % name] = None
@@ -295,6 +352,10 @@ class _Planner:
             filepath = os.path.join(_ns_dir(name), filename)
             content = render(ns[option])
             old = self.reader.file(filepath)
+            if old is not None and old != content and not old.startswith(MANAGED_FILE_HEADER) and \
+                    not self.check_ours('%s.%s' % (path, option) if path else option, 'file %s' % filepath, None,
+                                        ['write %s' % filepath]):
+                continue
             after[option] = ns[option]
             if before is not None:
                 before[option] = parse_managed_file(option, old) if old is not None else None
@@ -758,6 +819,13 @@ class _Planner:
             if found['kind'] == 'bridge':
                 self.error(p('ports[%d]' % i), 'port %s is a bridge; a bridge cannot be a port' % port)
                 continue
+            # Any link may be enslaved (a NIC someone else set up, most often); taking it
+            # from a bridge this owner did not make changes that bridge.
+            other = self.read_link(netns, found['master']) if found['master'] else None
+            if other is not None and other['owner'] != self.owner and not self.check_ours(
+                    p('ports[%d]' % i), 'bridge %s%s, which has port %s,' % (other['name'], where(netns), port),
+                    other['owner'], ['attach %s%s to bridge %s' % (port, where(netns), name)]):
+                continue
             self.plan_master(netns, port, name, found['master'])
         for port in have:
             if port not in link['ports']:
@@ -834,11 +902,11 @@ class _Planner:
             if route['via'] is not None and current['via'] != route['via'] or \
                     route['dev'] is not None and current['dev'] != route['dev']:
                 return  # a different route has this destination: not the one named
-            owner = self.owner if current['ours'] else None
-            if not self.check_ours(p('dest'), 'route %s%s' % (route['dest'], where(netns)), owner):
+            if not self.check_route_ours(p('dest'), 'route %s%s' % (route['dest'], where(netns)), netns, current):
                 return
             self.add('unroute', 'remove %s' % label, DELETE_ROUTE(netns=netns, route=current),
                      ADD_ROUTE(netns=netns, route=current))
+            self.recorded.discard(self.route_key(dict(current, netns=netns)))
             return
         if route['dev'] is not None and (netns, route['dev']) not in self.doc_links:
             if self.exists_now(netns) and self.read_link(netns, route['dev']) is None and not self.check_mode:
@@ -851,18 +919,21 @@ class _Planner:
         if current is None:
             self.add('route', 'add %s' % label, ADD_ROUTE(netns=netns, route=spec),
                      DELETE_ROUTE(netns=netns, route=spec))
+            self.recorded.add(self.route_key(spec))
             return
         if (route['via'] is None or current['via'] == route['via']) and \
                 (route['dev'] is None or current['dev'] == route['dev']):
             after['via'], after['dev'] = current['via'] if route['via'] is None else route['via'], \
                 current['dev'] if route['dev'] is None else route['dev']
+            if current['ours'] and self.route_key(dict(current, netns=netns)) not in self.route_owners:
+                self.recorded.add(self.route_key(dict(current, netns=netns)))  # ours as the document says, nobody else's
             return
-        owner = self.owner if current['ours'] else None
-        if not self.check_ours(p('dest'), 'the existing route %s%s (via %s dev %s)'
-                               % (route['dest'], where(netns), current['via'], current['dev']), owner):
+        if not self.check_route_ours(p('dest'), 'the existing route %s%s (via %s dev %s)'
+                                     % (route['dest'], where(netns), current['via'], current['dev']), netns, current):
             return
         self.add('route', 'replace %s' % label, REPLACE_ROUTE(netns=netns, route=spec),
                  REPLACE_ROUTE(netns=netns, route=current))
+        self.recorded.add(self.route_key(spec))
 
     # --- NAT ------------------------------------------------------------------------------
 
@@ -921,9 +992,22 @@ class _Planner:
                 self.plan_namespace(ns, self.path('namespaces', i))
         for i, ns in namespaces:
             if ns['state'] == 'present':
-                self.plan_namespace(ns, self.path('namespaces', i))
+                path, existed = self.path('namespaces', i), self.reader.namespace_exists(ns['name'])
+                mark, errors = self.mark(), len(self.errors)
+                self.plan_namespace(ns, path)
+                if existed and len(self.errors) == errors:
+                    owner = self.reader.namespace_owner(ns['name'])
+                    # A lab may put its links in another lab's namespace and needs forwarding
+                    # there (the default lab's containers in the routers' dockerhost): its
+                    # sysctls may be set; its loopback and files are the namespace owner's.
+                    phases = None if owner is None else [phase for phase in self.buckets if phase != 'sysctl']
+                    self.check_unchanged_unless_ours(field_path(path)('name'), 'namespace %s' % ns['name'],
+                                                     owner, mark, phases)
         for i, link in sorted(enumerate(doc['links']), key=lambda e: (e[1]['netns'] or '', e[1]['name'])):
+            mark, errors = self.mark(), len(self.errors)
             self.plan_link(link, self.path('links', i))
+            if link['state'] == 'present' and len(self.errors) == errors:
+                self.check_link_unchanged_unless_ours(link, self.path('links', i), mark)
         for i, route in sorted(enumerate(doc['routes']),
                                key=lambda e: (e[1]['netns'] or '', e[1]['table'], e[1]['dest'], e[1]['metric'])):
             self.plan_route(route, self.path('routes', i))
@@ -935,6 +1019,9 @@ class _Planner:
             self.plan_restored_routes()
         if self.errors:
             raise PlanError(self.errors)
+        recorded = set(key for key in self.recorded if key[0] not in self.gone_namespaces)
+        if recorded != set(self.route_records.get(self.owner, ())):
+            self.plan.route_record = (self.owner, sorted(recorded, key=lambda key: tuple(map(str, key))))
         for phase in LEADING_REMOVALS + PHASES + TRAILING_REMOVALS:
             self.plan.actions.extend(self.buckets[phase])
         return self.plan
@@ -1008,11 +1095,14 @@ class _Planner:
                 if current is not None and table_owner(current[0]) == self.owner:
                     self.remove_nat_table(netns, table, current)
         wanted_routes = set(self.route_key(r) for r in self.doc['routes'] if r['state'] == 'present')
+        recorded_in = set(key[0] for key in self.route_records.get(self.owner, ()))
         for netns in scanned:
-            if netns is None or owners.get(netns) != self.owner:
-                continue  # a route carries no owner's name: only this owner's namespaces are purged
+            if netns not in recorded_in:
+                continue  # only routes this owner's record names are its own
             for route in self.reader.all_routes(netns):
-                if route['ours'] and self.route_key(route) not in wanted_routes:
+                key = self.route_key(dict(route, netns=netns))
+                if route['ours'] and self.route_owners.get(key) == self.owner and key not in wanted_routes:
+                    self.recorded.discard(key)
                     self.add('unroute', 'remove %s' % describe_route(route), DELETE_ROUTE(netns=netns, route=route),
                              ADD_ROUTE(netns=netns, route=route))
                     self.plan.before['route %s/%s table %d' % (ns_label(netns), route['dest'], route['table'])] = {
@@ -1110,6 +1200,10 @@ class StateReader:
         if self.bulk:
             return list(self._dump(netns).values())
         return self.kernel.read_links(netns)
+
+    def route_records(self):
+        """{owner: set of route keys} from the records of every owner on this host."""
+        return self.kernel.read_route_records()
 
     def all_routes(self, netns):
         if netns not in self._all_routes:

@@ -81,8 +81,10 @@ options:
     default: false
   force:
     description:
-      - Allow removing or replacing objects that this collection did not create for O(owner), where the
-        document names them.
+      - Allow changing, removing or replacing objects that this collection did not create for O(owner),
+        where the document names them, and removing a namespace that holds links of others.
+      - Without it the whole run fails before changing anything, naming each such object, its
+        owner, and the steps it would take.
     type: bool
     default: false
 extends_documentation_fragment:

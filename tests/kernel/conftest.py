@@ -102,8 +102,9 @@ def clean_sandbox():
         if entry['ifname'] != 'lo':
             ip('link', 'del', entry['ifname'], check=False)
     assert in_sandbox()
-    for name in os.listdir('/etc/netns'):
-        shutil.rmtree(os.path.join('/etc/netns', name))
+    for directory in ('/etc/netns', '/run/netvirt.linux'):
+        for name in os.listdir(directory):
+            shutil.rmtree(os.path.join(directory, name))
 
 
 @pytest.fixture

@@ -70,16 +70,23 @@ def test_check_mode_plan_changes_nothing_and_equals_the_real_run():
     assert converge(SEED_002).texts == predicted
 
 
-def test_peer_made_by_hand_is_moved_and_renamed_as_seed_002_does():
+def test_peer_made_by_hand_is_moved_and_renamed_as_seed_002_does_with_force():
     converge({'namespaces': [{'name': 'ns0'}]})
     ip('link', 'add', 'veth0', 'type', 'veth', 'peer', 'name', 'veth1')
-    p = converge({'links': [{'kind': 'veth', 'name': 'veth0', 'peer': {'name': 'eth0', 'netns': 'ns0'}}]})
+    before = snapshot()
+    doc = {'links': [{'kind': 'veth', 'name': 'veth0', 'peer': {'name': 'eth0', 'netns': 'ns0'}}]}
+    # Not ours: moving its peer needs force, and the refusal says what force would do (issue 17, item 14).
+    with pytest.raises(PlanError, match=r"links\[0\]\.name: veth veth0 in the current namespace was not created by "
+                                        r"netvirt.linux; set force: true .* move veth peer veth1"):
+        converge(doc)
+    assert snapshot() == before
+    p = converge(doc, force=True)
     assert p.texts[0] == 'move veth peer veth1 in the current namespace to eth0 in ns0'
     assert link('veth1') is None
     eth0 = link('eth0', 'ns0')
     assert eth0 is not None and 'UP' in eth0['flags']
     # a rename within the namespace
-    p = converge({'links': [{'kind': 'veth', 'name': 'veth0', 'peer': {'name': 'eth1', 'netns': 'ns0'}}]})
+    p = converge({'links': [{'kind': 'veth', 'name': 'veth0', 'peer': {'name': 'eth1', 'netns': 'ns0'}}]}, force=True)
     assert p.texts[0] == 'rename veth peer eth0 in ns0 to eth1 in ns0'
     assert link('eth1', 'ns0') is not None and link('eth0', 'ns0') is None
 

@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from conftest import converge, ip, plan
-from ansible_collections.netvirt.linux.plugins.module_utils._kernel import Kernel
+from conftest import converge, ip, plan, snapshot
+from ansible_collections.netvirt.linux.plugins.module_utils._kernel import Kernel, KernelError
 from ansible_collections.netvirt.linux.plugins.module_utils._apply import ApplyError
 from ansible_collections.netvirt.linux.plugins.module_utils._model import ModelError
 from ansible_collections.netvirt.linux.plugins.module_utils._plan import PlanError
@@ -149,6 +149,22 @@ def test_nat_needs_nft_and_says_what_to_install(lab, monkeypatch):
         converge({'nat': [MASQUERADE]})
     assert 'nft is not installed on this host; install the nftables package' in str(e.value)
     assert os.path.exists('/run/netns/gw')
+
+
+def test_without_nft_a_purge_keeps_nothing_of_ours_quietly(lab, monkeypatch):
+    # Issue 17, item 16: with nft missing, state: absent reported success and kept the table.
+    converge({'nat': [{'masquerade': [{'source': '10.0.0.0/24'}]}]}, owner='hostnat')
+    before = snapshot()
+    monkeypatch.setenv('PATH', '/nonexistent')
+    with pytest.raises(KernelError, match='nft is not installed on this host, and in the current namespace there '
+                                          'are NAT tables this collection made \\(netvirt_nat\\); install'):
+        converge({}, owner='hostnat', purge=True)
+    monkeypatch.undo()
+    assert snapshot() == before
+    # A host where none of ours is left needs no nftables package to purge.
+    converge({}, owner='hostnat', purge=True)
+    monkeypatch.setenv('PATH', '/nonexistent')
+    assert converge({}, owner='hostnat', purge=True).texts == []
 
 
 def test_hairpin_lets_a_neighbour_use_the_forwarded_port(lab):

@@ -30,6 +30,17 @@ class TableReader:
     def all_routes(self, netns):
         return [dict(r, netns=netns, family=6 if ':' in r['dest'] else 4) for r in self.namespaces[netns]['routes']]
 
+    def route_records(self):
+        """Each route of ours is on the record of its namespace's owner, or of its 'recorded_by'."""
+        records = {}
+        for netns, ns in self.namespaces.items():
+            for route in ns['routes']:
+                if route.get('ours'):
+                    family = 6 if ':' in route['dest'] else 4
+                    records.setdefault(route.get('recorded_by', ns['owner']), set()).add(
+                        (netns, route['table'], route['dest'], route['metric'], family))
+        return records
+
     def namespace_exists(self, netns):
         return netns in self.namespaces
 
