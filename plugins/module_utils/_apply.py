@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: netvirt.linux contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Apply: run a plan under a host-wide lock; on failure undo in reverse.
+"""Apply: run a plan under a host-wide lock; on failure, or on SIGINT, SIGTERM or SIGHUP, undo in reverse.
 
 PRIVATE: not a public API of the collection.
 """
@@ -13,9 +13,14 @@ __metaclass__ = type
 import contextlib
 import fcntl
 import os
+import signal
 
 LOCK_DIR = '/run/lock'
 LOCK_NAME = 'netvirt.linux.lock'
+# Ctrl-C, `kill`, a timeout's TERM and a dropped SSH session: each stops a run
+# between two actions, and what it did is undone, instead of the process dying
+# with half a lab built and no result for Ansible to read.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 class ApplyError(Exception):
@@ -31,6 +36,86 @@ class ApplyError(Exception):
         else:
             message += '; every earlier change of this run was undone'
         super(ApplyError, self).__init__(message)
+
+
+class ApplyInterrupted(Exception):
+    """A signal stopped the run between two actions; the actions before were undone."""
+
+    def __init__(self, signals, done, total, undo_errors):
+        self.signals = list(signals)
+        self.done = done
+        self.total = total
+        self.undo_errors = undo_errors
+        name = signal_name(self.signals[0])
+        if not done:
+            message = 'interrupted by %s before any change: nothing was changed' % name
+        elif done == total:
+            message = 'interrupted by %s during the last of %d actions' % (name, total)
+        else:
+            message = 'interrupted by %s after %d of %d actions' % (name, done, total)
+        if done and undo_errors:
+            message += '; rollback was incomplete: ' + '; '.join(undo_errors)
+        elif done:
+            message += '; every change of this run was undone'
+        if len(self.signals) > 1:
+            message += ' (%s while undoing did not stop the rollback)' % ', '.join(
+                signal_name(s) for s in self.signals[1:])
+        super(ApplyInterrupted, self).__init__(message)
+
+
+def signal_name(signum):
+    try:
+        return signal.Signals(signum).name
+    except ValueError:
+        return 'signal %d' % signum
+
+
+class Interrupted(BaseException):
+    """A signal came before any change (waiting for the lock, reading, planning): the run stops there.
+
+    Not an Exception, so that no handler of kernel or dependency errors on
+    the way takes it for one of theirs.
+    """
+
+    def __init__(self, signum):
+        self.signum = signum
+        super(Interrupted, self).__init__('interrupted by %s before any change: nothing was changed'
+                                          % signal_name(signum))
+
+
+class HeldSignals(list):
+    """The STOP_SIGNALS received, in order.  While ``immediate``, one raises Interrupted where the run is."""
+
+    immediate = False
+
+
+@contextlib.contextmanager
+def signals_held(immediate=False):
+    """Note STOP_SIGNALS instead of dying of them; yields the HeldSignals they are noted in.
+
+    apply_plan looks at the list between actions, so an action is never cut
+    in half, and a second signal cannot stop the rollback of the first.
+    Before the first change (``immediate``), a signal stops the run at once.
+    Signals belong to the main thread: elsewhere nothing is held.
+    """
+    received = HeldSignals()
+    received.immediate = immediate
+
+    def note(signum, frame):
+        if received.immediate:
+            raise Interrupted(signum)
+        received.append(signum)
+    previous = []
+    try:
+        for signum in STOP_SIGNALS:
+            previous.append((signum, signal.signal(signum, note)))
+    except ValueError:
+        pass  # not the main thread
+    try:
+        yield received
+    finally:
+        for signum, handler in previous:
+            signal.signal(signum, handler)
 
 
 @contextlib.contextmanager
@@ -52,7 +137,11 @@ def host_lock(directory=LOCK_DIR):
 
 
 def rollback(kernel, done):
-    """Undo finished actions, newest first; returns the undo steps that failed."""
+    """Undo finished actions, newest first; returns the undo steps that failed.
+
+    Then waits, as a finished run does, until the kernel has torn down the
+    namespaces the undo removed, so that the next run can use their names.
+    """
     errors = []
     for action in reversed(done):
         if action.undo_op is None:
@@ -62,17 +151,36 @@ def rollback(kernel, done):
             kernel.run(action.undo_op, action.undo_args)
         except Exception as e:  # keep undoing the rest; report every failure
             errors.append('undo of %s: %s' % (action.text, e))
+    try:
+        kernel.settle()
+    except Exception as e:
+        errors.append(str(e))
     return errors
 
 
-def apply_plan(kernel, plan):
-    """Run every action in order; on the first failure undo the ones before it and raise ApplyError."""
+def apply_plan(kernel, plan, signals=None):
+    """Run every action in order; on the first failure undo the ones before it and raise ApplyError.
+
+    ``signals`` is the HeldSignals of the caller's signals_held(), which from
+    here on only notes signals; without it, signals are held for the apply alone.  A signal raises ApplyInterrupted once the
+    action under way has finished and it and every action before it were
+    undone; one that comes while the kernel settles after the last action
+    leaves the finished run alone (the caller may still see it in the list).
+    """
+    if signals is None:
+        with signals_held() as held:
+            return apply_plan(kernel, plan, held)
+    signals.immediate = False
     done = []
     for action in plan.actions:
+        if signals:
+            raise ApplyInterrupted(signals, len(done), len(plan.actions), rollback(kernel, done))
         try:
             kernel.run(action.op, action.args)
         except Exception as e:
             raise ApplyError(action, e, rollback(kernel, done))
         done.append(action)
+    if signals:
+        raise ApplyInterrupted(signals, len(done), len(plan.actions), rollback(kernel, done))
     kernel.settle()
     return [action.text for action in done]

@@ -1,0 +1,98 @@
+"""Run one module, or the engine alone, as its own process, and stop it at chosen kernel calls.
+
+    python drive.py SPEC.json
+
+SPEC: {"mode": "module" | "engine", "module": "topology", "args": {...module args...},
+       "owner": "...", "purge": false, "remove_all": false,
+       "stop_at": [K, ...]}
+
+Before the K-th call of Kernel.run (counted from 0 over the whole run: the
+actions, then the undo steps of a rollback) the process stops itself with
+SIGSTOP.  The test waits until it is stopped (waitpid WUNTRACED), sends the
+signal it means to test, and lets it go on with SIGCONT: the signal lands at
+that exact point of the run, whatever the machine's speed, with no timing.
+
+"module" runs plugins/modules/MODULE.py as Ansible runs it (its arguments in a
+file, its JSON result on stdout); it needs ansible.  "engine" runs the same
+flow without ansible (the pyroute2 lanes have none): normalise, plan and apply
+under the host lock, with signals held as the runner holds them, and prints
+{"failed": ..., "msg": ...}.
+"""
+
+import json
+import os
+import runpy
+import signal
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.abspath(os.path.join(HERE, '..', '..', '..', '..', '..')))
+
+from ansible_collections.netvirt.linux.plugins.module_utils import _kernel  # noqa: E402
+from ansible_collections.netvirt.linux.plugins.module_utils._apply import (  # noqa: E402
+    ApplyError, ApplyInterrupted, Interrupted, apply_plan, host_lock, signals_held,
+)
+from ansible_collections.netvirt.linux.plugins.module_utils._model import normalise_document  # noqa: E402
+from ansible_collections.netvirt.linux.plugins.module_utils._plan import StateReader, plan_document  # noqa: E402
+
+
+def stop_at(calls):
+    """Make Kernel.run stop the process before each call whose number is in ``calls``."""
+    calls = set(calls)
+    count = [0]
+    run = _kernel.Kernel.run
+
+    def counted(self, op, args):
+        if count[0] in calls:
+            os.kill(os.getpid(), signal.SIGSTOP)
+        count[0] += 1
+        return run(self, op, args)
+    _kernel.Kernel.run = counted
+
+
+def run_engine(spec):
+    args = spec['args']
+    document = dict((key, args.get(key, [])) for key in ('namespaces', 'links', 'routes', 'nat'))
+    result = {'failed': False}
+    with signals_held(immediate=True) as signals:
+        try:
+            try:
+                doc = normalise_document(document, owner=spec['owner'])
+                if spec.get('remove_all'):
+                    doc = dict(doc, namespaces=[], links=[], routes=[], nat=[])
+                with _kernel.Kernel() as kernel, host_lock():
+                    plan = plan_document(doc, StateReader(kernel, bulk=True), False, False, False,
+                                         spec.get('purge', False))
+                    apply_plan(kernel, plan, signals)
+                    result['actions'] = plan.texts
+            finally:
+                signals.immediate = False
+        except (Interrupted, ApplyInterrupted, ApplyError, _kernel.KernelError) as e:
+            result = {'failed': True, 'msg': str(e)}
+        sys.stdout.write(json.dumps(result))
+        sys.stdout.flush()
+
+
+def run_module(spec):
+    with tempfile.NamedTemporaryFile('w', suffix='.json', delete=False) as f:
+        json.dump({'ANSIBLE_MODULE_ARGS': spec['args']}, f)
+    try:
+        sys.argv = [spec['module'], f.name]
+        runpy.run_module('ansible_collections.netvirt.linux.plugins.modules.' + spec['module'], run_name='__main__')
+    finally:
+        os.unlink(f.name)
+
+
+def main():
+    with open(sys.argv[1]) as f:
+        spec = json.load(f)
+    stop_at(spec.get('stop_at', []))
+    if spec['mode'] == 'module':
+        run_module(spec)
+    else:
+        run_engine(spec)
+
+
+if __name__ == '__main__':
+    main()
