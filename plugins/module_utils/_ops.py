@@ -87,6 +87,9 @@ def executors(cls):
 # Namespaces.  The owner is the lab's name, marked on the namespace's lo.
 CREATE_NAMESPACE = _declare('create_namespace', 'netns owner')
 DELETE_NAMESPACE = _declare('delete_namespace', 'netns')
+# An entry of /run/netns that is not a namespace (a killed run's plain file), and its undo.
+REMOVE_STALE_NAMESPACE = _declare('remove_stale_namespace', 'netns')
+RESTORE_STALE_NAMESPACE = _declare('restore_stale_namespace', 'netns mode')
 
 # Links.  ``index`` (and a veth's ``peer_index``) asks for an ifindex: a restored link gets its old one.
 ADD_VETH = _declare('add_veth', 'netns name peer_netns peer_name owner', 'mtu mac peer_mtu peer_mac index peer_index')

@@ -34,7 +34,8 @@ from ansible_collections.netvirt.linux.plugins.module_utils._nft import (
 from ansible_collections.netvirt.linux.plugins.module_utils._ops import (
     ADD_ADDRESS, ADD_BRIDGE, ADD_FDB, ADD_GENEVE, ADD_IPVLAN, ADD_MACVLAN, ADD_ROUTE, ADD_TUNTAP, ADD_VETH, ADD_VLAN,
     ADD_VXLAN, CREATE_NAMESPACE, DELETE_ADDRESS, DELETE_FDB, DELETE_LINK, DELETE_NAMESPACE, DELETE_NAT_TABLE,
-    DELETE_ROUTE, LOAD_NAT_TABLE, MOVE_LINK, REPLACE_ROUTE, RESTORE_LINK, SET_LINK, SET_SYSCTL, WRITE_FILE,
+    DELETE_ROUTE, LOAD_NAT_TABLE, MOVE_LINK, REMOVE_STALE_NAMESPACE, REPLACE_ROUTE, RESTORE_LINK,
+    RESTORE_STALE_NAMESPACE, SET_LINK, SET_SYSCTL, WRITE_FILE,
 )
 
 PHASES = ('netns', 'link', 'move', 'attr', 'port', 'addr', 'up', 'route', 'sysctl', 'file', 'nat')
@@ -43,6 +44,7 @@ PHASES = ('netns', 'link', 'move', 'attr', 'port', 'addr', 'up', 'route', 'sysct
 LEADING_REMOVALS = ('unnat', 'unroute', 'unport', 'unlink')
 TRAILING_REMOVALS = ('unnetns',)
 NETNS_ETC_DIR = '/etc/netns'
+STALE_CAUSE = 'a plain file, as a run or `ip netns add` killed while creating or removing a namespace leaves'
 MANAGED_FILE_HEADER = '# Managed by netvirt.linux; changes here are overwritten.\n'
 IPV6_DEFAULT_METRIC = 1024
 
@@ -110,6 +112,11 @@ def link_key(kind, netns, name):
     return '%s %s/%s' % (kind, ns_label(netns), name)
 
 
+def stale_entry(netns):
+    """How messages name an entry of /run/netns (the kernel layer's NETNS_RUN_DIR) that is not a namespace."""
+    return '/run/netns/' + netns
+
+
 def _ns_dir(netns):
     return os.path.join(NETNS_ETC_DIR, netns)
 
@@ -158,6 +165,7 @@ class _Planner:
         self.new_namespaces = set()
         self.gone_namespaces = set()
         self.assumed_namespaces = set()
+        self.stale_named = set()  # stale entries of /run/netns this plan repairs or removes
         # (netns, name) -> desired end, for links this document defines
         self.doc_links = {}
         for link in doc['links']:
@@ -195,6 +203,10 @@ class _Planner:
             return False
         if self.reader.namespace_exists(netns):
             return True
+        if netns in self.reader.stale_namespaces():
+            self.error(path, '%s is not a namespace but a stale entry (%s); name namespace %s in a task or lab to '
+                       'repair it' % (stale_entry(netns), STALE_CAUSE, netns))
+            return False
         if self.check_mode and self.single:
             if netns not in self.assumed_namespaces:
                 self.assumed_namespaces.add(netns)
@@ -234,10 +246,22 @@ class _Planner:
     def plan_namespace(self, ns, path):
         name = ns['name']
         exists = self.reader.namespace_exists(name)
+        stale_mode = self.reader.stale_namespaces().get(name)
+        if stale_mode is not None:
+            # Not a namespace: a killed run's file, which holds nothing and makes
+            # every entry fail.  It is removed as `ip netns del` would, and made
+            # again as a namespace if the document wants one.
+            self.stale_named.add(name)
+            self.add('unnetns' if ns['state'] == 'absent' else 'netns',
+                     'remove the stale entry %s (not a namespace: %s)' % (stale_entry(name), STALE_CAUSE),
+                     REMOVE_STALE_NAMESPACE(netns=name), RESTORE_STALE_NAMESPACE(netns=name, mode=stale_mode))
         if ns['state'] == 'absent':
             if not exists:
-                self.plan.before['netns %s' % name] = None
+                self.plan.before['netns %s' % name] = {'name': name, 'stale': True} if stale_mode is not None else None
                 self.plan.after['netns %s' % name] = None
+                if stale_mode is not None:
+                    self.gone_namespaces.add(name)
+                    self.plan_managed_files_removal(name)
                 return
             if not self.check_ours(path + '.name' if path else 'name', 'namespace %s' % name,
                                    self.reader.namespace_owner(name)):
@@ -245,16 +269,13 @@ class _Planner:
             self.plan.before['netns %s' % name] = {'name': name}
             self.plan.after['netns %s' % name] = None
             self.gone_namespaces.add(name)
-            for filename in ('resolv.conf', 'hosts'):
-                filepath = os.path.join(_ns_dir(name), filename)
-                old = self.reader.file(filepath)
-                if old is not None and old.startswith(MANAGED_FILE_HEADER):
-                    self.add('unnetns', 'remove %s' % filepath, WRITE_FILE(path=filepath, content=None),
-                             WRITE_FILE(path=filepath, content=old))
+            self.plan_managed_files_removal(name)
             # A namespace cannot be brought back with its contents: it is removed last.
             self.add('unnetns', 'remove netns %s' % name, DELETE_NAMESPACE(netns=name))
             return
         before = {'name': name} if exists else None
+        if stale_mode is not None:
+            before = {'name': name, 'stale': True}
         after = {'name': name}
         if not exists:
             self.new_namespaces.add(name)
@@ -303,6 +324,22 @@ class _Planner:
                          WRITE_FILE(path=filepath, content=old))
         self.plan.before['netns %s' % name] = before
         self.plan.after['netns %s' % name] = after
+
+    def plan_managed_files_removal(self, name):
+        for filename in ('resolv.conf', 'hosts'):
+            filepath = os.path.join(_ns_dir(name), filename)
+            old = self.reader.file(filepath)
+            if old is not None and old.startswith(MANAGED_FILE_HEADER):
+                self.add('unnetns', 'remove %s' % filepath, WRITE_FILE(path=filepath, content=None),
+                         WRITE_FILE(path=filepath, content=old))
+
+    def warn_of_stale_namespaces(self):
+        """The stale entries the document does not name: left alone, and named, so none goes unseen."""
+        for name in sorted(set(self.reader.stale_namespaces()) - self.stale_named):
+            self.plan.warnings.append(
+                '%s is not a namespace but a stale entry (%s); it was left alone. Name namespace %s in a task or '
+                'lab to repair it, or with state: absent to remove it' % (stale_entry(name),
+                                                                         STALE_CAUSE, name))
 
     # --- links ------------------------------------------------------------------
 
@@ -931,6 +968,7 @@ class _Planner:
             self.plan_nat(nat, self.path('nat', i))
         if self.purge and not self.errors:
             self.plan_purge()
+        self.warn_of_stale_namespaces()
         if not self.errors:
             self.plan_restored_routes()
         if self.errors:
@@ -1060,6 +1098,7 @@ class StateReader:
         self._dumps = {}
         self._address_dumps = {}
         self._exists = {}
+        self._stale = None
 
     def prefetch(self, requests):
         """Read many namespaces up front (see Kernel.read_namespaces); later reads come from here.
@@ -1105,6 +1144,11 @@ class StateReader:
 
     def namespace_names(self):
         return self.kernel.list_namespaces()
+
+    def stale_namespaces(self):
+        if self._stale is None:  # a plan changes nothing while it is made
+            self._stale = self.kernel.stale_namespaces()
+        return self._stale
 
     def links(self, netns):
         if self.bulk:

@@ -83,8 +83,13 @@ def namespace(netns):
 def main():
     names = sorted(os.listdir('/run/netns')) if os.path.isdir('/run/netns') else []
     state = {'namespaces': names, 'host': namespace(None)}
+    nsfs = os.stat('/proc/self/ns/net').st_dev
     for name in names:
-        state['netns ' + name] = namespace(name)
+        st = os.stat(os.path.join('/run/netns', name))
+        if st.st_dev == nsfs:
+            state['netns ' + name] = namespace(name)
+        else:  # not a namespace: a stale entry, as a killed `ip netns add` leaves; `ip -n` would fail on it
+            state['stale ' + name] = oct(st.st_mode)
     files = {}
     if os.path.isdir('/etc/netns'):
         for root, _dirs, filenames in os.walk('/etc/netns'):

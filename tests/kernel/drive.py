@@ -4,13 +4,16 @@
 
 SPEC: {"mode": "module" | "engine", "module": "topology", "args": {...module args...},
        "owner": "...", "purge": false, "remove_all": false,
-       "stop_at": [K, ...]}
+       "stop_at": [K, ...], "stop_in": ["NAME:K", ...]}
 
 Before the K-th call of Kernel.run (counted from 0 over the whole run: the
 actions, then the undo steps of a rollback) the process stops itself with
 SIGSTOP.  The test waits until it is stopped (waitpid WUNTRACED), sends the
 signal it means to test, and lets it go on with SIGCONT: the signal lands at
 that exact point of the run, whatever the machine's speed, with no timing.
+"NAME:K" stops before the K-th call (from 0) of the Kernel method NAME, or of
+the libc function NAME (unshare, mount, umount2): the points inside an action,
+such as between making a namespace's file and mounting the namespace on it.
 
 "module" runs plugins/modules/MODULE.py as Ansible runs it (its arguments in a
 file, its JSON result on stdout); it needs ansible.  "engine" runs the same
@@ -51,6 +54,40 @@ def stop_at(calls):
     _kernel.Kernel.run = counted
 
 
+def stop_in(points):
+    """Stop before the K-th call of each NAME in points ("NAME:K")."""
+    wanted = {}
+    for point in points:
+        name, k = point.rsplit(':', 1)
+        wanted.setdefault(name, set()).add(int(k))
+    counts = dict((name, [0]) for name in wanted)
+
+    def stopping(name, call):
+        def stopped(*args, **kwargs):
+            if counts[name][0] in wanted[name]:
+                os.kill(os.getpid(), signal.SIGSTOP)
+            counts[name][0] += 1
+            return call(*args, **kwargs)
+        return stopped
+    libc_names = set()
+    for name in wanted:
+        if hasattr(_kernel.Kernel, name):
+            setattr(_kernel.Kernel, name, stopping(name, getattr(_kernel.Kernel, name)))
+        else:
+            libc_names.add(name)
+    if libc_names:
+        make_libc = _kernel._libc
+
+        class StoppingLibc:
+            def __init__(self):
+                self._libc = make_libc()
+
+            def __getattr__(self, name):
+                call = getattr(self._libc, name)
+                return stopping(name, call) if name in libc_names else call
+        _kernel._libc = StoppingLibc
+
+
 def run_engine(spec):
     args = spec['args']
     document = dict((key, args.get(key, [])) for key in ('namespaces', 'links', 'routes', 'nat'))
@@ -88,6 +125,7 @@ def main():
     with open(sys.argv[1]) as f:
         spec = json.load(f)
     stop_at(spec.get('stop_at', []))
+    stop_in(spec.get('stop_in', []))
     if spec['mode'] == 'module':
         run_module(spec)
     else:

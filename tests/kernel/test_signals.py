@@ -46,8 +46,8 @@ def lab(count):
 class Run:
     """A module (or engine) process that stops itself before the kernel calls ``stop_at``."""
 
-    def __init__(self, mode, args, stop_at=(), **extra):
-        spec = dict(mode=mode, module='topology', args=args, owner=args['owner'], stop_at=list(stop_at), **extra)
+    def __init__(self, mode, args, stop_at=(), module='topology', **extra):
+        spec = dict(mode=mode, module=module, args=args, owner=args.get('owner'), stop_at=list(stop_at), **extra)
         self.spec_file = tempfile.NamedTemporaryFile('w', suffix='.json', delete=False)
         json.dump(spec, self.spec_file)
         self.spec_file.close()
