@@ -15,6 +15,8 @@ import fcntl
 import os
 import signal
 
+from ansible_collections.netvirt.linux.plugins.module_utils._journal import write_claims
+
 LOCK_DIR = '/run/lock'
 LOCK_NAME = 'netvirt.linux.lock'
 # Ctrl-C, `kill`, a timeout's TERM and a dropped SSH session: each stops a run
@@ -171,16 +173,30 @@ def apply_plan(kernel, plan, signals=None):
         with signals_held() as held:
             return apply_plan(kernel, plan, held)
     signals.immediate = False
+    if plan.actions:
+        # Before the first change: a run killed from here on leaves this note
+        # for the next run of the owner (see _journal).
+        write_claims(plan.owner, plan.claims)
     done = []
     for action in plan.actions:
         if signals:
-            raise ApplyInterrupted(signals, len(done), len(plan.actions), rollback(kernel, done))
+            raise ApplyInterrupted(signals, len(done), len(plan.actions), _undo(kernel, plan, done))
         try:
             kernel.run(action.op, action.args)
         except Exception as e:
-            raise ApplyError(action, e, rollback(kernel, done))
+            raise ApplyError(action, e, _undo(kernel, plan, done))
         done.append(action)
     if signals:
-        raise ApplyInterrupted(signals, len(done), len(plan.actions), rollback(kernel, done))
+        raise ApplyInterrupted(signals, len(done), len(plan.actions), _undo(kernel, plan, done))
     kernel.settle()
+    if plan.actions:
+        write_claims(plan.owner, plan.leftover_claims)
     return [action.text for action in done]
+
+
+def _undo(kernel, plan, done):
+    """Roll back; a complete rollback leaves the journal as the run found it, an incomplete one all of it."""
+    errors = rollback(kernel, done)
+    if not errors:
+        write_claims(plan.owner, plan.old_claims)
+    return errors

@@ -25,6 +25,9 @@ __metaclass__ = type
 import ipaddress
 import os
 
+from ansible_collections.netvirt.linux.plugins.module_utils._journal import (
+    claims_of, empty_claims, merge_claims, read_claims,
+)
 from ansible_collections.netvirt.linux.plugins.module_utils._model import (
     IMMUTABLE, link_ends, route_family, where,
 )
@@ -79,11 +82,17 @@ class Action:
 
 
 class Plan:
-    def __init__(self):
+    def __init__(self, owner=None):
+        self.owner = owner
         self.actions = []
         self.warnings = []
         self.before = {}
         self.after = {}
+        # The journal (see _journal): what an interrupted run of the owner had
+        # claimed, what this plan claims with it, and what it leaves unresolved.
+        self.old_claims = empty_claims()
+        self.claims = empty_claims()
+        self.leftover_claims = empty_claims()
 
     @property
     def changed(self):
@@ -159,7 +168,9 @@ class _Planner:
         self.reader = reader
         self.check_mode = check_mode
         self.force = force
-        self.plan = Plan()
+        self.plan = Plan(self.owner)
+        # Unmarked objects that an interrupted run of this owner made read as the owner's from here on.
+        self.plan.old_claims = reader.claims(self.owner)
         self.errors = []
         self.buckets = dict((phase, []) for phase in LEADING_REMOVALS + PHASES + TRAILING_REMOVALS)
         self.new_namespaces = set()
@@ -971,11 +982,57 @@ class _Planner:
         self.warn_of_stale_namespaces()
         if not self.errors:
             self.plan_restored_routes()
+            self.plan_marks()
         if self.errors:
             raise PlanError(self.errors)
         for phase in LEADING_REMOVALS + PHASES + TRAILING_REMOVALS:
             self.plan.actions.extend(self.buckets[phase])
+        self.plan.claims = merge_claims(self.plan.old_claims, claims_of(self.plan.actions))
         return self.plan
+
+    def plan_marks(self):
+        """Mark what an interrupted run of this owner made but did not live to mark, where it stays.
+
+        Its journal names it (the reader then reads it as this owner's); what
+        the document no longer wants is removed like any object of the owner.
+        The journal's claims this plan does not settle stay in it.
+        """
+        wanted_ns = set(ns['name'] for ns in self.doc['namespaces'] if ns['state'] == 'present')
+        for netns in sorted(self.plan.old_claims['namespaces'] & wanted_ns):
+            if self.exists_now(netns):
+                self.reader.namespace_owner(netns)  # a plan that leaves lo alone has not read it yet
+        marked = set()
+        for netns, name in sorted(self.reader.unmarked, key=lambda k: (k[0] or '', k[1])):
+            if netns in self.gone_namespaces:
+                continue
+            if name == 'lo' and netns in wanted_ns:
+                text = 'mark netns %s as owner %s\'s (a killed run made it and did not mark it)' % (netns, self.owner)
+            elif (netns, name) in self.doc_links:
+                text = 'mark %s%s as owner %s\'s (a killed run made it and did not mark it)' % (
+                    name, where(netns), self.owner)
+            else:
+                continue
+            marked.add((netns, name))
+            self.add('attr', text, SET_LINK(netns=netns, name=name, owner=self.owner),
+                     SET_LINK(netns=netns, name=name, owner=''))
+        old = self.plan.old_claims
+        settled_ns = self.gone_namespaces | self.stale_named | set(
+            netns for netns, name in marked if name == 'lo')
+        unsettled = self.reader.unmarked - marked
+        stale = self.reader.stale_namespaces()
+
+        def may_be_left(key):
+            """Whether the object may still be there unmarked after this plan: not found gone or marked."""
+            netns = key[0]
+            if netns in settled_ns and key[1] == 'lo' or netns in self.gone_namespaces:
+                return False
+            if netns is not None and not self.reader.namespace_exists(netns):
+                return key[1] == 'lo' and netns in stale  # nothing can be in a namespace that is not there
+            return key in unsettled or key not in self.reader.claims_looked
+        self.plan.leftover_claims = {
+            'namespaces': set(netns for netns in old['namespaces'] if may_be_left((netns, 'lo'))),
+            'links': set(key for key in old['links'] if may_be_left(key)),
+        }
 
     def reads(self):
         """What planning a whole lab reads: (netns, addresses, route_keys, owner) per existing namespace.
@@ -1017,6 +1074,11 @@ class _Planner:
         owners = dict((netns, self.reader.namespace_owner(netns)) for netns in existing)
         for netns in existing:
             if owners[netns] == self.owner and netns not in wanted_ns:
+                self.plan_namespace({'name': netns, 'state': 'absent'}, '')
+        for netns in sorted(self.reader.stale_namespaces()):
+            # A killed run of this owner left it, creating or removing the namespace (its journal says so).
+            if netns in self.plan.old_claims['namespaces'] and netns not in wanted_ns and \
+                    netns not in self.stale_named:
                 self.plan_namespace({'name': netns, 'state': 'absent'}, '')
         scanned = [None] + [netns for netns in existing if netns not in self.gone_namespaces]
         handled = set(self.doc_links)
@@ -1099,6 +1161,10 @@ class StateReader:
         self._address_dumps = {}
         self._exists = {}
         self._stale = None
+        self._claims = empty_claims()
+        self._claim_owner = None
+        self.unmarked = set()  # (netns, name) of unmarked objects read as the claim owner's (lo: the namespace)
+        self.claims_looked = set()  # (netns, name) of claimed objects the plan looked for, found or not
 
     def prefetch(self, requests):
         """Read many namespaces up front (see Kernel.read_namespaces); later reads come from here.
@@ -1121,6 +1187,26 @@ class StateReader:
             self._dumps[netns] = dict((link['name'], link) for link in self.kernel.read_links(netns))
         return self._dumps[netns]
 
+    def claims(self, owner):
+        """The journal of an interrupted run of ``owner`` (see _journal).
+
+        From here on, an unmarked link or namespace it names reads as owner's
+        (and is noted in ``unmarked``): the killed run made it.
+        """
+        self._claims = read_claims(owner)
+        self._claim_owner = owner
+        return self._claims
+
+    def _claimed(self, netns, name, link):
+        claims = self._claims
+        if (netns, name) not in claims['links'] and not (name == 'lo' and netns in claims['namespaces']):
+            return link
+        self.claims_looked.add((netns, name))
+        if link is None or link['owner'] is not None:
+            return link
+        self.unmarked.add((netns, name))
+        return dict(link, owner=self._claim_owner)
+
     def namespace_exists(self, netns):
         if not self.bulk:
             return self.kernel.namespace_exists(netns)
@@ -1129,18 +1215,16 @@ class StateReader:
         return self._exists[netns]
 
     def namespace_owner(self, netns):
-        if self.bulk:
-            lo = self._dump(netns).get('lo')
-            return lo['owner'] if lo else None
-        return self.kernel.namespace_owner(netns)
+        lo = self.link(netns, 'lo')
+        return lo['owner'] if lo else None
 
     def link(self, netns, name):
         if self.bulk:
-            return self._dump(netns).get(name)
+            return self._claimed(netns, name, self._dump(netns).get(name))
         key = (netns, name)
         if key not in self._links:
             self._links[key] = self.kernel.read_link(netns, name)
-        return self._links[key]
+        return self._claimed(netns, name, self._links[key])
 
     def namespace_names(self):
         return self.kernel.list_namespaces()
@@ -1151,9 +1235,8 @@ class StateReader:
         return self._stale
 
     def links(self, netns):
-        if self.bulk:
-            return list(self._dump(netns).values())
-        return self.kernel.read_links(netns)
+        found = self._dump(netns).values() if self.bulk else self.kernel.read_links(netns)
+        return [self._claimed(netns, link['name'], link) for link in found]
 
     def all_routes(self, netns):
         if netns not in self._all_routes:
@@ -1178,8 +1261,9 @@ class StateReader:
             for other in self._dump(hint_netns).values():
                 if other['index'] == link['peer_index'] and other['kind'] == 'veth' and \
                         other.get('peer_index') == link['index'] and other.get('peer_elsewhere'):
-                    return dict(other)
-        return self.kernel.read_veth_peer(link, hint_netns)
+                    return self._claimed(hint_netns, other['name'], dict(other))
+        peer = self.kernel.read_veth_peer(link, hint_netns)
+        return self._claimed(peer['netns'], peer['name'], peer) if peer else None
 
     def routes_via(self, netns, name):
         return self.kernel.read_routes_via(netns, name)

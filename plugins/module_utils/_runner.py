@@ -24,6 +24,7 @@ from ansible_collections.netvirt.linux.plugins.module_utils._plan import (
 from ansible_collections.netvirt.linux.plugins.module_utils._apply import (
     ApplyError, ApplyInterrupted, Interrupted, apply_plan, host_lock, signal_name, signals_held,
 )
+from ansible_collections.netvirt.linux.plugins.module_utils._journal import JournalError
 from ansible_collections.netvirt.linux.plugins.module_utils import _kernel
 
 # Options every link module shares; DOCUMENTATION comes from the
@@ -105,7 +106,7 @@ def run_module(module, document, single=True, purge=False, remove_all=False):
             module.fail_json(msg=str(e), signal=signal_name(e.signum), **echo)
         except ApplyInterrupted as e:
             module.fail_json(msg=str(e), signal=signal_name(e.signals[0]), **echo)
-        except (ApplyError, _kernel.KernelError) as e:
+        except (ApplyError, JournalError, _kernel.KernelError) as e:
             module.fail_json(msg=str(e), **echo)
         except Exception as e:
             module.fail_json(msg='unexpected error (%s): %s' % (type(e).__name__, e),

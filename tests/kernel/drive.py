@@ -22,6 +22,7 @@ under the host lock, with signals held as the runner holds them, and prints
 {"failed": ..., "msg": ...}.
 """
 
+import atexit
 import json
 import os
 import runpy
@@ -36,6 +37,7 @@ from ansible_collections.netvirt.linux.plugins.module_utils import _kernel  # no
 from ansible_collections.netvirt.linux.plugins.module_utils._apply import (  # noqa: E402
     ApplyError, ApplyInterrupted, Interrupted, apply_plan, host_lock, signals_held,
 )
+from ansible_collections.netvirt.linux.plugins.module_utils._journal import JournalError  # noqa: E402
 from ansible_collections.netvirt.linux.plugins.module_utils._model import normalise_document  # noqa: E402
 from ansible_collections.netvirt.linux.plugins.module_utils._plan import StateReader, plan_document  # noqa: E402
 
@@ -54,21 +56,37 @@ def stop_at(calls):
     _kernel.Kernel.run = counted
 
 
-def stop_in(points):
-    """Stop before the K-th call of each NAME in points ("NAME:K")."""
+# The points between two requests to the kernel where a kill can land ("*:K" counts them all):
+# every action, every owner's mark, and the steps of making and removing a namespace.
+KILL_POINTS = ('run', '_set_alias', 'unshare', 'mount', 'umount2')
+
+
+def stop_in(points, count_file=None):
+    """Stop before the K-th call of each NAME in points ("NAME:K"; NAME "*": any of KILL_POINTS).
+
+    With ``count_file``, the number of calls of each NAME is written there at exit.
+    """
     wanted = {}
     for point in points:
         name, k = point.rsplit(':', 1)
         wanted.setdefault(name, set()).add(int(k))
-    counts = dict((name, [0]) for name in wanted)
+    everything = wanted.pop('*', set())
+    if count_file or everything:
+        for name in KILL_POINTS:
+            wanted.setdefault(name, set())
+    counts = dict((name, [0]) for name in list(wanted) + ['*'])
 
     def stopping(name, call):
         def stopped(*args, **kwargs):
-            if counts[name][0] in wanted[name]:
+            if counts[name][0] in wanted[name] or (name in KILL_POINTS and counts['*'][0] in everything):
                 os.kill(os.getpid(), signal.SIGSTOP)
             counts[name][0] += 1
+            if name in KILL_POINTS:
+                counts['*'][0] += 1
             return call(*args, **kwargs)
         return stopped
+    if count_file:
+        atexit.register(lambda: json.dump(dict((k, v[0]) for k, v in counts.items()), open(count_file, 'w')))
     libc_names = set()
     for name in wanted:
         if hasattr(_kernel.Kernel, name):
@@ -105,7 +123,7 @@ def run_engine(spec):
                     result['actions'] = plan.texts
             finally:
                 signals.immediate = False
-        except (Interrupted, ApplyInterrupted, ApplyError, _kernel.KernelError) as e:
+        except (Interrupted, ApplyInterrupted, ApplyError, JournalError, _kernel.KernelError) as e:
             result = {'failed': True, 'msg': str(e)}
         sys.stdout.write(json.dumps(result))
         sys.stdout.flush()
@@ -125,7 +143,7 @@ def main():
     with open(sys.argv[1]) as f:
         spec = json.load(f)
     stop_at(spec.get('stop_at', []))
-    stop_in(spec.get('stop_in', []))
+    stop_in(spec.get('stop_in', []), spec.get('count_file'))
     if spec['mode'] == 'module':
         run_module(spec)
     else:
