@@ -349,8 +349,7 @@ class _Planner:
         for name in sorted(set(self.reader.stale_namespaces()) - self.stale_named):
             self.plan.warnings.append(
                 '%s is not a namespace but a stale entry (%s); it was left alone. Name namespace %s in a task or '
-                'lab to repair it, or with state: absent to remove it' % (stale_entry(name),
-                                                                         STALE_CAUSE, name))
+                'lab to repair it, or with state: absent to remove it' % (stale_entry(name), STALE_CAUSE, name))
 
     # --- links ------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ description:
     edited and given back as a lab, and drawn with the C(netvirt.linux.topology_graph) filter.
   - An entry of C(/run/netns) that is not a namespace (a plain file, as a process killed while it created or
     removed a namespace leaves) is not read and not returned; a warning names it. M(netvirt.linux.netns) or
-    M(netvirt.linux.topology) with that namespace repairs it, or removes it with C(state: absent).
+    M(netvirt.linux.topology) with that namespace repairs it, or removes it with C(state=absent).
 author: netvirt.linux contributors (@netvirt-linux)
 requirements:
   - pyroute2 >= 0.7.2 on the managed node (Debian and Ubuntu package C(python3-pyroute2))
