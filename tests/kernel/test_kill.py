@@ -20,7 +20,7 @@ import tempfile
 
 import pytest
 
-from conftest import converge, snapshot
+from conftest import converge, link, plan, snapshot
 from test_signals import Run
 from ansible_collections.netvirt.linux.plugins.module_utils._journal import journal_path
 
@@ -124,3 +124,21 @@ def test_an_unmarked_object_without_its_journal_stays_someone_elses(point, left)
     if any(link['ifname'] == 'jbr' for link in state['host']['links']):
         kept.append('bridge jbr')
     assert kept == [left], 'state absent without the journal removed or kept the wrong things: %s' % kept
+
+
+def test_check_mode_after_a_kill_shows_the_marks_it_will_set_and_changes_nothing(kernel):
+    doc = {'owner': OWNER, 'namespaces': [{'name': 'j1'}], 'links': [{'kind': 'bridge', 'name': 'jbr'}]}
+    run = Run('engine', doc, stop_in=['_set_alias:1'])  # the bridge is made, its mark is not
+    run.wait_stopped()
+    run.proc.kill()
+    run.proc.wait()
+    os.unlink(run.spec_file.name)
+    left = snapshot()
+    predicted = plan(doc, kernel, check_mode=True, owner=OWNER)
+    # The killed run had yet to bring the bridge and lo up, too.
+    assert predicted.texts == [
+        "mark jbr in the current namespace as owner kill's (a killed run made it and did not mark it)",
+        'bring lo up in j1', 'bring jbr in the current namespace up']
+    assert snapshot() == left
+    assert converge(doc, owner=OWNER).texts == predicted.texts
+    assert link('jbr')['ifalias'] == 'netvirt:kill' and not journal_left()
