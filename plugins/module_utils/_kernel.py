@@ -35,8 +35,8 @@ import time
 from ansible_collections.netvirt.linux.plugins.module_utils._ops import (
     ADD_ADDRESS, ADD_BRIDGE, ADD_FDB, ADD_GENEVE, ADD_IPVLAN, ADD_MACVLAN, ADD_ROUTE, ADD_TUNTAP, ADD_VETH,
     ADD_VLAN, ADD_VXLAN, CREATE_NAMESPACE, DELETE_ADDRESS, DELETE_FDB, DELETE_LINK, DELETE_NAMESPACE,
-    DELETE_NAT_TABLE, DELETE_ROUTE, LOAD_NAT_TABLE, MOVE_LINK, REMOVE_STALE_NAMESPACE, REPLACE_ROUTE, RESTORE_LINK,
-    RESTORE_STALE_NAMESPACE, SET_LINK, SET_SYSCTL, WRITE_FILE, executes, executors,
+    DELETE_NAT_TABLE, DELETE_ROUTE, LOAD_NAT_TABLE, MOVE_LINK, PARTIAL_FILE_SUFFIX, REMOVE_STALE_NAMESPACE,
+    REPLACE_ROUTE, RESTORE_LINK, RESTORE_STALE_NAMESPACE, SET_LINK, SET_SYSCTL, WRITE_FILE, executes, executors,
 )
 from ansible_collections.netvirt.linux.plugins.module_utils._values import sysctl_path_parts
 
@@ -1312,6 +1312,7 @@ class Kernel:
     def op_write_file(self, path, content):
         """Write a file (None removes it), creating its directory."""
         directory = os.path.dirname(path)
+        tmp = path + PARTIAL_FILE_SUFFIX
         if content is None:
             try:
                 os.unlink(path)
@@ -1325,7 +1326,6 @@ class Kernel:
             return
         try:
             os.makedirs(directory, exist_ok=True)
-            tmp = path + '.netvirt-tmp'
             with open(tmp, 'w') as f:
                 f.write(content)
             os.rename(tmp, path)

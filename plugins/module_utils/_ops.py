@@ -122,6 +122,8 @@ DELETE_ROUTE = _declare('delete_route', 'netns route')
 # Sysctls and files (content None removes the file).
 SET_SYSCTL = _declare('set_sysctl', 'netns key value')
 WRITE_FILE = _declare('write_file', 'path content')
+# write_file writes PATH + this first and renames it onto PATH: a run killed between leaves it behind.
+PARTIAL_FILE_SUFFIX = '.netvirt-tmp'
 
 # NAT: the payload is nft JSON that replaces the whole table.
 LOAD_NAT_TABLE = _declare('load_nat_table', 'netns table payload')

@@ -37,8 +37,8 @@ from ansible_collections.netvirt.linux.plugins.module_utils._nft import (
 from ansible_collections.netvirt.linux.plugins.module_utils._ops import (
     ADD_ADDRESS, ADD_BRIDGE, ADD_FDB, ADD_GENEVE, ADD_IPVLAN, ADD_MACVLAN, ADD_ROUTE, ADD_TUNTAP, ADD_VETH, ADD_VLAN,
     ADD_VXLAN, CREATE_NAMESPACE, DELETE_ADDRESS, DELETE_FDB, DELETE_LINK, DELETE_NAMESPACE, DELETE_NAT_TABLE,
-    DELETE_ROUTE, LOAD_NAT_TABLE, MOVE_LINK, REMOVE_STALE_NAMESPACE, REPLACE_ROUTE, RESTORE_LINK,
-    RESTORE_STALE_NAMESPACE, SET_LINK, SET_SYSCTL, WRITE_FILE,
+    DELETE_ROUTE, LOAD_NAT_TABLE, MOVE_LINK, PARTIAL_FILE_SUFFIX, REMOVE_STALE_NAMESPACE, REPLACE_ROUTE,
+    RESTORE_LINK, RESTORE_STALE_NAMESPACE, SET_LINK, SET_SYSCTL, WRITE_FILE,
 )
 
 PHASES = ('netns', 'link', 'move', 'attr', 'port', 'addr', 'up', 'route', 'sysctl', 'file', 'nat')
@@ -343,6 +343,12 @@ class _Planner:
             if old is not None and old.startswith(MANAGED_FILE_HEADER):
                 self.add('unnetns', 'remove %s' % filepath, WRITE_FILE(path=filepath, content=None),
                          WRITE_FILE(path=filepath, content=old))
+            partial_path = filepath + PARTIAL_FILE_SUFFIX
+            partial = self.reader.file(partial_path)
+            if partial is not None and (old is None or old.startswith(MANAGED_FILE_HEADER)):
+                # What a run killed while it wrote the file left behind.
+                self.add('unnetns', 'remove %s (a killed run was writing it)' % partial_path,
+                         WRITE_FILE(path=partial_path, content=None), WRITE_FILE(path=partial_path, content=partial))
 
     def warn_of_stale_namespaces(self):
         """The stale entries the document does not name: left alone, and named, so none goes unseen."""

@@ -142,3 +142,17 @@ def test_check_mode_after_a_kill_shows_the_marks_it_will_set_and_changes_nothing
     assert snapshot() == left
     assert converge(doc, owner=OWNER).texts == predicted.texts
     assert link('jbr')['ifalias'] == 'netvirt:kill' and not journal_left()
+
+
+def test_a_file_a_killed_run_was_writing_goes_with_its_namespace():
+    """write_file writes NAME.netvirt-tmp and renames it: a kill between leaves the partial file."""
+    before = snapshot()
+    doc = {'namespaces': [{'name': 'j1', 'nameservers': ['10.0.0.1'], 'hosts': {'10.0.0.2': 'x'}}]}
+    converge(doc, owner=OWNER)
+    with open('/etc/netns/j1/resolv.conf.netvirt-tmp', 'w') as f:
+        f.write('# Managed by netvirt.linux; changes')  # cut off mid-write
+    with open('/etc/netns/j1/hosts.netvirt-tmp', 'w') as f:
+        f.write('')
+    p = converge({}, owner=OWNER, purge=True)
+    assert 'remove /etc/netns/j1/resolv.conf.netvirt-tmp (a killed run was writing it)' in p.texts
+    assert snapshot() == before and not os.path.exists('/etc/netns/j1')
