@@ -32,7 +32,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.build
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help setup debian vm-debian fleet-debian user-debian venv user-venv build user user-2.19 user-2.20 user-2.21 sanity-2.20 sanity-2.21 lab lab-down test unit sanity lint tarball kernel kernel-0.7 kernel-0.8 integration lab-test molecule docs fleet vm bench
+.PHONY: help setup debian vm-debian fleet-debian user-debian venv user-venv build user user-2.19 user-2.20 user-2.21 sanity-2.20 sanity-2.21 lab lab-down test unit sanity lint tarball kernel kernel-0.7 kernel-0.8 kill-test integration lab-test molecule docs fleet vm bench
 
 help:
 	@echo "make lab       build, verify and show the default lab on this host (namespaces only)"
@@ -130,12 +130,22 @@ unit:
 kernel:
 	cd $(BUILD) && $(CURDIR)/$(SANDBOX) $(CURDIR)/$(VENV)/bin/python -m pytest -q tests/kernel
 
+# The pyroute2 lanes run the kill test (tests/kernel/test_kill.py) smaller: what it proves is the
+# engine's, which the main lane runs at its default size; `make kill-test` runs the issue's full size.
+KILL_TEST_SMALL := NETVIRT_KILL_NAMESPACES=40 NETVIRT_KILL_TRIALS=6 NETVIRT_SIGNAL_TRIALS=2
+
 kernel-0.7:
-	cd $(BUILD) && $(CURDIR)/$(SANDBOX) $(CURDIR)/$(VENV07)/bin/python -m pytest -q tests/kernel
+	cd $(BUILD) && $(KILL_TEST_SMALL) $(CURDIR)/$(SANDBOX) $(CURDIR)/$(VENV07)/bin/python -m pytest -q tests/kernel
 
 # pyroute2 0.8, the last release before its asyncio core, takes the same IPRoute path as 0.7.
 kernel-0.8:
-	cd $(BUILD) && $(CURDIR)/$(SANDBOX) $(CURDIR)/$(VENV08)/bin/python -m pytest -q tests/kernel
+	cd $(BUILD) && $(KILL_TEST_SMALL) $(CURDIR)/$(SANDBOX) $(CURDIR)/$(VENV08)/bin/python -m pytest -q tests/kernel
+
+# Issue 17's proof at its size: 300 namespaces, 20 SIGKILLs and 5 SIGTERM/SIGINT at points drawn from
+# seed NETVIRT_KILL_SEED (19 unless set; a failure names its seed, trial and point). Not part of make test.
+kill-test: build
+	cd $(BUILD) && NETVIRT_KILL_NAMESPACES=300 NETVIRT_KILL_TRIALS=20 NETVIRT_SIGNAL_TRIALS=5 \
+	  $(CURDIR)/$(SANDBOX) $(CURDIR)/$(VENV)/bin/python -m pytest -q tests/kernel/test_kill.py
 
 integration:
 	$(SANDBOX) tests/integration/run $(CURDIR)/$(VENV)/bin/python

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: netvirt.linux contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Apply: run a plan under a host-wide lock; on failure undo in reverse.
+"""Apply: run a plan under a host-wide lock; on failure, or on SIGINT, SIGTERM or SIGHUP, undo in reverse.
 
 PRIVATE: not a public API of the collection.
 """
@@ -13,9 +13,16 @@ __metaclass__ = type
 import contextlib
 import fcntl
 import os
+import signal
+
+from ansible_collections.netvirt.linux.plugins.module_utils._journal import write_claims
 
 LOCK_DIR = '/run/lock'
 LOCK_NAME = 'netvirt.linux.lock'
+# Ctrl-C, `kill`, a timeout's TERM and a dropped SSH session: each stops a run
+# between two actions, and what it did is undone, instead of the process dying
+# with half a lab built and no result for Ansible to read.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 class ApplyError(Exception):
@@ -40,6 +47,86 @@ class _Step:
         self.text = text
 
 
+class ApplyInterrupted(Exception):
+    """A signal stopped the run between two actions; the actions before were undone."""
+
+    def __init__(self, signals, done, total, undo_errors):
+        self.signals = list(signals)
+        self.done = done
+        self.total = total
+        self.undo_errors = undo_errors
+        name = signal_name(self.signals[0])
+        if not done:
+            message = 'interrupted by %s before any change: nothing was changed' % name
+        elif done == total:
+            message = 'interrupted by %s during the last of %d actions' % (name, total)
+        else:
+            message = 'interrupted by %s after %d of %d actions' % (name, done, total)
+        if done and undo_errors:
+            message += '; rollback was incomplete: ' + '; '.join(undo_errors)
+        elif done:
+            message += '; every change of this run was undone'
+        if len(self.signals) > 1:
+            message += ' (%s while undoing did not stop the rollback)' % ', '.join(
+                signal_name(s) for s in self.signals[1:])
+        super(ApplyInterrupted, self).__init__(message)
+
+
+def signal_name(signum):
+    try:
+        return signal.Signals(signum).name
+    except ValueError:
+        return 'signal %d' % signum
+
+
+class Interrupted(BaseException):
+    """A signal came before any change (waiting for the lock, reading, planning): the run stops there.
+
+    Not an Exception, so that no handler of kernel or dependency errors on
+    the way takes it for one of theirs.
+    """
+
+    def __init__(self, signum):
+        self.signum = signum
+        super(Interrupted, self).__init__('interrupted by %s before any change: nothing was changed'
+                                          % signal_name(signum))
+
+
+class HeldSignals(list):
+    """The STOP_SIGNALS received, in order.  While ``immediate``, one raises Interrupted where the run is."""
+
+    immediate = False
+
+
+@contextlib.contextmanager
+def signals_held(immediate=False):
+    """Note STOP_SIGNALS instead of dying of them; yields the HeldSignals they are noted in.
+
+    apply_plan looks at the list between actions, so an action is never cut
+    in half, and a second signal cannot stop the rollback of the first.
+    Before the first change (``immediate``), a signal stops the run at once.
+    Signals belong to the main thread: elsewhere nothing is held.
+    """
+    received = HeldSignals()
+    received.immediate = immediate
+
+    def note(signum, frame):
+        if received.immediate:
+            raise Interrupted(signum)
+        received.append(signum)
+    previous = []
+    try:
+        for signum in STOP_SIGNALS:
+            previous.append((signum, signal.signal(signum, note)))
+    except ValueError:
+        pass  # not the main thread
+    try:
+        yield received
+    finally:
+        for signum, handler in previous:
+            signal.signal(signum, handler)
+
+
 @contextlib.contextmanager
 def host_lock(directory=LOCK_DIR):
     """One writer per host: two plays that change this host at once take turns.
@@ -59,7 +146,11 @@ def host_lock(directory=LOCK_DIR):
 
 
 def rollback(kernel, done):
-    """Undo finished actions, newest first; returns the undo steps that failed."""
+    """Undo finished actions, newest first; returns the undo steps that failed.
+
+    Then waits, as a finished run does, until the kernel has torn down the
+    namespaces the undo removed, so that the next run can use their names.
+    """
     errors = []
     for action in reversed(done):
         if action.undo_op is None:
@@ -69,22 +160,55 @@ def rollback(kernel, done):
             kernel.run(action.undo_op, action.undo_args)
         except Exception as e:  # keep undoing the rest; report every failure
             errors.append('undo of %s: %s' % (action.text, e))
+    try:
+        kernel.settle()
+    except Exception as e:
+        errors.append(str(e))
     return errors
 
 
-def apply_plan(kernel, plan):
-    """Run every action in order; on the first failure undo the ones before it and raise ApplyError."""
+def apply_plan(kernel, plan, signals=None):
+    """Run every action in order; on the first failure undo the ones before it and raise ApplyError.
+
+    ``signals`` is the HeldSignals of the caller's signals_held(), which from
+    here on only notes signals; without it, signals are held for the apply alone.  A signal raises ApplyInterrupted once the
+    action under way has finished and it and every action before it were
+    undone; one that comes while the kernel settles after the last action
+    leaves the finished run alone (the caller may still see it in the list).
+    """
+    if signals is None:
+        with signals_held() as held:
+            return apply_plan(kernel, plan, held)
+    signals.immediate = False
+    if plan.actions:
+        # Before the first change: a run killed from here on leaves this note
+        # for the next run of the owner (see _journal).
+        write_claims(plan.owner, plan.claims)
     done = []
     for action in plan.actions:
+        if signals:
+            raise ApplyInterrupted(signals, len(done), len(plan.actions), _undo(kernel, plan, done))
         try:
             kernel.run(action.op, action.args)
         except Exception as e:
-            raise ApplyError(action, e, rollback(kernel, done))
+            raise ApplyError(action, e, _undo(kernel, plan, done))
         done.append(action)
+    if signals:
+        raise ApplyInterrupted(signals, len(done), len(plan.actions), _undo(kernel, plan, done))
     if plan.route_record is not None:
         try:
             kernel.write_route_record(*plan.route_record)
         except Exception as e:
-            raise ApplyError(_Step('record the routes of owner %s' % plan.route_record[0]), e, rollback(kernel, done))
+            raise ApplyError(_Step('record the routes of owner %s' % plan.route_record[0]), e, _undo(kernel, plan, done))
     kernel.settle()
+    if plan.actions:
+        write_claims(plan.owner, plan.leftover_claims)
     return [action.text for action in done]
+
+
+def _undo(kernel, plan, done):
+    """Roll back; a complete rollback leaves the journal as the run found it, an incomplete one all of it."""
+    errors = rollback(kernel, done)
+    if not errors:
+        write_claims(plan.owner, plan.old_claims)
+    return errors

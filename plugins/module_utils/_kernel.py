@@ -35,8 +35,8 @@ import time
 from ansible_collections.netvirt.linux.plugins.module_utils._ops import (
     ADD_ADDRESS, ADD_BRIDGE, ADD_FDB, ADD_GENEVE, ADD_IPVLAN, ADD_MACVLAN, ADD_ROUTE, ADD_TUNTAP, ADD_VETH,
     ADD_VLAN, ADD_VXLAN, CREATE_NAMESPACE, DELETE_ADDRESS, DELETE_FDB, DELETE_LINK, DELETE_NAMESPACE,
-    DELETE_NAT_TABLE, DELETE_ROUTE, LOAD_NAT_TABLE, MOVE_LINK, REPLACE_ROUTE, RESTORE_LINK, SET_LINK, SET_SYSCTL,
-    WRITE_FILE, executes, executors,
+    DELETE_NAT_TABLE, DELETE_ROUTE, LOAD_NAT_TABLE, MOVE_LINK, PARTIAL_FILE_SUFFIX, REMOVE_STALE_NAMESPACE,
+    REPLACE_ROUTE, RESTORE_LINK, RESTORE_STALE_NAMESPACE, SET_LINK, SET_SYSCTL, WRITE_FILE, executes, executors,
 )
 from ansible_collections.netvirt.linux.plugins.module_utils._nft import (
     TABLE_PREFIX, delete_payload, list_table_payload, list_tables_payload, state_lines, table_state,
@@ -221,6 +221,7 @@ class Kernel:
             raise KernelError('pyroute2 is not installed: %s' % PYROUTE2_IMPORT_ERROR)
         self._libc = _libc()
         self._home = os.open('/proc/thread-self/ns/net', os.O_RDONLY)
+        self._nsfs_dev = os.fstat(self._home).st_dev  # the device of every namespace file
         # A socket belongs to the namespace of the thread that makes it.
         self._sockets = _SocketCache(lambda netns: self._in_namespace(netns, IPRoute))
         self._bare_sockets = _SocketCache(lambda netns: self._in_namespace(netns, lambda: _BareSocket(netns)))
@@ -334,11 +335,48 @@ class Kernel:
     # --- namespaces --------------------------------------------------------------
 
     def namespace_exists(self, netns):
+        """Whether /run/netns/NETNS is a namespace; a stale entry (see stale_namespaces) is not."""
         if netns is None:
             return True
-        return os.path.exists(namespace_path(netns))
+        return self._entry_mode(namespace_path(netns)) is True
+
+    def _entry_mode(self, path):
+        """True for a namespace's bind mount, the mode of a stale entry, None when there is nothing.
+
+        A namespace under /run/netns is a file of nsfs, the pseudo file system
+        /proc/PID/ns/net is on, mounted there; anything else is not.
+        """
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
+        if st.st_dev == self._nsfs_dev:
+            return True
+        return st.st_mode & 0o7777
 
     def list_namespaces(self):
+        """The named namespaces, without stale entries."""
+        return [name for name in self._run_dir_entries() if self._entry_mode(os.path.join(NETNS_RUN_DIR, name)) is True]
+
+    def stale_namespaces(self):
+        """{name: mode} of the entries of /run/netns that are not a namespace.
+
+        A process killed between creating the file of `ip netns add` (or of
+        create_namespace) and mounting the namespace on it, or between the
+        unmount and the unlink of a removal, leaves a plain file, mode 000:
+        entering it fails with EINVAL.  Everything that lists namespaces
+        passes over these; the plan repairs or removes one the document names,
+        and warns of the others.
+        """
+        stale = {}
+        for name in self._run_dir_entries():
+            mode = self._entry_mode(os.path.join(NETNS_RUN_DIR, name))
+            if mode is not True and mode is not None:
+                stale[name] = mode
+        return stale
+
+    @staticmethod
+    def _run_dir_entries():
         try:
             return sorted(os.listdir(NETNS_RUN_DIR))
         except OSError:
@@ -389,6 +427,35 @@ class Kernel:
             os.unlink(path)
             raise
         self._set_alias(netns, 'lo', OWNER_ALIAS_PREFIX + owner)
+
+    @executes(REMOVE_STALE_NAMESPACE)
+    def op_remove_stale_namespace(self, netns):
+        """Remove an entry of /run/netns that is not a namespace, as `ip netns del` would."""
+        path = namespace_path(netns)
+        mode = self._entry_mode(path)
+        if mode is None:
+            return
+        if mode is True:
+            raise KernelError('%s is a namespace again, not the stale entry the plan found; left alone' % path)
+        if self._libc.umount2(path.encode(), MNT_DETACH) != 0 and ctypes.get_errno() != errno.EINVAL:
+            raise KernelError('cannot unmount %s: %s' % (path, os.strerror(ctypes.get_errno())))
+        try:
+            os.unlink(path)
+        except OSError as e:
+            raise KernelError('cannot remove %s: %s' % (path, e.strerror))
+
+    @executes(RESTORE_STALE_NAMESPACE)
+    def op_restore_stale_namespace(self, netns, mode):
+        """The undo of remove_stale_namespace: the plain file again, with its mode."""
+        path = namespace_path(netns)
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_EXCL, 0)
+            try:
+                os.fchmod(fd, mode)
+            finally:
+                os.close(fd)
+        except OSError as e:
+            raise KernelError('cannot put back %s: %s' % (path, e.strerror))
 
     @executes(DELETE_NAMESPACE)
     def op_delete_namespace(self, netns):
@@ -1274,6 +1341,7 @@ class Kernel:
     def op_write_file(self, path, content):
         """Write a file (None removes it), creating its directory."""
         directory = os.path.dirname(path)
+        tmp = path + PARTIAL_FILE_SUFFIX
         if content is None:
             try:
                 os.unlink(path)
@@ -1287,7 +1355,6 @@ class Kernel:
             return
         try:
             os.makedirs(directory, exist_ok=True)
-            tmp = path + '.netvirt-tmp'
             with open(tmp, 'w') as f:
                 f.write(content)
             os.rename(tmp, path)

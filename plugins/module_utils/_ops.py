@@ -87,6 +87,9 @@ def executors(cls):
 # Namespaces.  The owner is the lab's name, marked on the namespace's lo.
 CREATE_NAMESPACE = _declare('create_namespace', 'netns owner')
 DELETE_NAMESPACE = _declare('delete_namespace', 'netns')
+# An entry of /run/netns that is not a namespace (a killed run's plain file), and its undo.
+REMOVE_STALE_NAMESPACE = _declare('remove_stale_namespace', 'netns')
+RESTORE_STALE_NAMESPACE = _declare('restore_stale_namespace', 'netns mode')
 
 # Links.  ``index`` (and a veth's ``peer_index``) asks for an ifindex: a restored link gets its old one.
 ADD_VETH = _declare('add_veth', 'netns name peer_netns peer_name owner', 'mtu mac peer_mtu peer_mac index peer_index')
@@ -119,6 +122,8 @@ DELETE_ROUTE = _declare('delete_route', 'netns route')
 # Sysctls and files (content None removes the file).
 SET_SYSCTL = _declare('set_sysctl', 'netns key value')
 WRITE_FILE = _declare('write_file', 'path content')
+# write_file writes PATH + this first and renames it onto PATH: a run killed between leaves it behind.
+PARTIAL_FILE_SUFFIX = '.netvirt-tmp'
 
 # NAT: the payload is nft JSON that replaces the whole table.
 LOAD_NAT_TABLE = _declare('load_nat_table', 'netns table payload')

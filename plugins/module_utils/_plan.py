@@ -25,6 +25,9 @@ __metaclass__ = type
 import ipaddress
 import os
 
+from ansible_collections.netvirt.linux.plugins.module_utils._journal import (
+    claims_of, empty_claims, merge_claims, read_claims,
+)
 from ansible_collections.netvirt.linux.plugins.module_utils._model import (
     IMMUTABLE, link_ends, route_family, where,
 )
@@ -34,7 +37,8 @@ from ansible_collections.netvirt.linux.plugins.module_utils._nft import (
 from ansible_collections.netvirt.linux.plugins.module_utils._ops import (
     ADD_ADDRESS, ADD_BRIDGE, ADD_FDB, ADD_GENEVE, ADD_IPVLAN, ADD_MACVLAN, ADD_ROUTE, ADD_TUNTAP, ADD_VETH, ADD_VLAN,
     ADD_VXLAN, CREATE_NAMESPACE, DELETE_ADDRESS, DELETE_FDB, DELETE_LINK, DELETE_NAMESPACE, DELETE_NAT_TABLE,
-    DELETE_ROUTE, LOAD_NAT_TABLE, MOVE_LINK, REPLACE_ROUTE, RESTORE_LINK, SET_LINK, SET_SYSCTL, WRITE_FILE,
+    DELETE_ROUTE, LOAD_NAT_TABLE, MOVE_LINK, PARTIAL_FILE_SUFFIX, REMOVE_STALE_NAMESPACE, REPLACE_ROUTE,
+    RESTORE_LINK, RESTORE_STALE_NAMESPACE, SET_LINK, SET_SYSCTL, WRITE_FILE,
 )
 
 PHASES = ('netns', 'link', 'move', 'attr', 'port', 'addr', 'up', 'route', 'sysctl', 'file', 'nat')
@@ -43,6 +47,7 @@ PHASES = ('netns', 'link', 'move', 'attr', 'port', 'addr', 'up', 'route', 'sysct
 LEADING_REMOVALS = ('unnat', 'unroute', 'unport', 'unlink')
 TRAILING_REMOVALS = ('unnetns',)
 NETNS_ETC_DIR = '/etc/netns'
+STALE_CAUSE = 'a plain file, as a run or `ip netns add` killed while creating or removing a namespace leaves'
 MANAGED_FILE_HEADER = '# Managed by netvirt.linux; changes here are overwritten.\n'
 IPV6_DEFAULT_METRIC = 1024
 
@@ -77,13 +82,19 @@ class Action:
 
 
 class Plan:
-    def __init__(self):
+    def __init__(self, owner=None):
+        self.owner = owner
         self.actions = []
         self.warnings = []
         self.before = {}
         self.after = {}
         # (owner, {netns: [route key, ...]}) to write once every action has run; None: unchanged
         self.route_record = None
+        # The journal (see _journal): what an interrupted run of the owner had
+        # claimed, what this plan claims with it, and what it leaves unresolved.
+        self.old_claims = empty_claims()
+        self.claims = empty_claims()
+        self.leftover_claims = empty_claims()
 
     @property
     def changed(self):
@@ -110,6 +121,11 @@ def ns_label(netns):
 
 def link_key(kind, netns, name):
     return '%s %s/%s' % (kind, ns_label(netns), name)
+
+
+def stale_entry(netns):
+    """How messages name an entry of /run/netns (the kernel layer's NETNS_RUN_DIR) that is not a namespace."""
+    return '/run/netns/' + netns
 
 
 def _ns_dir(netns):
@@ -154,12 +170,15 @@ class _Planner:
         self.reader = reader
         self.check_mode = check_mode
         self.force = force
-        self.plan = Plan()
+        self.plan = Plan(self.owner)
+        # Unmarked objects that an interrupted run of this owner made read as the owner's from here on.
+        self.plan.old_claims = reader.claims(self.owner)
         self.errors = []
         self.buckets = dict((phase, []) for phase in LEADING_REMOVALS + PHASES + TRAILING_REMOVALS)
         self.new_namespaces = set()
         self.gone_namespaces = set()
         self.assumed_namespaces = set()
+        self.stale_named = set()  # stale entries of /run/netns this plan repairs or removes
         # (netns, name) -> desired end, for links this document defines
         self.doc_links = {}
         for link in doc['links']:
@@ -202,6 +221,10 @@ class _Planner:
             return False
         if self.reader.namespace_exists(netns):
             return True
+        if netns in self.reader.stale_namespaces():
+            self.error(path, '%s is not a namespace but a stale entry (%s); name namespace %s in a task or lab to '
+                       'repair it' % (stale_entry(netns), STALE_CAUSE, netns))
+            return False
         if self.check_mode and self.single:
             if netns not in self.assumed_namespaces:
                 self.assumed_namespaces.add(netns)
@@ -282,10 +305,22 @@ class _Planner:
     def plan_namespace(self, ns, path):
         name = ns['name']
         exists = self.reader.namespace_exists(name)
+        stale_mode = self.reader.stale_namespaces().get(name)
+        if stale_mode is not None:
+            # Not a namespace: a killed run's file, which holds nothing and makes
+            # every entry fail.  It is removed as `ip netns del` would, and made
+            # again as a namespace if the document wants one.
+            self.stale_named.add(name)
+            self.add('unnetns' if ns['state'] == 'absent' else 'netns',
+                     'remove the stale entry %s (not a namespace: %s)' % (stale_entry(name), STALE_CAUSE),
+                     REMOVE_STALE_NAMESPACE(netns=name), RESTORE_STALE_NAMESPACE(netns=name, mode=stale_mode))
         if ns['state'] == 'absent':
             if not exists:
-                self.plan.before['netns %s' % name] = None
+                self.plan.before['netns %s' % name] = {'name': name, 'stale': True} if stale_mode is not None else None
                 self.plan.after['netns %s' % name] = None
+                if stale_mode is not None:
+                    self.gone_namespaces.add(name)
+                    self.plan_managed_files_removal(name)
                 return
             if not self.check_ours(path + '.name' if path else 'name', 'namespace %s' % name,
                                    self.reader.namespace_owner(name)):
@@ -302,16 +337,13 @@ class _Planner:
             self.plan.before['netns %s' % name] = {'name': name}
             self.plan.after['netns %s' % name] = None
             self.gone_namespaces.add(name)
-            for filename in ('resolv.conf', 'hosts'):
-                filepath = os.path.join(_ns_dir(name), filename)
-                old = self.reader.file(filepath)
-                if old is not None and old.startswith(MANAGED_FILE_HEADER):
-                    self.add('unnetns', 'remove %s' % filepath, WRITE_FILE(path=filepath, content=None),
-                             WRITE_FILE(path=filepath, content=old))
+            self.plan_managed_files_removal(name)
             # A namespace cannot be brought back with its contents: it is removed last.
             self.add('unnetns', 'remove netns %s' % name, DELETE_NAMESPACE(netns=name))
             return
         before = {'name': name} if exists else None
+        if stale_mode is not None:
+            before = {'name': name, 'stale': True}
         after = {'name': name}
         if not exists:
             self.new_namespaces.add(name)
@@ -364,6 +396,27 @@ class _Planner:
                          WRITE_FILE(path=filepath, content=old))
         self.plan.before['netns %s' % name] = before
         self.plan.after['netns %s' % name] = after
+
+    def plan_managed_files_removal(self, name):
+        for filename in ('resolv.conf', 'hosts'):
+            filepath = os.path.join(_ns_dir(name), filename)
+            old = self.reader.file(filepath)
+            if old is not None and old.startswith(MANAGED_FILE_HEADER):
+                self.add('unnetns', 'remove %s' % filepath, WRITE_FILE(path=filepath, content=None),
+                         WRITE_FILE(path=filepath, content=old))
+            partial_path = filepath + PARTIAL_FILE_SUFFIX
+            partial = self.reader.file(partial_path)
+            if partial is not None and (old is None or old.startswith(MANAGED_FILE_HEADER)):
+                # What a run killed while it wrote the file left behind.
+                self.add('unnetns', 'remove %s (a killed run was writing it)' % partial_path,
+                         WRITE_FILE(path=partial_path, content=None), WRITE_FILE(path=partial_path, content=partial))
+
+    def warn_of_stale_namespaces(self):
+        """The stale entries the document does not name: left alone, and named, so none goes unseen."""
+        for name in sorted(set(self.reader.stale_namespaces()) - self.stale_named):
+            self.plan.warnings.append(
+                '%s is not a namespace but a stale entry (%s); it was left alone. Name namespace %s in a task or '
+                'lab to repair it, or with state: absent to remove it' % (stale_entry(name), STALE_CAUSE, name))
 
     # --- links ------------------------------------------------------------------
 
@@ -1015,8 +1068,10 @@ class _Planner:
             self.plan_nat(nat, self.path('nat', i))
         if self.purge and not self.errors:
             self.plan_purge()
+        self.warn_of_stale_namespaces()
         if not self.errors:
             self.plan_restored_routes()
+            self.plan_marks()
         if self.errors:
             raise PlanError(self.errors)
         recorded = set(key for key in self.recorded if key[0] not in self.gone_namespaces)
@@ -1024,7 +1079,52 @@ class _Planner:
             self.plan.route_record = (self.owner, sorted(recorded, key=lambda key: tuple(map(str, key))))
         for phase in LEADING_REMOVALS + PHASES + TRAILING_REMOVALS:
             self.plan.actions.extend(self.buckets[phase])
+        self.plan.claims = merge_claims(self.plan.old_claims, claims_of(self.plan.actions))
         return self.plan
+
+    def plan_marks(self):
+        """Mark what an interrupted run of this owner made but did not live to mark, where it stays.
+
+        Its journal names it (the reader then reads it as this owner's); what
+        the document no longer wants is removed like any object of the owner.
+        The journal's claims this plan does not settle stay in it.
+        """
+        wanted_ns = set(ns['name'] for ns in self.doc['namespaces'] if ns['state'] == 'present')
+        for netns in sorted(self.plan.old_claims['namespaces'] & wanted_ns):
+            if self.exists_now(netns):
+                self.reader.namespace_owner(netns)  # a plan that leaves lo alone has not read it yet
+        marked = set()
+        for netns, name in sorted(self.reader.unmarked, key=lambda k: (k[0] or '', k[1])):
+            if netns in self.gone_namespaces:
+                continue
+            if name == 'lo' and netns in wanted_ns:
+                text = 'mark netns %s as owner %s\'s (a killed run made it and did not mark it)' % (netns, self.owner)
+            elif (netns, name) in self.doc_links:
+                text = 'mark %s%s as owner %s\'s (a killed run made it and did not mark it)' % (
+                    name, where(netns), self.owner)
+            else:
+                continue
+            marked.add((netns, name))
+            self.add('attr', text, SET_LINK(netns=netns, name=name, owner=self.owner),
+                     SET_LINK(netns=netns, name=name, owner=''))
+        old = self.plan.old_claims
+        settled_ns = self.gone_namespaces | self.stale_named | set(
+            netns for netns, name in marked if name == 'lo')
+        unsettled = self.reader.unmarked - marked
+        stale = self.reader.stale_namespaces()
+
+        def may_be_left(key):
+            """Whether the object may still be there unmarked after this plan: not found gone or marked."""
+            netns = key[0]
+            if netns in settled_ns and key[1] == 'lo' or netns in self.gone_namespaces:
+                return False
+            if netns is not None and not self.reader.namespace_exists(netns):
+                return key[1] == 'lo' and netns in stale  # nothing can be in a namespace that is not there
+            return key in unsettled or key not in self.reader.claims_looked
+        self.plan.leftover_claims = {
+            'namespaces': set(netns for netns in old['namespaces'] if may_be_left((netns, 'lo'))),
+            'links': set(key for key in old['links'] if may_be_left(key)),
+        }
 
     def reads(self):
         """What planning a whole lab reads: (netns, addresses, route_keys, owner) per existing namespace.
@@ -1066,6 +1166,11 @@ class _Planner:
         owners = dict((netns, self.reader.namespace_owner(netns)) for netns in existing)
         for netns in existing:
             if owners[netns] == self.owner and netns not in wanted_ns:
+                self.plan_namespace({'name': netns, 'state': 'absent'}, '')
+        for netns in sorted(self.reader.stale_namespaces()):
+            # A killed run of this owner left it, creating or removing the namespace (its journal says so).
+            if netns in self.plan.old_claims['namespaces'] and netns not in wanted_ns and \
+                    netns not in self.stale_named:
                 self.plan_namespace({'name': netns, 'state': 'absent'}, '')
         scanned = [None] + [netns for netns in existing if netns not in self.gone_namespaces]
         handled = set(self.doc_links)
@@ -1150,6 +1255,11 @@ class StateReader:
         self._dumps = {}
         self._address_dumps = {}
         self._exists = {}
+        self._stale = None
+        self._claims = empty_claims()
+        self._claim_owner = None
+        self.unmarked = set()  # (netns, name) of unmarked objects read as the claim owner's (lo: the namespace)
+        self.claims_looked = set()  # (netns, name) of claimed objects the plan looked for, found or not
 
     def prefetch(self, requests):
         """Read many namespaces up front (see Kernel.read_namespaces); later reads come from here.
@@ -1172,6 +1282,26 @@ class StateReader:
             self._dumps[netns] = dict((link['name'], link) for link in self.kernel.read_links(netns))
         return self._dumps[netns]
 
+    def claims(self, owner):
+        """The journal of an interrupted run of ``owner`` (see _journal).
+
+        From here on, an unmarked link or namespace it names reads as owner's
+        (and is noted in ``unmarked``): the killed run made it.
+        """
+        self._claims = read_claims(owner)
+        self._claim_owner = owner
+        return self._claims
+
+    def _claimed(self, netns, name, link):
+        claims = self._claims
+        if (netns, name) not in claims['links'] and not (name == 'lo' and netns in claims['namespaces']):
+            return link
+        self.claims_looked.add((netns, name))
+        if link is None or link['owner'] is not None:
+            return link
+        self.unmarked.add((netns, name))
+        return dict(link, owner=self._claim_owner)
+
     def namespace_exists(self, netns):
         if not self.bulk:
             return self.kernel.namespace_exists(netns)
@@ -1180,26 +1310,28 @@ class StateReader:
         return self._exists[netns]
 
     def namespace_owner(self, netns):
-        if self.bulk:
-            lo = self._dump(netns).get('lo')
-            return lo['owner'] if lo else None
-        return self.kernel.namespace_owner(netns)
+        lo = self.link(netns, 'lo')
+        return lo['owner'] if lo else None
 
     def link(self, netns, name):
         if self.bulk:
-            return self._dump(netns).get(name)
+            return self._claimed(netns, name, self._dump(netns).get(name))
         key = (netns, name)
         if key not in self._links:
             self._links[key] = self.kernel.read_link(netns, name)
-        return self._links[key]
+        return self._claimed(netns, name, self._links[key])
 
     def namespace_names(self):
         return self.kernel.list_namespaces()
 
+    def stale_namespaces(self):
+        if self._stale is None:  # a plan changes nothing while it is made
+            self._stale = self.kernel.stale_namespaces()
+        return self._stale
+
     def links(self, netns):
-        if self.bulk:
-            return list(self._dump(netns).values())
-        return self.kernel.read_links(netns)
+        found = self._dump(netns).values() if self.bulk else self.kernel.read_links(netns)
+        return [self._claimed(netns, link['name'], link) for link in found]
 
     def route_records(self):
         """{owner: set of route keys} from the records of every owner on this host."""
@@ -1228,8 +1360,9 @@ class StateReader:
             for other in self._dump(hint_netns).values():
                 if other['index'] == link['peer_index'] and other['kind'] == 'veth' and \
                         other.get('peer_index') == link['index'] and other.get('peer_elsewhere'):
-                    return dict(other)
-        return self.kernel.read_veth_peer(link, hint_netns)
+                    return self._claimed(hint_netns, other['name'], dict(other))
+        peer = self.kernel.read_veth_peer(link, hint_netns)
+        return self._claimed(peer['netns'], peer['name'], peer) if peer else None
 
     def routes_via(self, netns, name):
         return self.kernel.read_routes_via(netns, name)

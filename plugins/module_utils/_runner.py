@@ -22,8 +22,9 @@ from ansible_collections.netvirt.linux.plugins.module_utils._plan import (
     PlanError, StateReader, plan_document,
 )
 from ansible_collections.netvirt.linux.plugins.module_utils._apply import (
-    ApplyError, apply_plan, host_lock,
+    ApplyError, ApplyInterrupted, Interrupted, apply_plan, host_lock, signal_name, signals_held,
 )
+from ansible_collections.netvirt.linux.plugins.module_utils._journal import JournalError
 from ansible_collections.netvirt.linux.plugins.module_utils import _kernel
 
 # Options every link module shares; DOCUMENTATION comes from the
@@ -78,32 +79,48 @@ def run_module(module, document, single=True, purge=False, remove_all=False):
     # of the time at 1,000 namespaces), and everything is freed at exit anyway.
     gc.disable()
     params = module.params
-    try:
-        doc = normalise_document(document, owner=params.get('owner') or DEFAULT_OWNER, single=single)
-        if remove_all:
-            doc = dict(doc, namespaces=[], links=[], routes=[], nat=[])
-        force = params.get('force', False)
-        with _kernel.Kernel() as kernel:
-            if module.check_mode:
-                plan = plan_document(doc, StateReader(kernel, bulk=not single), True, force, single, purge)
-            else:
-                with host_lock():
-                    plan = plan_document(doc, StateReader(kernel, bulk=not single), False, force, single, purge)
-                    apply_plan(kernel, plan)
-    except (ModelError, PlanError) as e:
-        module.fail_json(msg='; '.join(e.errors), errors=e.errors, **echo)
-    except (ApplyError, _kernel.KernelError) as e:
-        module.fail_json(msg=str(e), **echo)
-    except Exception as e:
-        module.fail_json(msg='unexpected error (%s): %s' % (type(e).__name__, e),
-                         exception=traceback.format_exc(), **echo)
-    for warning in plan.warnings:
-        module.warn(warning)
-    result = dict(changed=plan.changed, actions=plan.texts)
-    if module._diff:
-        result['diff'] = plan.diff()
-    result.update(echo)
-    module.exit_json(**result)
+    # SIGINT, SIGTERM and SIGHUP are caught from here to the result: one that
+    # comes before the first change stops the run there, one that comes while
+    # applying rolls the run back (apply_plan), and either way the module ends
+    # with a result Ansible can read.
+    with signals_held(immediate=True) as signals:
+        try:
+            try:
+                doc = normalise_document(document, owner=params.get('owner') or DEFAULT_OWNER, single=single)
+                if remove_all:
+                    doc = dict(doc, namespaces=[], links=[], routes=[], nat=[])
+                force = params.get('force', False)
+                with _kernel.Kernel() as kernel:
+                    if module.check_mode:
+                        plan = plan_document(doc, StateReader(kernel, bulk=not single), True, force, single, purge)
+                    else:
+                        with host_lock():
+                            plan = plan_document(doc, StateReader(kernel, bulk=not single), False, force, single,
+                                                 purge)
+                            apply_plan(kernel, plan, signals)
+            finally:
+                signals.immediate = False  # from here on a signal only waits for the result to be written
+        except (ModelError, PlanError) as e:
+            module.fail_json(msg='; '.join(e.errors), errors=e.errors, **echo)
+        except Interrupted as e:
+            module.fail_json(msg=str(e), signal=signal_name(e.signum), **echo)
+        except ApplyInterrupted as e:
+            module.fail_json(msg=str(e), signal=signal_name(e.signals[0]), **echo)
+        except (ApplyError, JournalError, _kernel.KernelError) as e:
+            module.fail_json(msg=str(e), **echo)
+        except Exception as e:
+            module.fail_json(msg='unexpected error (%s): %s' % (type(e).__name__, e),
+                             exception=traceback.format_exc(), **echo)
+        if signals:
+            module.warn('%s came after the last change; the run was complete and is kept'
+                        % signal_name(signals[0]))
+        for warning in plan.warnings:
+            module.warn(warning)
+        result = dict(changed=plan.changed, actions=plan.texts)
+        if module._diff:
+            result['diff'] = plan.diff()
+        result.update(echo)
+        module.exit_json(**result)
 
 
 def lab_invocation(params):

@@ -15,6 +15,11 @@ description:
   - Creates or removes a named network namespace under C(/run/netns), as C(ip netns add) does, without forking.
   - Brings its loopback up, sets per-namespace C(net.*) sysctls, and writes C(/etc/netns/NAME/resolv.conf)
     and C(/etc/netns/NAME/hosts), which C(ip netns exec) and the C(netvirt.linux.netns) become plugin use.
+  - A stale C(/run/netns/NAME) that is not a namespace (a plain file, as a process killed while it created or
+    removed a namespace leaves; entering it fails with C(Invalid argument)) is removed and the namespace made
+    again, as C(ip netns del) and C(ip netns add) would; check mode reports it as an action. With
+    O(state=absent) the stale entry is removed. Other tasks leave stale entries they do not name alone and
+    warn of them by name.
 author: netvirt.linux contributors (@netvirt-linux)
 requirements:
   - pyroute2 >= 0.7.2 on the managed node (Debian and Ubuntu package C(python3-pyroute2))

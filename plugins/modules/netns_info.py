@@ -16,6 +16,9 @@ description:
     O(namespaces)) and the namespace the module runs in.
   - The result has the shape of a M(netvirt.linux.topology) document where the fields overlap, so it can be
     edited and given back as a lab, and drawn with the C(netvirt.linux.topology_graph) filter.
+  - An entry of C(/run/netns) that is not a namespace (a plain file, as a process killed while it created or
+    removed a namespace leaves) is not read and not returned; a warning names it. M(netvirt.linux.netns) or
+    M(netvirt.linux.topology) with that namespace repairs it, or removes it with C(state=absent).
 author: netvirt.linux contributors (@netvirt-linux)
 requirements:
   - pyroute2 >= 0.7.2 on the managed node (Debian and Ubuntu package C(python3-pyroute2))
@@ -122,10 +125,15 @@ def main():
     try:
         with _kernel.Kernel() as kernel:
             topology = read_inventory(kernel, module.params['namespaces'], module.params['host'])
+            stale = select_namespaces(sorted(kernel.stale_namespaces()), module.params['namespaces'])
     except _kernel.KernelError as e:
         module.fail_json(msg=str(e))
     except Exception as e:
         module.fail_json(msg='unexpected error (%s): %s' % (type(e).__name__, e), exception=traceback.format_exc())
+    for name in stale:
+        module.warn('/run/netns/%s is not a namespace but a stale entry (a plain file, as a run or `ip netns add` '
+                    'killed while creating or removing a namespace leaves); it was not read. netvirt.linux.netns '
+                    'or topology with namespace %s repairs it, or removes it with state: absent' % (name, name))
     found = [ns['name'] for ns in topology['namespaces']]
     unmatched = [entry for entry in module.params['namespaces'] or [] if not select_namespaces(found, [entry])]
     for pattern in unmatched:

@@ -11,7 +11,8 @@ from ansible_collections.netvirt.linux.plugins.module_utils._plan import (
 class TableReader:
     """The reader interface over dicts: {netns: {'owner', 'links': {name: link}, 'routes': [...]}}."""
 
-    def __init__(self, namespaces=None, files=None):
+    def __init__(self, namespaces=None, files=None, stale=None):
+        self.stale = stale or {}  # entries of /run/netns that are not namespaces: {name: mode}
         self.namespaces = {None: {'owner': None, 'links': {}, 'routes': [], 'sysctls': {}}}
         for name, ns in (namespaces or {}).items():
             self.namespaces[name] = dict({'owner': 'netvirt', 'links': {}, 'routes': [], 'sysctls': {}}, **ns)
@@ -43,6 +44,14 @@ class TableReader:
 
     def namespace_exists(self, netns):
         return netns in self.namespaces
+
+    def stale_namespaces(self):
+        return dict(self.stale)
+
+    unmarked = claims_looked = frozenset()  # no journal: the kernel lanes test it (test_kill.py)
+
+    def claims(self, owner):
+        return {'namespaces': set(), 'links': set()}
 
     def namespace_owner(self, netns):
         return self.namespaces[netns]['owner']
@@ -397,3 +406,24 @@ def test_a_lab_reads_each_namespace_it_names_once_up_front_and_purge_reads_every
     assert reader.prefetched == [
         (None, True, [], 'lab'), ('c1', True, [(7, 6), (254, 4)], 'lab'),
         ('c2', False, [], 'lab'), ('c9', False, [], 'lab'), ('theirs', False, [], 'lab')]
+
+
+STALE = ('remove the stale entry /run/netns/c9 (not a namespace: a plain file, as a run or `ip netns add` killed '
+         'while creating or removing a namespace leaves)')
+
+
+def test_a_stale_entry_the_document_names_is_removed_then_made_a_namespace():
+    p = plan({'namespaces': [{'name': 'c9'}]}, TableReader(stale={'c9': 0}))
+    assert p.texts == [STALE, 'create netns c9', 'bring lo up in c9']
+    assert (p.actions[0].op, p.actions[0].args) == ('remove_stale_namespace', {'netns': 'c9'})
+    assert (p.actions[0].undo_op, p.actions[0].undo_args) == ('restore_stale_namespace', {'netns': 'c9', 'mode': 0})
+    assert p.diff()['before']['netns c9'] == {'name': 'c9', 'stale': True} and p.warnings == []
+
+
+def test_a_stale_entry_is_removed_with_state_absent_and_named_elsewhere():
+    reader = TableReader(stale={'c9': 0, 'c8': 0o644})
+    p = plan({'namespaces': [{'name': 'c9', 'state': 'absent'}]}, reader, purge=True)
+    assert p.texts == [STALE]
+    assert p.warnings == ['/run/netns/c8 is not a namespace but a stale entry (a plain file, as a run or `ip netns '
+                          'add` killed while creating or removing a namespace leaves); it was left alone. Name '
+                          'namespace c8 in a task or lab to repair it, or with state: absent to remove it']
