@@ -38,7 +38,8 @@ try:
     import pyroute2
     from pyroute2 import IPRoute, IPRSocket
     from pyroute2.netlink import NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR
-    from pyroute2.netlink.exceptions import NetlinkDumpInterrupted, NetlinkError
+    # NetlinkError is for _kernel, which catches what the transport raises.
+    from pyroute2.netlink.exceptions import NetlinkDumpInterrupted, NetlinkError  # pylint: disable=unused-import
     from pyroute2.netlink.rtnl import (
         RTM_DELADDR, RTM_DELLINK, RTM_DELROUTE, RTM_GETADDR, RTM_GETLINK, RTM_GETNSID, RTM_GETROUTE, RTM_NEWADDR,
         RTM_NEWLINK, RTM_NEWROUTE,
@@ -80,6 +81,8 @@ if BARE_SOCKETS:
     # IPRoute's own request builder, which _BareSocket uses; pyroute2 0.7 and 0.8 have neither name.
     from pyroute2.iproute.linux import get_arguments_processor
     from pyroute2.netlink.nlsocket import NetlinkRequest
+else:
+    get_arguments_processor = NetlinkRequest = None
 
 RTEXT_FILTER_SKIP_STATS = 8
 NLM_F_DUMP_INTR = 0x10
