@@ -24,10 +24,10 @@ __metaclass__ = type
 
 import ctypes
 import errno
+import grp
 import ipaddress
 import json
 import os
-import grp
 import pickle
 import pwd
 import shutil
