@@ -121,16 +121,18 @@ PLAYBOOK = '''- hosts: localhost
         nat: "{{ lab.nat }}"
 '''
 
-# Runs the module's interpreter as a child and records the child's peak RSS
-# and its run time, so the figures are the module process's own.
+# Runs the module's interpreter as a child and records the child's peak RSS,
+# its run time and its CPU time (its readers' included), so the figures are the
+# module process's own.  CPU time hardly moves when other work shares the
+# machine; the run time does.
 MEASURED_PYTHON = '''#!%s
 import os, resource, subprocess, sys, time
 start = time.monotonic()
 code = subprocess.call([%r] + sys.argv[1:])
 elapsed = time.monotonic() - start
-peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
 with open(os.environ['NETVIRT_BENCH_RSS'], 'a') as f:
-    f.write('%%d %%.3f\\n' %% (peak, elapsed))
+    f.write('%%d %%.3f %%.3f\\n' %% (usage.ru_maxrss, elapsed, usage.ru_utime + usage.ru_stime))
 sys.exit(code)
 '''
 
@@ -213,9 +215,9 @@ def inner_ansible(n, workdir, module_python, collections=None):
             raise SystemExit('ansible %s failed at N=%d' % (phase, n))
         result, _end = json.JSONDecoder().raw_decode(proc.stdout, proc.stdout.index('[localhost] => ') + 15)
         with open(rss) as f:
-            module_s = float(f.read().split()[-1])
+            module_s, module_cpu_s = [float(x) for x in f.read().split()[-2:]]
         results[phase] = {'seconds': elapsed, 'actions': len(result.get('actions', [])), 'settled_s': waited,
-                          'module_s': module_s}
+                          'module_s': module_s, 'module_cpu_s': module_cpu_s}
         if phase == 'check':
             results['shape'] = shape()
     with open(rss) as f:
@@ -270,6 +272,7 @@ def ansible_figures(ansible, base, base_n, prefix=''):
         row[prefix + phase + '_ratio_n'] = round(ansible[phase]['seconds'] / base_n, 2)
         row[prefix + phase + '_settled_s'] = round(ansible[phase]['settled_s'], 1)
         row[prefix + phase + '_module_s'] = round(ansible[phase]['module_s'], 2)
+        row[prefix + phase + '_module_cpu_s'] = round(ansible[phase]['module_cpu_s'], 2)
     row[prefix + 'converge_actions'] = ansible['converge']['actions']
     row[prefix + 'rerun_actions'] = ansible['rerun']['actions']
     row[prefix + 'peak_rss_mib'] = round(ansible['peak_rss_kib'] / 1024.0, 1)
@@ -350,9 +353,10 @@ def main(argv):
 def table_row(r, label, prefix=''):
     cells = ['%.2f s (%.2f; %.2f)' % (r[prefix + phase + '_s'], r[prefix + phase + '_ratio'],
                                       r[prefix + phase + '_ratio_n']) for phase in PHASES]
-    return '| %d |%s %.2f s | %.2f s | %s | %.1f MiB | %.2f s, %.2f s |' % (
+    return '| %d |%s %.2f s | %.2f s | %s | %.1f MiB | %.2f s, %.2f s (CPU %.2f s, %.2f s) |' % (
         r['N'], label, r['shell_build_s'], r['shell_n_build_s'], ' | '.join(cells), r[prefix + 'peak_rss_mib'],
-        r[prefix + 'converge_module_s'], r[prefix + 'rerun_module_s'])
+        r[prefix + 'converge_module_s'], r[prefix + 'rerun_module_s'], r[prefix + 'converge_module_cpu_s'],
+        r[prefix + 'rerun_module_cpu_s'])
 
 
 def run(args, module_python, repeat, against=None):
