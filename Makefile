@@ -221,6 +221,7 @@ tarball:
 	$(VENV)/bin/python tests/tarball/run.py
 
 # Speed and scale against the hand-written ip scripts (about half an hour; not part of `make test`).
+# BENCH_AGAINST=REV: time the collection as it was at git revision REV too, in the same rounds.
 bench: setup
-	$(VENV)/bin/python bench/bench.py --repeat 3 10 100 1000
-	$(VENV)/bin/python bench/bench.py --module-python $(CURDIR)/$(VENV07)/bin/python --repeat 3 10 100 1000
+	$(VENV)/bin/python bench/bench.py --repeat 3 $(if $(BENCH_AGAINST),--against $(BENCH_AGAINST)) 10 100 1000
+	$(VENV)/bin/python bench/bench.py --module-python $(CURDIR)/$(VENV07)/bin/python --repeat 3 $(if $(BENCH_AGAINST),--against $(BENCH_AGAINST)) 10 100 1000

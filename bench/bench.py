@@ -1,10 +1,11 @@
 """Speed and scale of netvirt.linux.topology against the hand-written `ip` script.
 
-    python bench/bench.py [--module-python PYTHON] [--repeat K] [N ...]
+    python bench/bench.py [--module-python PYTHON] [--repeat K] [--against REV] [--settle S] [N ...]
                                   (default: 10 100 1000, one round each; as root)
 
 `make bench` runs it for the managed-node Python of the venv (pyroute2 0.9)
-and of the pyroute2 0.7 venv (Debian 12's version).
+and of the pyroute2 0.7 venv (Debian 12's version); `make bench
+BENCH_AGAINST=REV` adds --against REV to both.
 
 For each N the same container network is built two ways, each in a fresh
 sandbox (tests/bin/sandbox), one after the other: N namespaces, each with a
@@ -22,6 +23,12 @@ veth into one bridge, an address, lo up and a default route, plus masquerade.
 - floor: `ansible-playbook` with one `ansible.builtin.ping` task, the same
   way: what any one-task playbook costs before a module does any work.
 
+- against (with --against REV): the same playbook again, with the collection
+  as it was at git revision REV (its files from `git archive`, laid out as
+  `make build` lays out this tree's, in a temporary directory removed at the
+  end), in a sandbox of its own in the same round.  Which of the two
+  collections goes first alternates from round to round.
+
 Each figure is reported with its ratio to the shell script's build time in
 the same run, and the peak memory of the module process.  With --repeat K
 each size is measured K times and the medians are reported: this machine's
@@ -30,11 +37,15 @@ speed drifts by half within a day, and a ratio from one round swings with it.
 Every timed step starts on a quiet machine (see settle()): after a build the
 kernel spends seconds of both CPUs in softirq (every new port's IPv6 DAD,
 MLD and router solicitations flooded to every other port of the bridge, and
-namespaces torn down after a sandbox ends), whoever built the lab.
+namespaces torn down after a sandbox ends), whoever built the lab.  A step
+waits at most --settle seconds (120) for that: on a machine others keep busy
+it never comes, and every step waits the whole limit.
 """
 
 import json
 import os
+import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -110,16 +121,18 @@ PLAYBOOK = '''- hosts: localhost
         nat: "{{ lab.nat }}"
 '''
 
-# Runs the module's interpreter as a child and records the child's peak RSS
-# and its run time, so the figures are the module process's own.
+# Runs the module's interpreter as a child and records the child's peak RSS,
+# its run time and its CPU time (its readers' included), so the figures are the
+# module process's own.  CPU time hardly moves when other work shares the
+# machine; the run time does.
 MEASURED_PYTHON = '''#!%s
 import os, resource, subprocess, sys, time
 start = time.monotonic()
 code = subprocess.call([%r] + sys.argv[1:])
 elapsed = time.monotonic() - start
-peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
 with open(os.environ['NETVIRT_BENCH_RSS'], 'a') as f:
-    f.write('%%d %%.3f\\n' %% (peak, elapsed))
+    f.write('%%d %%.3f %%.3f\\n' %% (usage.ru_maxrss, elapsed, usage.ru_utime + usage.ru_stime))
 sys.exit(code)
 '''
 
@@ -150,8 +163,12 @@ def cpu_ticks():
     return fields[3] + fields[4], sum(fields)  # idle + iowait, all
 
 
-def settle(limit=120.0):
+SETTLE_LIMIT = [120.0]  # --settle; passed on to the sandboxes' own runs
+
+
+def settle(limit=None):
     """Wait until the CPUs are at least 90% idle for two seconds in a row; the seconds waited."""
+    limit = SETTLE_LIMIT[0] if limit is None else limit
     start = time.monotonic()
     quiet = 0
     idle, total = cpu_ticks()
@@ -163,8 +180,9 @@ def settle(limit=120.0):
     return time.monotonic() - start
 
 
-def inner_ansible(n, workdir, module_python):
-    """Inside a sandbox: converge, re-run, check mode, teardown."""
+def inner_ansible(n, workdir, module_python, collections=None):
+    """Inside a sandbox: converge, re-run, check mode, teardown; with ``collections``, the
+    collection Ansible finds there instead of the one the environment names."""
     with open(os.path.join(workdir, 'vars.json'), 'w') as f:
         json.dump({'lab': lab(n)}, f)
     with open(os.path.join(workdir, 'play.yml'), 'w') as f:
@@ -179,6 +197,8 @@ def inner_ansible(n, workdir, module_python):
     # At -v the default callback prints the module's result as JSON: no second task counts the actions.
     env = dict(os.environ, NETVIRT_BENCH_RSS=rss, ANSIBLE_STDOUT_CALLBACK='default',
                ANSIBLE_CALLBACK_RESULT_FORMAT='json')
+    if collections:
+        env['ANSIBLE_COLLECTIONS_PATH'] = collections
     results = {}
     for phase, playbook, extra in (('floor', 'ping.yml', []), ('converge', 'play.yml', []),
                                    ('rerun', 'play.yml', []), ('check', 'play.yml', ['--check']),
@@ -195,9 +215,9 @@ def inner_ansible(n, workdir, module_python):
             raise SystemExit('ansible %s failed at N=%d' % (phase, n))
         result, _end = json.JSONDecoder().raw_decode(proc.stdout, proc.stdout.index('[localhost] => ') + 15)
         with open(rss) as f:
-            module_s = float(f.read().split()[-1])
+            module_s, module_cpu_s = [float(x) for x in f.read().split()[-2:]]
         results[phase] = {'seconds': elapsed, 'actions': len(result.get('actions', [])), 'settled_s': waited,
-                          'module_s': module_s}
+                          'module_s': module_s, 'module_cpu_s': module_cpu_s}
         if phase == 'check':
             results['shape'] = shape()
     with open(rss) as f:
@@ -216,36 +236,76 @@ def inner_shell(n, workdir, style):
             'shape': shape()}
 
 
-def in_sandbox(kind, n, module_python):
-    out = subprocess.run([SANDBOX, sys.executable, os.path.abspath(__file__), '--inner', kind, str(n), module_python],
-                         check=True, capture_output=True, text=True).stdout
+def in_sandbox(kind, n, module_python, collections=''):
+    out = subprocess.run([SANDBOX, sys.executable, os.path.abspath(__file__), '--inner', kind, str(n), module_python,
+                          collections, str(SETTLE_LIMIT[0])], check=True, capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
-def measure(n, module_python):
-    """One round: both scripts and the playbook, each in a fresh sandbox, one after the other."""
+def build_revision(rev, workdir):
+    """The collection as it was at ``rev``, laid out as `make build` lays out this tree:
+    the ANSIBLE_COLLECTIONS_PATH to run it from."""
+    collections = os.path.join(workdir, 'collections')
+    target = os.path.join(collections, 'ansible_collections', 'netvirt', 'linux')
+    os.makedirs(target)
+    archive = subprocess.Popen(['git', '-C', ROOT, 'archive', '--format=tar', rev], stdout=subprocess.PIPE)
+    subprocess.run(['tar', '-xf', '-', '-C', target], stdin=archive.stdout, check=True)
+    archive.stdout.close()
+    if archive.wait() != 0:
+        raise SystemExit('git archive %s failed' % rev)
+    return collections
+
+
+def revision_label(rev):
+    return subprocess.run(['git', '-C', ROOT, 'rev-parse', '--short', rev], check=True, capture_output=True,
+                          text=True).stdout.strip()
+
+
+PHASES = ('floor', 'converge', 'rerun', 'check', 'teardown')
+
+
+def ansible_figures(ansible, base, base_n, prefix=''):
+    row = {}
+    for phase in PHASES:
+        row[prefix + phase + '_s'] = round(ansible[phase]['seconds'], 2)
+        row[prefix + phase + '_ratio'] = round(ansible[phase]['seconds'] / base, 2)
+        row[prefix + phase + '_ratio_n'] = round(ansible[phase]['seconds'] / base_n, 2)
+        row[prefix + phase + '_settled_s'] = round(ansible[phase]['settled_s'], 1)
+        row[prefix + phase + '_module_s'] = round(ansible[phase]['module_s'], 2)
+        row[prefix + phase + '_module_cpu_s'] = round(ansible[phase]['module_cpu_s'], 2)
+    row[prefix + 'converge_actions'] = ansible['converge']['actions']
+    row[prefix + 'rerun_actions'] = ansible['rerun']['actions']
+    row[prefix + 'peak_rss_mib'] = round(ansible['peak_rss_kib'] / 1024.0, 1)
+    return row
+
+
+def measure(n, module_python, against=None, against_first=False):
+    """One round: both scripts and the playbook (and, with ``against``, the playbook with that
+    collection path), each in a fresh sandbox, one after the other."""
     shell = in_sandbox('seeds', n, module_python)
     shell_n = in_sandbox('ip-n', n, module_python)
+    if against and against_first:
+        other = in_sandbox('ansible', n, module_python, against)
     ansible = in_sandbox('ansible', n, module_python)
-    # A ratio compares equal work only: the three builds must leave the same network.
-    for name, other in (('the `ip -n` script', shell_n), ('the playbook', ansible)):
-        if other['shape'] != shell['shape']:
-            differ = sorted(key for key in set(shell['shape']) | set(other['shape'])
-                            if shell['shape'].get(key) != other['shape'].get(key))
+    if against and not against_first:
+        other = in_sandbox('ansible', n, module_python, against)
+    builds = [('the `ip -n` script', shell_n), ('the playbook', ansible)]
+    if against:
+        builds.append(('the playbook with the other revision', other))
+    # A ratio compares equal work only: every build must leave the same network.
+    for name, other_build in builds:
+        if other_build['shape'] != shell['shape']:
+            differ = sorted(key for key in set(shell['shape']) | set(other_build['shape'])
+                            if shell['shape'].get(key) != other_build['shape'].get(key))
             raise SystemExit('N=%d: %s built another network than the seeds\' script; they differ in %s'
                              % (n, name, ', '.join(repr(key) for key in differ[:5])))
     base = shell['build']['seconds']
     base_n = shell_n['build']['seconds']
     row = {'N': n, 'shell_build_s': round(base, 2), 'shell_n_build_s': round(base_n, 2)}
-    for phase in ('floor', 'converge', 'rerun', 'check', 'teardown'):
-        row[phase + '_s'] = round(ansible[phase]['seconds'], 2)
-        row[phase + '_ratio'] = round(ansible[phase]['seconds'] / base, 2)
-        row[phase + '_ratio_n'] = round(ansible[phase]['seconds'] / base_n, 2)
-        row[phase + '_settled_s'] = round(ansible[phase]['settled_s'], 1)
-        row[phase + '_module_s'] = round(ansible[phase]['module_s'], 2)
-    row['converge_actions'] = ansible['converge']['actions']
-    row['rerun_actions'] = ansible['rerun']['actions']
-    row['peak_rss_mib'] = round(ansible['peak_rss_kib'] / 1024.0, 1)
+    row.update(ansible_figures(ansible, base, base_n))
+    if against:
+        row.update(ansible_figures(other, base, base_n, 'against_'))
+        row['against_first'] = int(against_first)
     return row
 
 
@@ -257,46 +317,84 @@ def median_row(rounds):
 
 def main(argv):
     if len(argv) > 2 and argv[1] == '--inner':
-        kind, n, module_python = argv[2], int(argv[3]), argv[4]
+        kind, n, module_python, collections = argv[2], int(argv[3]), argv[4], argv[5]
+        SETTLE_LIMIT[0] = float(argv[6])
         with tempfile.TemporaryDirectory() as workdir:
-            result = inner_ansible(n, workdir, module_python) if kind == 'ansible' else inner_shell(n, workdir, kind)
+            result = inner_ansible(n, workdir, module_python, collections) if kind == 'ansible' else \
+                inner_shell(n, workdir, kind)
         print(json.dumps(result))
         return
     args = argv[1:]
     module_python = sys.executable
     repeat = 1
-    while args[:1] in (['--module-python'], ['--repeat']):
+    against = None
+    while args[:1] in (['--module-python'], ['--repeat'], ['--against'], ['--settle']):
         if args[0] == '--module-python':
             module_python = args[1]
+        elif args[0] == '--against':
+            against = args[1]
+        elif args[0] == '--settle':
+            SETTLE_LIMIT[0] = float(args[1])
         else:
             repeat = int(args[1])
         args = args[2:]
+    if against is None:
+        run(args, module_python, repeat)
+        return
+    workdir = tempfile.mkdtemp(prefix='netvirt-bench-')
+    # Stopped with a signal, the run still removes the other revision's copy.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    try:
+        run(args, module_python, repeat, (revision_label(against), build_revision(against, workdir)))
+    finally:
+        shutil.rmtree(workdir)
+
+
+def table_row(r, label, prefix=''):
+    cells = ['%.2f s (%.2f; %.2f)' % (r[prefix + phase + '_s'], r[prefix + phase + '_ratio'],
+                                      r[prefix + phase + '_ratio_n']) for phase in PHASES]
+    return '| %d |%s %.2f s | %.2f s | %s | %.1f MiB | %.2f s, %.2f s (CPU %.2f s, %.2f s) |' % (
+        r['N'], label, r['shell_build_s'], r['shell_n_build_s'], ' | '.join(cells), r[prefix + 'peak_rss_mib'],
+        r[prefix + 'converge_module_s'], r[prefix + 'rerun_module_s'], r[prefix + 'converge_module_cpu_s'],
+        r[prefix + 'rerun_module_cpu_s'])
+
+
+def run(args, module_python, repeat, against=None):
+    """``against``: (label, collections path) of the other revision, or None."""
     version = subprocess.run([module_python, '-c', 'import pyroute2; print(pyroute2.__version__)'],
                              check=True, capture_output=True, text=True).stdout.strip()
     when = time.strftime('%Y-%m-%d')
-    print('managed node: %s, pyroute2 %s; %s, %d cores; %d round(s) a size, medians reported' % (
-        module_python, version, when, os.cpu_count(), repeat), flush=True)
+    print('managed node: %s, pyroute2 %s; %s, %d cores; %d round(s) a size, medians reported; '
+          'settling for at most %d s' % (module_python, version, when, os.cpu_count(), repeat, SETTLE_LIMIT[0]),
+          flush=True)
+    here = None
+    if against:
+        dirty = subprocess.run(['git', '-C', ROOT, 'status', '--porcelain', '--untracked-files=no'], check=True,
+                               capture_output=True, text=True).stdout.strip()
+        here = revision_label('HEAD') + (' + changes' if dirty else '')
+        print('this tree: %s (ANSIBLE_COLLECTIONS_PATH=%s); against: %s' % (
+            here, os.environ.get('ANSIBLE_COLLECTIONS_PATH', '(ansible.cfg)'), against[0]), flush=True)
     sizes = [int(a) for a in args] or [10, 100, 1000]
     rows = []
     for n in sizes:
         rounds = []
-        for dummy in range(repeat):
-            rounds.append(measure(n, module_python))
+        for i in range(repeat):
+            rounds.append(measure(n, module_python, against and against[1], against_first=i % 2 == 1))
             print(json.dumps(rounds[-1]), flush=True)
         rows.append(median_row(rounds))
     print()
     print('Ratios: to the seeds\' script (`ip netns exec`); after the semicolon, to the `ip -n` script.')
     print()
-    print('| N | seeds\' script | `ip -n` script | one ping task (ratios) | converge (ratios) '
+    print('| N |%s seeds\' script | `ip -n` script | one ping task (ratios) | converge (ratios) '
           '| no-change re-run (ratios) | check mode (ratios) | teardown (ratios) | module peak RSS '
-          '| module\'s own time: converge, re-run |')
-    print('|---|---|---|---|---|---|---|---|---|---|')
+          '| module\'s own time: converge, re-run |' % (' collection |' if against else ''))
+    print('|---|---|---|---|---|---|---|---|---|---|%s' % ('---|' if against else ''))
     for r in rows:
-        cells = ['%.2f s (%.2f; %.2f)' % (r[phase + '_s'], r[phase + '_ratio'], r[phase + '_ratio_n'])
-                 for phase in ('floor', 'converge', 'rerun', 'check', 'teardown')]
-        print('| %d | %.2f s | %.2f s | %s | %.1f MiB | %.2f s, %.2f s |' % (
-            r['N'], r['shell_build_s'], r['shell_n_build_s'], ' | '.join(cells), r['peak_rss_mib'],
-            r['converge_module_s'], r['rerun_module_s']))
+        if against:
+            print(table_row(r, ' %s |' % against[0], 'against_'))
+            print(table_row(r, ' %s |' % here))
+        else:
+            print(table_row(r, ''))
 
 
 if __name__ == '__main__':

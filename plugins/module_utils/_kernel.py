@@ -5,6 +5,9 @@
 
 PRIVATE: not a public API of the collection.
 
+Requests and dumps go through _netlink's transport, the one for the pyroute2
+that is installed; nothing here asks which pyroute2 that is.
+
 A netlink socket for a named namespace is opened *inside* it without a
 fork: the thread enters the namespace with setns(2), opens the socket (a
 socket stays bound to the namespace it was created in) and returns.  Links are
@@ -22,11 +25,12 @@ __metaclass__ = type
 import collections
 import ctypes
 import errno
+import grp
 import ipaddress
 import json
 import os
 import pickle
-import resource
+import pwd
 import shutil
 import struct
 import subprocess
@@ -41,43 +45,12 @@ from ansible_collections.netvirt.linux.plugins.module_utils._ops import (
 from ansible_collections.netvirt.linux.plugins.module_utils._nft import (
     TABLE_PREFIX, delete_payload, list_table_payload, list_tables_payload, state_lines, table_state,
 )
+# HAS_PYROUTE2 and PYROUTE2_IMPORT_ERROR are the modules' to report (missing_required_lib).
+from ansible_collections.netvirt.linux.plugins.module_utils._netlink import (
+    AF_INET, AF_INET6, HAS_PYROUTE2, IFF_UP, PYROUTE2_IMPORT_ERROR, RTN_UNICAST, IPRoute, Netlink,
+    NetlinkDumpInterrupted, NetlinkError, nf_table_names, version_of,
+)
 from ansible_collections.netvirt.linux.plugins.module_utils._values import sysctl_path_parts
-
-try:
-    import pyroute2
-    from pyroute2 import IPRoute
-    from pyroute2.netlink.exceptions import NetlinkDumpInterrupted, NetlinkError
-    from pyroute2.nftables.main import NFTables
-    HAS_PYROUTE2 = True
-    PYROUTE2_IMPORT_ERROR = None
-except ImportError as e:  # reported by the module through missing_required_lib
-    IPRoute = None
-    NetlinkError = OSError
-
-    class NetlinkDumpInterrupted(Exception):
-        """Stands in for pyroute2's when pyroute2 is missing (the module then fails before any read)."""
-    HAS_PYROUTE2 = False
-    PYROUTE2_IMPORT_ERROR = e
-
-
-def _version(text):
-    """(major, minor) of a version string.  Not ansible's LooseVersion: the kernel layer stays
-    importable without ansible, as the pyroute2 0.7 kernel lane runs it."""
-    parts = []
-    for part in text.split('.')[:2]:
-        digits = ''.join(c for c in part if c.isdigit())
-        parts.append(int(digits) if digits else 0)
-    return tuple(parts)
-
-
-# From pyroute2 0.9, IPRoute runs every request through an asyncio event loop
-# (about a millisecond each) and holds four descriptors; IPRSocket is one bare
-# socket whose get() returns each datagram's messages as they come.  Links,
-# addresses and routes go through _BareSocket there: a namespace is read in
-# about 60% of the time and a lab is written in about half.  Older versions
-# reassemble answers in IPRSocket.get() and keep IPRoute, which is light there.
-BARE_SOCKETS = HAS_PYROUTE2 and _version(getattr(pyroute2, '__version__', '0')) >= (0, 9)
-RTEXT_FILTER_SKIP_STATS = 8
 
 NETNS_RUN_DIR = '/run/netns'
 # Which owner added which route: the kernel has no place for that mark.
@@ -85,7 +58,6 @@ ROUTE_RECORD_DIR = '/run/netvirt.linux/routes'
 # A dump the kernel marks interrupted (its list changed meanwhile) is made again
 # until this many seconds have passed, waiting a little longer each time.
 DUMP_RETRY_SECONDS = 30.0
-NLM_F_DUMP_INTR = 0x10
 # Below this many namespaces a read is not worth a process of its own.
 PARALLEL_READ_MIN = 32
 MAX_READ_PROCESSES = 4
@@ -94,14 +66,9 @@ MS_REC = 16384
 MS_BIND = 4096
 MS_SHARED = 1 << 20
 MNT_DETACH = 2
-IFF_UP = 1
-AF_INET = 2
-AF_INET6 = 10
-RTN_UNICAST = 1
 RTPROT_KERNEL = 2
 NUD_NOARP = 0x40
 NUD_PERMANENT = 0x80
-NFPROTO_IPV4 = 2
 MACVLAN_MODES = {'private': 1, 'vepa': 2, 'bridge': 4, 'passthru': 8, 'source': 16}
 MACVLAN_MODE_NAMES = dict((v, k) for k, v in MACVLAN_MODES.items())
 IPVLAN_MODES = {'l2': 0, 'l3': 1, 'l3s': 2}
@@ -120,7 +87,7 @@ OWNER_ALIAS_PREFIX = 'netvirt:'
 # own link-local address cannot be told from one a person added, so every link-local
 # address is left aside there, as it was.
 IFA_PROTO = 11
-KERNEL_MARKS_ADDRESSES = _version(os.uname().release) >= (5, 18)
+KERNEL_MARKS_ADDRESSES = version_of(os.uname().release) >= (5, 18)
 
 
 _NOWHERE = object()
@@ -223,8 +190,7 @@ class Kernel:
         self._home = os.open('/proc/thread-self/ns/net', os.O_RDONLY)
         self._nsfs_dev = os.fstat(self._home).st_dev  # the device of every namespace file
         # A socket belongs to the namespace of the thread that makes it.
-        self._sockets = _SocketCache(lambda netns: self._in_namespace(netns, IPRoute))
-        self._bare_sockets = _SocketCache(lambda netns: self._in_namespace(netns, lambda: _BareSocket(netns)))
+        self._netlink = Netlink(self._in_namespace)
         self._run_dir_shared = False
         self._nsid_maps = {}
         self._indexes = {}  # netns -> {name: ifindex}
@@ -240,8 +206,7 @@ class Kernel:
         self.close()
 
     def close(self):
-        self._sockets.close()
-        self._bare_sockets.close()
+        self._netlink.close()
         if self._home is not None:
             os.close(self._home)
             self._home = None
@@ -267,20 +232,10 @@ class Kernel:
     def _leave(self):
         self._setns(self._home, None)
 
-    def ipr(self, netns):
-        """The IPRoute socket for a namespace (None: the namespace we run in)."""
-        return self._sockets.get(netns)
-
-    def _drop_socket(self, netns):
-        self._sockets.drop(netns)
-        self._bare_sockets.drop(netns)
-
     def _rtnl(self, netns, method, command, **kwargs):
         """One request in a namespace as IPRoute's ``method`` (link, addr or route)
         takes it; the answer's messages.  Raises NetlinkError."""
-        if BARE_SOCKETS:
-            return self._bare_sockets.get(netns).request(method, command, kwargs)
-        return getattr(self.ipr(netns), method)(command, **kwargs)
+        return self._netlink.request(netns, method, command, kwargs)
 
     def _dump(self, netns, dump):
         """The messages of ``dump()``, made again while the kernel marks it interrupted.
@@ -304,24 +259,15 @@ class Kernel:
                 raise KernelError('cannot read%s: %s' % (_where(netns), _describe_error(e)))
 
     def _link_messages(self, netns):
-        if BARE_SOCKETS:
-            return self._dump(netns, self._bare_sockets.get(netns).links)
-        return self._dump(netns, self.ipr(netns).get_links)
+        return self._dump(netns, lambda: self._netlink.links(netns))
 
     def _address_messages(self, netns):
-        if BARE_SOCKETS:
-            return self._dump(netns, self._bare_sockets.get(netns).addresses)
-        return self._dump(netns, self.ipr(netns).get_addr)
+        return self._dump(netns, lambda: self._netlink.addresses(netns))
 
     def _route_messages(self, netns, family, table):
         """Route messages of a family; of one table, or of every table when ``table`` is None,
         or of more than the one asked for (a bare dump has every table)."""
-        if BARE_SOCKETS:
-            return self._dump(netns, lambda: self._bare_sockets.get(netns).routes(family))
-        query = {'family': family}
-        if table is not None:
-            query['table'] = table
-        return self._dump(netns, lambda: self.ipr(netns).get_routes(**query))
+        return self._dump(netns, lambda: self._netlink.routes(netns, family, table))
 
     def namespace_fd(self, netns):
         """An open fd of a namespace, for moving links; the caller closes it."""
@@ -479,7 +425,7 @@ class Kernel:
                 peer_netns = self._namespace_with_nsid(netns, peer_nsid)
                 if peer_netns is not _NOWHERE:
                     self._dying.append((peer_netns, msg.get_attr('IFLA_LINK')))
-        self._drop_socket(netns)
+        self._netlink.drop(netns)
         self._forget(netns)
         self._nsid_maps = {}
         if self._libc.umount2(path.encode(), MNT_DETACH) != 0:
@@ -721,7 +667,7 @@ class Kernel:
         """The static forwarding entries of a VXLAN: [{mac, dst}], sorted."""
         entries = []
         index = self._index(netns, name)
-        for msg in self._dump(netns, lambda: self.ipr(netns).fdb('dump', ifindex=index)):
+        for msg in self._dump(netns, lambda: self._netlink.fdb(netns, 'dump', ifindex=index)):
             if msg['ifindex'] == index and msg.get_attr('NDA_DST') and \
                     msg['state'] & (NUD_PERMANENT | NUD_NOARP):
                 entries.append({'mac': msg.get_attr('NDA_LLADDR'), 'dst': msg.get_attr('NDA_DST')})
@@ -785,10 +731,7 @@ class Kernel:
         """The id ``from_netns`` knows ``netns`` by, or None when it has none."""
         fd = self.namespace_fd(netns)
         try:
-            if BARE_SOCKETS:
-                reply = self._bare_sockets.get(from_netns).netnsid(fd)
-            else:
-                reply = self.ipr(from_netns).get_netnsid(fd=fd)
+            reply = self._netlink.netnsid(from_netns, fd)
         except NetlinkError:
             return None
         finally:
@@ -1002,7 +945,6 @@ class Kernel:
     def user_id(user):
         if isinstance(user, int) or str(user).isdigit():
             return int(user)
-        import pwd
         try:
             return pwd.getpwnam(user).pw_uid
         except KeyError:
@@ -1012,7 +954,6 @@ class Kernel:
     def group_id(group):
         if isinstance(group, int) or str(group).isdigit():
             return int(group)
-        import grp
         try:
             return grp.getgrnam(group).gr_gid
         except KeyError:
@@ -1029,7 +970,7 @@ class Kernel:
     def _fdb_call(self, what, netns, name, mac, dst):
         try:
             # pyroute2 sends these as static entries of the device itself (NTF_SELF, permanent).
-            self.ipr(netns).fdb(what, ifindex=self._index(netns, name), lladdr=mac, dst=dst)
+            self._netlink.fdb(netns, what, ifindex=self._index(netns, name), lladdr=mac, dst=dst)
         except NetlinkError as e:
             raise KernelError('cannot %s fdb entry %s -> %s on %s%s: %s' % (
                 'add' if what == 'append' else 'remove', mac, dst, name, _where(netns), _describe_error(e)))
@@ -1468,7 +1409,7 @@ class Kernel:
         ours cannot be read or removed, and saying nothing would keep it.
         """
         if shutil.which('nft') is None:
-            ours = sorted(name for name in self._in_namespace(netns, _nf_table_names)
+            ours = sorted(name for name in self._in_namespace(netns, nf_table_names)
                           if name.startswith(TABLE_PREFIX))
             if ours:
                 raise KernelError('nft is not installed on this host, and%s there are NAT tables this '
@@ -1508,242 +1449,6 @@ class Kernel:
 
 # Built once, at import: an operation of _ops without an executor fails here.
 EXECUTORS = executors(Kernel)
-
-
-def _nf_table_names(family=NFPROTO_IPV4):
-    """Names of the nf_tables tables of a family in the namespace of the calling thread."""
-    sock = NFTables()
-    try:
-        return [msg.get_attr('NFTA_TABLE_NAME') for msg in sock.get_tables() if msg['nfgen_family'] == family]
-    finally:
-        sock.close()
-
-
-class _SocketCache:
-    """Sockets by namespace, at most ``limit`` open; the least recently used is closed first.
-
-    A socket per namespace of a large lab would otherwise hit RLIMIT_NOFILE,
-    whose soft limit is 1,024 on most systems (pyroute2 0.9's IPRoute holds four
-    descriptors).  A namespace whose socket was closed gets a new one when asked.
-    """
-
-    def __init__(self, opener, limit=None):
-        self._opener = opener
-        self._limit = limit or _socket_limit()
-        self._open = collections.OrderedDict()
-
-    def get(self, netns):
-        sock = self._open.get(netns)
-        if sock is not None:
-            self._open.move_to_end(netns)
-            return sock
-        if len(self._open) >= self._limit:
-            self._open.popitem(last=False)[1].close()
-        sock = self._opener(netns)
-        self._open[netns] = sock
-        return sock
-
-    def drop(self, netns):
-        sock = self._open.pop(netns, None)
-        if sock is not None:
-            sock.close()
-
-    def close(self):
-        while self._open:
-            self._open.popitem()[1].close()
-
-
-def _socket_limit():
-    """Sockets one cache may keep open: an eighth of the descriptors this process may open."""
-    soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-    if soft == resource.RLIM_INFINITY or soft > 65536:
-        soft = 65536
-    return max(16, soft // 8)
-
-
-class _BareSocket:
-    """One namespace's rtnetlink socket without IPRoute's asyncio machinery (pyroute2 >= 0.9).
-
-    Requests are built by pyroute2's own argument filters, as IPRoute builds
-    them, and sent with NLM_F_ACK: every answer ends with an NLMSG_ERROR
-    message (an ack, or the error) or, for a dump, NLMSG_DONE.
-    """
-
-    def __init__(self, netns):
-        from pyroute2 import IPRSocket
-        self.sock = IPRSocket()
-        self.sock.socket.fileno()  # the socket is made on first use: now, in the caller's namespace
-        self.netns = netns
-        self.seq = 0
-
-    def close(self):
-        self.sock.close()
-
-    def _answer(self, seq):
-        """The messages answering request ``seq``; raises the kernel's NetlinkError."""
-        from pyroute2.netlink import NLMSG_DONE, NLMSG_ERROR
-        messages = []
-        interrupted = False
-        while True:
-            for message in self.sock.get():
-                header = message['header']
-                if header['sequence_number'] != seq:
-                    continue
-                interrupted = interrupted or bool(header['flags'] & NLM_F_DUMP_INTR)
-                if header['type'] == NLMSG_ERROR:
-                    if header.get('error') is not None:
-                        raise header['error']
-                    return messages
-                if header['type'] == NLMSG_DONE:
-                    if interrupted:  # read to the end first, so the next request starts clean
-                        raise NetlinkDumpInterrupted()
-                    return messages
-                messages.append(message)
-
-    def _send(self, msg, msg_type, msg_flags):
-        self.seq += 1
-        self.sock.put(msg, msg_type=msg_type, msg_flags=msg_flags, msg_seq=self.seq)
-        return self._answer(self.seq)
-
-    def request(self, method, command, kwargs):
-        """What IPRoute's ``method`` (link, addr or route) sends for (command, **kwargs),
-        and the answer's messages."""
-        direct = _direct_request(method, command, kwargs)
-        if direct is not None:
-            return self._send(*direct)
-        self.seq += 1
-        self.sock.send(_filtered_request(self.sock, method, command, kwargs, self.seq))
-        return self._answer(self.seq)
-
-    def _dump(self, msg, msg_type):
-        from pyroute2.netlink import NLM_F_DUMP, NLM_F_REQUEST
-        return self._send(msg, msg_type, NLM_F_REQUEST | NLM_F_DUMP)
-
-    def links(self):
-        from pyroute2.netlink.rtnl import RTM_GETLINK
-        from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
-        msg = ifinfmsg()
-        msg['attrs'] = [('IFLA_EXT_MASK', RTEXT_FILTER_SKIP_STATS)]  # no per-protocol counters to decode
-        return self._dump(msg, RTM_GETLINK)
-
-    def addresses(self):
-        from pyroute2.netlink.rtnl import RTM_GETADDR
-        from pyroute2.netlink.rtnl.ifaddrmsg import ifaddrmsg
-        return self._dump(ifaddrmsg(), RTM_GETADDR)
-
-    def routes(self, family):
-        from pyroute2.netlink.rtnl import RTM_GETROUTE
-        from pyroute2.netlink.rtnl.rtmsg import rtmsg
-        msg = rtmsg()
-        msg['family'] = family
-        return self._dump(msg, RTM_GETROUTE)
-
-    def netnsid(self, fd):
-        """What IPRoute.get_netnsid(fd=fd) answers."""
-        from pyroute2.netlink import NLM_F_ACK, NLM_F_REQUEST
-        from pyroute2.netlink.rtnl import RTM_GETNSID
-        from pyroute2.netlink.rtnl.nsidmsg import nsidmsg
-        msg = nsidmsg()
-        msg['attrs'] = [('NETNSA_FD', fd)]
-        for reply in self._send(msg, RTM_GETNSID, NLM_F_REQUEST | NLM_F_ACK):
-            return {'nsid': reply.get_attr('NETNSA_NSID')}
-        return None
-
-
-_BARE_REQUESTS = {}
-
-
-def _bare_requests():
-    """{method: (message class, {command: (message type, flags name)})}, as IPRoute maps them."""
-    if not _BARE_REQUESTS:
-        from pyroute2.netlink.rtnl import (RTM_DELADDR, RTM_DELLINK, RTM_DELROUTE, RTM_GETLINK,
-                                           RTM_NEWADDR, RTM_NEWLINK, RTM_NEWROUTE)
-        from pyroute2.netlink.rtnl.ifaddrmsg import ifaddrmsg
-        from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
-        from pyroute2.netlink.rtnl.rtmsg import rtmsg
-        _BARE_REQUESTS.update({
-            'link': (ifinfmsg, {'add': (RTM_NEWLINK, 'create'), 'set': (RTM_NEWLINK, 'req'),
-                                'del': (RTM_DELLINK, 'req'), 'get': (RTM_GETLINK, 'get')}),
-            'addr': (ifaddrmsg, {'add': (RTM_NEWADDR, 'create'), 'del': (RTM_DELADDR, 'req')}),
-            'route': (rtmsg, {'add': (RTM_NEWROUTE, 'create'), 'replace': (RTM_NEWROUTE, 'replace'),
-                              'del': (RTM_DELROUTE, 'req')}),
-        })
-    return _BARE_REQUESTS
-
-
-# The argument filters cost about 0.1 ms a request, as much as the rest of it;
-# a lab of 1,000 containers sends 11,000 requests.  The few shapes a lab is
-# built of are filled in directly, field for field and attribute for
-# attribute what the filters make of them (a unit test compares the bytes).
-_DIRECT_LINK_ATTRS = (('ifname', 'IFLA_IFNAME'), ('master', 'IFLA_MASTER'), ('ifalias', 'IFLA_IFALIAS'))
-_DIRECT_ROUTE_ATTRS = (('table', 'RTA_TABLE'), ('priority', 'RTA_PRIORITY'), ('dst', 'RTA_DST'),
-                       ('gateway', 'RTA_GATEWAY'), ('oif', 'RTA_OIF'))
-_DIRECT_KEYS = {
-    'link': frozenset(('ifname', 'index', 'master', 'ifalias', 'state')),
-    'addr': frozenset(('index', 'address', 'prefixlen')),
-    'route': frozenset(('family', 'table', 'priority', 'proto', 'dst', 'dst_len', 'gateway', 'oif')),
-}
-
-
-def _filtered_request(sock, method, command, kwargs, seq):
-    """The bytes IPRoute's ``method`` sends for (command, **kwargs): pyroute2's argument filters."""
-    from pyroute2.iproute.linux import get_arguments_processor
-    from pyroute2.netlink.nlsocket import NetlinkRequest
-    msg_class, commands = _bare_requests()[method]
-    kwargs = dict(kwargs)
-    parameters = None
-    if method == 'route':
-        parameters = {'strict_check': False}
-        if command != 'del':  # IPRoute.route's defaults
-            kwargs['proto'] = kwargs.get('proto') or 'static'
-            kwargs['type'] = kwargs.get('type') or 'unicast'
-    arguments = get_arguments_processor(method, command, kwargs, parameters)
-    request = NetlinkRequest(sock, msg_class(), command, commands, None, arguments, msg_seq=seq)
-    request.msg.encode()
-    return request.msg.data
-
-
-def _direct_request(method, command, kwargs):
-    """(message, type, flags) for a request of a shape built directly, else None."""
-    keys = _DIRECT_KEYS.get(method)
-    if keys is None or not keys.issuperset(kwargs) or None in kwargs.values():
-        return None
-    from pyroute2.netlink.nlsocket import NetlinkRequest
-    msg_class, commands = _bare_requests()[method]
-    if command not in commands:
-        return None
-    msg = msg_class()
-    attrs = []
-    if method == 'link':
-        msg['index'] = kwargs.get('index', 0)
-        if 'state' in kwargs:
-            if kwargs['state'] not in ('up', 'down'):
-                return None
-            msg['flags'] = IFF_UP if kwargs['state'] == 'up' else 0
-            msg['change'] = IFF_UP
-        attrs = [(nla, kwargs[key]) for key, nla in _DIRECT_LINK_ATTRS if key in kwargs]
-    elif method == 'addr':
-        if set(kwargs) != keys:
-            return None
-        family = AF_INET6 if ':' in kwargs['address'] else AF_INET
-        msg['family'] = family
-        msg['prefixlen'] = kwargs['prefixlen']
-        msg['index'] = kwargs['index']
-        attrs = [('IFA_ADDRESS', kwargs['address'])]
-        if family == AF_INET:
-            attrs.append(('IFA_LOCAL', kwargs['address']))
-    else:
-        if not {'family', 'table', 'proto', 'dst_len'}.issubset(kwargs) or \
-                not isinstance(kwargs['proto'], int) or kwargs['table'] > 255:
-            return None
-        msg['family'] = kwargs['family']
-        msg['dst_len'] = kwargs['dst_len']
-        msg['table'] = kwargs['table']
-        msg['proto'] = kwargs['proto']
-        msg['type'] = 0 if command == 'del' else RTN_UNICAST
-        attrs = [(nla, kwargs[key]) for key, nla in _DIRECT_ROUTE_ATTRS if key in kwargs]
-    msg['attrs'] = attrs
-    return (msg,) + tuple(NetlinkRequest.calculate_request_type(command, commands))
 
 
 def _read_in_child(queue, fd, requests, chunk):

@@ -3,7 +3,7 @@ its other path, pyroute2's argument filters (and so IPRoute), makes of the same 
 
 import pytest
 
-from ansible_collections.netvirt.linux.plugins.module_utils import _kernel as kernel
+from ansible_collections.netvirt.linux.plugins.module_utils import _netlink as netlink
 
 pyroute2 = pytest.importorskip('pyroute2')
 
@@ -44,7 +44,7 @@ def _without_seq_and_pid(data):
 
 @pytest.fixture(scope='module')
 def socket():
-    if not kernel.BARE_SOCKETS:
+    if not netlink.BARE_SOCKETS:
         pytest.skip('pyroute2 %s writes through IPRoute' % pyroute2.__version__)
     sock = pyroute2.IPRSocket()
     yield sock
@@ -52,9 +52,8 @@ def socket():
 
 
 def _direct(sock, method, command, kwargs):
-    from pyroute2.netlink.nlsocket import NetlinkRequest
-    msg, msg_type, flags = kernel._direct_request(method, command, kwargs)
-    request = NetlinkRequest(sock, msg, msg_type=msg_type, msg_flags=flags, msg_seq=1)
+    msg, msg_type, flags = netlink._direct_request(method, command, kwargs)
+    request = netlink.NetlinkRequest(sock, msg, msg_type=msg_type, msg_flags=flags, msg_seq=1)
     request.msg.encode()
     return request.msg.data
 
@@ -62,7 +61,7 @@ def _direct(sock, method, command, kwargs):
 @pytest.mark.parametrize('method,command,kwargs', CASES)
 def test_direct_request_is_what_the_filters_make(socket, method, command, kwargs):
     assert _without_seq_and_pid(_direct(socket, method, command, kwargs)) == \
-        _without_seq_and_pid(kernel._filtered_request(socket, method, command, kwargs, 1))
+        _without_seq_and_pid(netlink._filtered_request(socket, method, command, kwargs, 1))
 
 
 @pytest.mark.parametrize('method,command,kwargs', [
@@ -76,4 +75,4 @@ def test_direct_request_is_what_the_filters_make(socket, method, command, kwargs
     ('route', 'add', {'family': 2, 'table': 254, 'dst_len': 0, 'scope': 253, 'proto': 99}),
 ])
 def test_other_shapes_go_through_the_filters(method, command, kwargs):
-    assert kernel._direct_request(method, command, kwargs) is None
+    assert netlink._direct_request(method, command, kwargs) is None
