@@ -16,11 +16,11 @@ __metaclass__ = type
 
 from ansible_collections.netvirt.linux.plugins.module_utils._kinds._base import LinkKind
 from ansible_collections.netvirt.linux.plugins.module_utils._kinds import (
-    bridge, geneve, ipvlan, macvlan, tuntap, veth, vlan, vxlan,
+    bridge, dummy, geneve, ipvlan, macvlan, macvtap, tuntap, veth, vlan, vxlan,
 )
 
 KINDS = dict((module.KIND.name, module.KIND) for module in (
-    veth, bridge, macvlan, ipvlan, vlan, vxlan, geneve, tuntap,
+    veth, bridge, macvlan, ipvlan, vlan, vxlan, geneve, tuntap, dummy, macvtap,
 ))
 LINK_KINDS = tuple(KINDS)
 # IFLA_INFO_KIND -> kind, for what the kernel reports.

@@ -23,8 +23,8 @@ class Tuntap(LinkKind):
     kernel_kind = 'tun'
     options = (
         Option('mode', 'str', 'A layer 3 (tun) or layer 2 (tap) device.', choices=('tun', 'tap'), required=True),
-        Option('user', 'raw', 'User (name or id) allowed to open the device.'),
-        Option('group', 'raw', 'Group (name or id) allowed to open the device.'),
+        Option('user', 'str', 'User (name or id) allowed to open the device.'),
+        Option('group', 'str', 'Group (name or id) allowed to open the device.'),
     )
     immutable = ('mode', 'user', 'group')
     reported = immutable
