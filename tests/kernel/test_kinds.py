@@ -200,8 +200,8 @@ def test_a_recreated_link_gets_the_routes_through_it_back_and_a_rollback_too():
 
 MACVTAPS = {
     'namespaces': [{'name': 'vm1'}, {'name': 'far'}],
-    'links': [{'kind': 'veth', 'name': 'wire0', 'peer': {'name': 'wire0', 'netns': 'far',
-                                                          'addresses': ['10.7.0.2/24']}},
+    'links': [{'kind': 'veth', 'name': 'wire0',
+               'peer': {'name': 'wire0', 'netns': 'far', 'addresses': ['10.7.0.2/24']}},
               {'kind': 'macvtap', 'name': 'mvt0', 'netns': 'vm1', 'link': 'wire0', 'mode': 'bridge',
                'addresses': ['10.7.0.1/24']}],
 }

@@ -147,8 +147,9 @@ class LinkKind:
     def add_step(self, netns, name, owner, options, index=None):
         """The ADD_LINK step; a misspelt or missing option fails here, when the plan is made."""
         if not (options.keys() >= self._add_required and self._add_takes.issuperset(options)):
-            raise TypeError('adding a %s takes %s, not %s' % (self.name, ', '.join(sorted(self._add_takes)),
-                                                               ', '.join(sorted(options))))
+            raise TypeError('adding a %s: unknown option %s; missing option %s; it takes %s' % (
+                self.name, ', '.join(sorted(set(options) - self._add_takes)) or 'none',
+                ', '.join(sorted(self._add_required - set(options))) or 'none', ', '.join(sorted(self._add_takes))))
         args = {'netns': netns, 'name': name, 'kind': self.name, 'owner': owner, 'options': options}
         if index is not None:
             args['index'] = index

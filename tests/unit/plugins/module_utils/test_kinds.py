@@ -39,3 +39,11 @@ def test_every_kind_has_a_module_and_the_topology_module_lists_it():
         'ansible_collections.netvirt.linux.plugins.modules.topology').DOCUMENTATION)
     text = ' '.join(topology['options']['links']['description'])
     assert all('C(%s)' % kind in text for kind in LINK_KINDS)
+
+
+def test_a_misspelt_or_missing_option_of_the_add_step_fails_when_the_plan_is_made():
+    macvlan = KINDS['macvlan']
+    assert macvlan.add_step('c1', 'mv0', 'lab', {'link': 'eth0', 'link_netns': None, 'mode': 'bridge', 'mtu': None})[0] \
+        == 'add_link'
+    with pytest.raises(TypeError, match='adding a macvlan: unknown option parent; missing option link; it takes '):
+        macvlan.add_step('c1', 'mv0', 'lab', {'parent': 'eth0', 'link_netns': None, 'mode': 'bridge'})
