@@ -130,5 +130,5 @@ def _find_peer(kernel, by_index, link):
 
 
 def _names_back(other, link):
-    return other is not None and other['kind'] == 'veth' and other.get('peer_index') == link['index'] \
+    return other is not None and kind_of(other['kind']).paired and other.get('peer_index') == link['index'] \
         and other.get('peer_elsewhere') == link['peer_elsewhere']

@@ -32,7 +32,7 @@ import struct
 import subprocess
 import time
 
-from ansible_collections.netvirt.linux.plugins.module_utils._kinds import BY_KERNEL_KIND, KINDS
+from ansible_collections.netvirt.linux.plugins.module_utils._kinds import BY_KERNEL_KIND, CHANGEABLE, KINDS
 from ansible_collections.netvirt.linux.plugins.module_utils._ops import (
     ADD_ADDRESS, ADD_FDB, ADD_LINK, ADD_ROUTE, CREATE_NAMESPACE, DELETE_ADDRESS, DELETE_FDB, DELETE_LINK, DELETE_NAMESPACE,
     DELETE_NAT_TABLE, DELETE_ROUTE, LOAD_NAT_TABLE, MOVE_LINK, REPLACE_ROUTE, RESTORE_LINK, SET_LINK, SET_SYSCTL,
@@ -841,12 +841,9 @@ class Kernel:
             self._link_call('set mtu %d on' % value, netns, name, 'set', ifname=name, mtu=value)
         elif key == 'mac':
             self._link_call('set mac %s on' % value, netns, name, 'set', ifname=name, address=value)
-        elif key == 'stp':
-            self._link_call('set stp on', netns, name, 'set', ifname=name, kind='bridge',
-                            br_stp_state=1 if value else 0)
-        elif key == 'forward_delay':
-            self._link_call('set forward_delay on', netns, name, 'set', ifname=name, kind='bridge',
-                            br_forward_delay=value * 100)
+        elif key in CHANGEABLE:
+            self._link_call('set %s on' % key, netns, name, 'set', ifname=name,
+                            **CHANGEABLE[key].encode({key: value}, None))
         elif key == 'master':
             master_index = self._index(netns, value) if value else 0
             self._link_call('set master %s on' % (value or 'none'), netns, name, 'set',

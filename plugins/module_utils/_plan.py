@@ -339,8 +339,8 @@ class _Planner:
                 if peer_current is None:
                     return
                 currents.append(peer_current)
-            if handler.takes_ports:
-                self.plan_bridge_options(link, current)
+            if handler.changeable:
+                self.plan_kind_options(link, current, handler)
             if handler.immutable:
                 differences = handler.immutable_differences(link, current, self.reader)
                 if differences and not link['recreate']:
@@ -463,15 +463,16 @@ class _Planner:
             return moved
         return found
 
-    def plan_bridge_options(self, link, current):
+    def plan_kind_options(self, link, current, handler):
+        """The kind's options that change in place (a bridge's stp and forward_delay)."""
         changes, undo = {}, {}
-        for option in ('stp', 'forward_delay'):
+        for option in handler.changeable:
             if link[option] is not None and link[option] != current[option]:
                 changes[option] = link[option]
                 undo[option] = current[option]
         if changes:
             text = ', '.join('%s %s' % (k, v) for k, v in sorted(changes.items()))
-            self.add('attr', 'set %s on bridge %s%s' % (text, link['name'], where(link['netns'])),
+            self.add('attr', 'set %s on %s %s%s' % (text, handler.name, link['name'], where(link['netns'])),
                      SET_LINK(netns=link['netns'], name=link['name'], **changes),
                      SET_LINK(netns=link['netns'], name=link['name'], **undo))
 
@@ -1038,7 +1039,7 @@ class StateReader:
         if self.bulk and link.get('peer_elsewhere') and hint_netns != link['netns'] and \
                 self.namespace_exists(hint_netns):
             for other in self._dump(hint_netns).values():
-                if other['index'] == link['peer_index'] and other['kind'] == 'veth' and \
+                if other['index'] == link['peer_index'] and kind_of(other['kind']).paired and \
                         other.get('peer_index') == link['index'] and other.get('peer_elsewhere'):
                     return dict(other)
         return self.kernel.read_veth_peer(link, hint_netns)

@@ -23,6 +23,8 @@ KINDS = dict((module.KIND.name, module.KIND) for module in (
     veth, bridge, macvlan, ipvlan, vlan, vxlan, geneve, tuntap, dummy, macvtap,
 ))
 LINK_KINDS = tuple(KINDS)
+# Option -> the kind whose encode sets it on an existing link (SET_LINK's stp, say).
+CHANGEABLE = dict((option, kind) for kind in KINDS.values() for option in kind.changeable)
 # IFLA_INFO_KIND -> kind, for what the kernel reports.
 BY_KERNEL_KIND = dict((kind.kernel_kind or kind.name, kind) for kind in KINDS.values())
 # A link of a kind we do not make (a device, lo, a bond): the defaults of LinkKind.
@@ -31,4 +33,4 @@ OTHER = LinkKind()
 
 def kind_of(name):
     """The kind of a link named in a document or read from the kernel (OTHER when we make no such kind)."""
-    return KINDS.get(name, OTHER)
+    return KINDS.get(name, OTHER) if isinstance(name, str) else OTHER

@@ -100,6 +100,8 @@ class LinkKind:
     kernel_kind = None  # IFLA_INFO_KIND, when it differs from ``name``
     options = ()  # Option, beyond the options of every link entry
     immutable = ()  # options the kernel cannot change on an existing link: a difference means recreating it
+    # Options changed in place (SET_LINK takes them), encoded by ``encode`` as on creation.
+    changeable = ()
     # Options the add step takes beyond mtu and mac: (required, optional).
     add_options = ((), ())
     # What the model cannot check alone: a link with a peer (two ends), a link that is others' master.
@@ -220,6 +222,12 @@ class LinkKind:
     def restore_steps(self, snapshot):
         """Steps (of _ops) that complete a restored link before its ends' addresses and state."""
         return []
+
+    # --- diagram -------------------------------------------------------------
+
+    def far_ends(self, link):
+        """(addresses, label): the remote hosts a diagram draws this link's dashed edges to."""
+        return [], None
 
     # --- inventory -----------------------------------------------------------
 

@@ -26,8 +26,8 @@ class Bridge(LinkKind):
     )
     add_options = ((), ('stp', 'forward_delay', 'index'))
     takes_ports = True
-    # Changed in place (SET_LINK), not immutable.
-    reported = ('stp', 'forward_delay')
+    changeable = ('stp', 'forward_delay')
+    reported = changeable
 
     def normalise(self, c, entry, path, state, link):
         options = {'ports': None, 'stp': None, 'forward_delay': None}

@@ -112,6 +112,10 @@ class Vxlan(LinkKind):
         return [ADD_FDB(netns=snapshot['netns'], name=snapshot['name'], mac=entry['mac'], dst=entry['dst'])
                 for entry in snapshot.get('fdb') or []]
 
+    def far_ends(self, link):
+        remotes = [link.get('remote')] + [entry.get('dst') for entry in link.get('fdb') or []]
+        return [remote for remote in remotes if remote], 'vxlan %s' % link.get('vni', '')
+
     def report(self, link, kernel):
         entry = LinkKind.report(self, link, kernel)
         entry['fdb'] = kernel.read_fdb(link['netns'], link['name'])
