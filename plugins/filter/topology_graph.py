@@ -47,6 +47,8 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.netvirt.linux.plugins.module_utils._kinds import kind_of
+
 
 def _hosts(data):
     if isinstance(data, dict) and any(key in data for key in ('links', 'namespaces', 'routes')):
@@ -59,7 +61,7 @@ def _hosts(data):
 
 def _ends(link):
     yield link
-    if link.get('kind') == 'veth' and link.get('peer'):
+    if kind_of(link.get('kind')).paired and link.get('peer'):
         yield link['peer']
 
 
@@ -101,22 +103,21 @@ class _Graph:
             for ns in topo.get('namespaces') or []:
                 self.clusters.setdefault((host, ns['name']), [])
             for link in topo.get('links') or []:
+                kind = kind_of(link.get('kind'))
                 for end in _ends(link):
                     netns = end.get('netns')
                     label = '\n'.join([end['name']] + list(end.get('addresses') or []))
-                    kind = link['kind'] if end is link else 'veth'
-                    self.add(host, netns, end['name'], label + ('\n(bridge)' if kind == 'bridge' else ''),
-                             'bridge' if kind == 'bridge' else 'interface')
-                if link.get('kind') == 'veth' and link.get('peer'):
+                    switch = end is link and kind.takes_ports
+                    self.add(host, netns, end['name'], label + ('\n(%s)' % kind.name if switch else ''),
+                             'bridge' if switch else 'interface')
+                if kind.paired and link.get('peer'):
                     peer = link['peer']
                     self.edges.append((self.node_id(host, link.get('netns'), link['name']),
-                                       self.node_id(host, peer.get('netns'), peer['name']), 'veth', 'solid'))
-                if link.get('kind') == 'vxlan':
-                    for remote in [link.get('remote')] + [f.get('dst') for f in link.get('fdb') or []]:
-                        if remote:
-                            far = self.add(host, '(remote)', remote, remote, 'remote')
-                            self.edges.append((self.node_id(host, link.get('netns'), link['name']), far,
-                                               'vxlan %s' % link.get('vni', ''), 'dashed'))
+                                       self.node_id(host, peer.get('netns'), peer['name']), kind.name, 'solid'))
+                remotes, edge_label = kind.far_ends(link)
+                for remote in remotes:
+                    far = self.add(host, '(remote)', remote, remote, 'remote')
+                    self.edges.append((self.node_id(host, link.get('netns'), link['name']), far, edge_label, 'dashed'))
             for link in topo.get('links') or []:
                 for end in _ends(link):
                     if end.get('master'):

@@ -18,7 +18,7 @@ __metaclass__ = type
 
 import fnmatch
 
-from ansible_collections.netvirt.linux.plugins.module_utils._model import IMMUTABLE
+from ansible_collections.netvirt.linux.plugins.module_utils._kinds import kind_of
 from ansible_collections.netvirt.linux.plugins.module_utils._nft import TABLE_PREFIX, table_owner
 
 MANAGED_SYSCTLS = ('net.ipv4.ip_forward', 'net.ipv6.conf.all.forwarding')
@@ -83,12 +83,13 @@ def read_inventory(kernel, namespaces=None, include_host=True):
                 continue
             seen.add(key)
             entry = link_entry(kernel, link)
-            if link['kind'] == 'veth':
+            handler = kind_of(link['kind'])
+            if handler.paired:
                 peer = _find_peer(kernel, by_index, link)
                 if peer is not None:
                     seen.add((peer['netns'], peer['name']))
                     entry['peer'] = dict((k, peer[k]) for k in LINK_FIELDS)
-            if link['kind'] == 'bridge':
+            if handler.takes_ports:
                 entry['ports'] = sorted(other['name'] for other in described[netns]
                                         if other['master'] == link['name'])
             doc['links'].append(entry)
@@ -101,14 +102,7 @@ def link_entry(kernel, link):
     """A link as the topology document writes it, with its kind's own fields (VLAN id, VNI, remotes, fdb...)."""
     entry = {'kind': link['kind']}
     entry.update((k, link[k]) for k in LINK_FIELDS)
-    for option in ('stp', 'forward_delay') + IMMUTABLE.get(link['kind'], ()):
-        if option in link:
-            entry[option] = link[option]
-    if link['kind'] in ('macvlan', 'ipvlan'):
-        parent = kernel.read_parent(link)
-        entry['link'], entry['link_netns'] = (parent[1], parent[0]) if parent else (None, None)
-    if link['kind'] == 'vxlan':
-        entry['fdb'] = kernel.read_fdb(link['netns'], link['name'])
+    entry.update(kind_of(link['kind']).report(link, kernel))
     return entry
 
 
@@ -136,5 +130,5 @@ def _find_peer(kernel, by_index, link):
 
 
 def _names_back(other, link):
-    return other is not None and other['kind'] == 'veth' and other.get('peer_index') == link['index'] \
+    return other is not None and kind_of(other['kind']).paired and other.get('peer_index') == link['index'] \
         and other.get('peer_elsewhere') == link['peer_elsewhere']

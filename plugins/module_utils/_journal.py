@@ -63,8 +63,9 @@ def claims_of(actions):
                     claims['links'].add((snapshot['peer']['netns'], snapshot['peer']['name']))
             elif 'owner' in args and 'name' in args and op != 'set_link':
                 claims['links'].add((args['netns'], args['name']))
-                if 'peer_name' in args:
-                    claims['links'].add((args['peer_netns'], args['peer_name']))
+                options = args.get('options') or {}  # add_link's: a veth's peer is made and marked with it
+                if 'peer_name' in options:
+                    claims['links'].add((options['peer_netns'], options['peer_name']))
     return claims
 
 

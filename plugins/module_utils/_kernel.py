@@ -36,11 +36,12 @@ import struct
 import subprocess
 import time
 
+from ansible_collections.netvirt.linux.plugins.module_utils._kinds import BY_KERNEL_KIND, CHANGEABLE, KINDS
 from ansible_collections.netvirt.linux.plugins.module_utils._ops import (
-    ADD_ADDRESS, ADD_BRIDGE, ADD_FDB, ADD_GENEVE, ADD_IPVLAN, ADD_MACVLAN, ADD_ROUTE, ADD_TUNTAP, ADD_VETH,
-    ADD_VLAN, ADD_VXLAN, CREATE_NAMESPACE, DELETE_ADDRESS, DELETE_FDB, DELETE_LINK, DELETE_NAMESPACE,
-    DELETE_NAT_TABLE, DELETE_ROUTE, LOAD_NAT_TABLE, MOVE_LINK, PARTIAL_FILE_SUFFIX, REMOVE_STALE_NAMESPACE,
-    REPLACE_ROUTE, RESTORE_LINK, RESTORE_STALE_NAMESPACE, SET_LINK, SET_SYSCTL, WRITE_FILE, executes, executors,
+    ADD_ADDRESS, ADD_FDB, ADD_LINK, ADD_ROUTE, CREATE_NAMESPACE, DELETE_ADDRESS, DELETE_FDB, DELETE_LINK,
+    DELETE_NAMESPACE, DELETE_NAT_TABLE, DELETE_ROUTE, LOAD_NAT_TABLE, MOVE_LINK, PARTIAL_FILE_SUFFIX,
+    REMOVE_STALE_NAMESPACE, REPLACE_ROUTE, RESTORE_LINK, RESTORE_STALE_NAMESPACE, SET_LINK, SET_SYSCTL, WRITE_FILE,
+    executes, executors,
 )
 from ansible_collections.netvirt.linux.plugins.module_utils._nft import (
     TABLE_PREFIX, delete_payload, list_table_payload, list_tables_payload, state_lines, table_state,
@@ -69,12 +70,6 @@ MNT_DETACH = 2
 RTPROT_KERNEL = 2
 NUD_NOARP = 0x40
 NUD_PERMANENT = 0x80
-MACVLAN_MODES = {'private': 1, 'vepa': 2, 'bridge': 4, 'passthru': 8, 'source': 16}
-MACVLAN_MODE_NAMES = dict((v, k) for k, v in MACVLAN_MODES.items())
-IPVLAN_MODES = {'l2': 0, 'l3': 1, 'l3s': 2}
-IPVLAN_MODE_NAMES = dict((v, k) for k, v in IPVLAN_MODES.items())
-VLAN_PROTOCOLS = {'802.1Q': 0x8100, '802.1ad': 0x88a8}
-VLAN_PROTOCOL_NAMES = dict((v, k) for k, v in VLAN_PROTOCOLS.items())
 # Routes this collection adds carry their own protocol number, so that they
 # can be told apart from routes the kernel, DHCP or a person added.  Add
 # "245 netvirt" to /etc/iproute2/rt_protos.d/ to see the name in `ip route`.
@@ -592,53 +587,11 @@ class Kernel:
         elif master:
             master_msg = self._get_link(netns, index=master)
             link['master'] = master_msg.get_attr('IFLA_IFNAME') if master_msg else None
-        if kind == 'veth':
-            link['peer_index'] = attrs.get('IFLA_LINK')
-            link['peer_netnsid'] = attrs.get('IFLA_LINK_NETNSID')
-            link['peer_elsewhere'] = link['peer_netnsid'] is not None
-        if kind == 'bridge':
-            data = info.get_attr('IFLA_INFO_DATA')
-            link['stp'] = bool(_attr(data, 'IFLA_BR_STP_STATE', 0))
-            link['forward_delay'] = _attr(data, 'IFLA_BR_FORWARD_DELAY', 0) // 100
-        elif kind in ('macvlan', 'ipvlan'):
-            data = info.get_attr('IFLA_INFO_DATA')
-            if kind == 'macvlan':
-                mode = _attr(data, 'IFLA_MACVLAN_MODE', 0)  # pyroute2 decodes it to a name; older ones may not
-                link['mode'] = mode if isinstance(mode, str) else MACVLAN_MODE_NAMES.get(mode, 'unknown')
-            else:
-                mode = _attr(data, 'IFLA_IPVLAN_MODE', 0)
-                link['mode'] = mode if isinstance(mode, str) else IPVLAN_MODE_NAMES.get(mode, 'unknown')
-            link['parent_index'] = attrs.get('IFLA_LINK')
-            link['parent_netnsid'] = attrs.get('IFLA_LINK_NETNSID')
-        elif kind == 'vlan':
-            data = info.get_attr('IFLA_INFO_DATA')
-            protocol = data.get_attr('IFLA_VLAN_PROTOCOL')
-            link['id'] = data.get_attr('IFLA_VLAN_ID')
-            link['protocol'] = VLAN_PROTOCOL_NAMES.get(protocol, protocol)
-            parent = attrs.get('IFLA_LINK')
-            link['link'] = (names or {}).get(parent) or self._name_of(netns, parent) if parent else None
-        elif kind == 'geneve':
-            data = info.get_attr('IFLA_INFO_DATA')
-            link.update(vni=data.get_attr('IFLA_GENEVE_ID'),
-                        remote=data.get_attr('IFLA_GENEVE_REMOTE') or data.get_attr('IFLA_GENEVE_REMOTE6'),
-                        port=data.get_attr('IFLA_GENEVE_PORT'))
-        elif kind == 'vxlan':
-            data = info.get_attr('IFLA_INFO_DATA')
-            far = data.get_attr('IFLA_VXLAN_GROUP') or data.get_attr('IFLA_VXLAN_GROUP6')
-            multicast = far is not None and ipaddress.ip_address(far).is_multicast
-            dev = data.get_attr('IFLA_VXLAN_LINK')
-            link.update(vni=data.get_attr('IFLA_VXLAN_ID'), remote=None if multicast else far,
-                        group=far if multicast else None,
-                        local=data.get_attr('IFLA_VXLAN_LOCAL') or data.get_attr('IFLA_VXLAN_LOCAL6'),
-                        port=data.get_attr('IFLA_VXLAN_PORT'), learning=bool(data.get_attr('IFLA_VXLAN_LEARNING')),
-                        ttl=data.get_attr('IFLA_VXLAN_TTL'), dev=None)
-            if dev:
-                link['dev'] = (names or {}).get(dev) or self._name_of(netns, dev)
-        elif kind == 'tun':
-            data = info.get_attr('IFLA_INFO_DATA')
-            link['kind'] = 'tuntap'
-            link.update(mode={1: 'tun', 2: 'tap'}.get(_attr(data, 'IFLA_TUN_TYPE', 0), 'unknown'),
-                        user=data.get_attr('IFLA_TUN_OWNER'), group=data.get_attr('IFLA_TUN_GROUP'))
+        handler = BY_KERNEL_KIND.get(kind)
+        if handler is not None:
+            link['kind'] = handler.name
+            handler.decode(link, info.get_attr('IFLA_INFO_DATA'), attrs,
+                           lambda index: (names or {}).get(index) or self._name_of(netns, index))
         return link
 
     def _name_of(self, netns, index):
@@ -798,148 +751,56 @@ class Kernel:
                 pass
             raise
 
-    @executes(ADD_VETH)
-    def op_add_veth(self, netns, name, peer_netns, peer_name, owner, mtu=None, mac=None,
-                    peer_mtu=None, peer_mac=None, index=None, peer_index=None):
-        """Create a pair with the peer already in its namespace.
+    @executes(ADD_LINK)
+    def op_add_link(self, netns, name, kind, owner, options, index=None):
+        """Create a link of a kind of _kinds, with the owner's mark; ``index`` 0 or None lets the kernel choose.
 
-        IFLA_LINKINFO is spelled out because pyroute2's ``peer`` shortcut
-        cannot carry the peer's ifindex, which an undo needs to bring a
-        deleted pair back exactly as it was.  ``index`` 0 lets the kernel choose.
+        The kind encodes its options; a link on a parent is asked of the parent's
+        namespace (where IFLA_LINK means something) and placed by IFLA_NET_NS_FD.
         """
-        fd = self.namespace_fd(peer_netns)
-        peer = {'attrs': [['IFLA_IFNAME', peer_name], ['IFLA_NET_NS_FD', fd]], 'index': peer_index or 0}
-        if peer_mtu:
-            peer['attrs'].append(['IFLA_MTU', peer_mtu])
-        if peer_mac:
-            peer['attrs'].append(['IFLA_ADDRESS', peer_mac])
-        linkinfo = {'attrs': [['IFLA_INFO_KIND', 'veth'],
-                              ['IFLA_INFO_DATA', {'attrs': [['VETH_INFO_PEER', peer]]}]]}
-        extra = {}
-        if mtu:
-            extra['mtu'] = mtu
-        if mac:
-            extra['address'] = mac
+        handler = KINDS[kind]
+        request = _AddRequest(self, netns)
         try:
-            self._link_call('create veth', netns, name, 'add', ifname=name, index=index or 0,
-                            IFLA_LINKINFO=linkinfo, **extra)
+            kwargs = handler.encode(options, request)
+            if options.get('mtu') and not handler.made_in_namespace:
+                kwargs['mtu'] = options['mtu']
+            if options.get('mac') and not handler.made_in_namespace:
+                kwargs['address'] = options['mac']
+            parent = handler.parent(netns, options)
+            if handler.made_in_namespace:
+                self._in_namespace(netns, lambda: self._add_by_ioctl(netns, name, handler.label(options), kwargs))
+            elif parent is not None:
+                link_netns, link = parent
+                if netns != link_netns:
+                    kwargs['net_ns_fd'] = request.namespace_fd(netns)
+                try:
+                    self._rtnl(link_netns, 'link', 'add', ifname=name, index=index or 0,
+                               link=self._index(link_netns, link), **kwargs)
+                except NetlinkError as e:
+                    raise KernelError('cannot create %s %s%s on %s%s: %s' % (
+                        handler.label(options), name, _where(netns), link, _where(link_netns), _describe_error(e)))
+            else:
+                self._link_call('create %s' % handler.label(options), netns, name, 'add', ifname=name,
+                                index=index or 0, **kwargs)
         finally:
-            os.close(fd)
+            request.close()
         # The kernel ignores IFLA_IFALIAS in a create request: the marks need their own.
-        self._finish_new_link(netns, name, [
-            lambda: self._set_alias(netns, name, OWNER_ALIAS_PREFIX + owner),
-            lambda: self._set_alias(peer_netns, peer_name, OWNER_ALIAS_PREFIX + owner),
-        ])
+        steps = [lambda end=end: self._set_alias(end[0], end[1], OWNER_ALIAS_PREFIX + owner)
+                 for end in handler.marked_ends(netns, name, options)]
+        if handler.made_in_namespace:
+            steps.append(lambda: self.op_set_link(netns, name, mtu=options.get('mtu'), mac=options.get('mac')))
+        self._finish_new_link(netns, name, steps)
 
-    @executes(ADD_BRIDGE)
-    def op_add_bridge(self, netns, name, owner, mtu=None, mac=None, stp=None, forward_delay=None, index=None):
-        extra = {}
-        if mtu:
-            extra['mtu'] = mtu
-        if mac:
-            extra['address'] = mac
-        if stp is not None:
-            extra['br_stp_state'] = 1 if stp else 0
-        if forward_delay is not None:
-            extra['br_forward_delay'] = forward_delay * 100
-        self._link_call('create bridge', netns, name, 'add', ifname=name, kind='bridge', index=index or 0, **extra)
-        self._finish_new_link(netns, name, [
-            lambda: self._set_alias(netns, name, OWNER_ALIAS_PREFIX + owner),
-        ])
-
-    @executes(ADD_MACVLAN)
-    def op_add_macvlan(self, netns, name, owner, link, link_netns, mode, mtu=None, mac=None, index=None):
-        self._add_on_parent('macvlan', netns, name, owner, link, link_netns, mtu, mac, index, macvlan_mode=mode)
-
-    @executes(ADD_IPVLAN)
-    def op_add_ipvlan(self, netns, name, owner, link, link_netns, mode, mtu=None, mac=None, index=None):
-        self._add_on_parent('ipvlan', netns, name, owner, link, link_netns, mtu, mac, index,
-                            ipvlan_mode=IPVLAN_MODES[mode])
-
-    @executes(ADD_VLAN)
-    def op_add_vlan(self, netns, name, owner, link, vlan_id, protocol, mtu=None, mac=None, index=None):
-        self._add_on_parent('vlan', netns, name, owner, link, netns, mtu, mac, index, vlan_id=vlan_id,
-                            vlan_protocol=VLAN_PROTOCOLS[protocol])
-
-    @executes(ADD_GENEVE)
-    def op_add_geneve(self, netns, name, owner, vni, remote, port, mtu=None, mac=None, index=None):
-        extra = {'geneve_id': vni, 'geneve_remote': remote, 'geneve_port': port}
-        if mtu:
-            extra['mtu'] = mtu
-        if mac:
-            extra['address'] = mac
-        self._link_call('create geneve', netns, name, 'add', ifname=name, kind='geneve', index=index or 0, **extra)
-        self._finish_new_link(netns, name, [lambda: self._set_alias(netns, name, OWNER_ALIAS_PREFIX + owner)])
-
-    def _add_on_parent(self, kind, netns, name, owner, link, link_netns, mtu, mac, index, **data):
-        """Create a link on its parent, in the parent's namespace, straight into its own."""
-        extra = dict(data)
-        if mtu:
-            extra['mtu'] = mtu
-        if mac:
-            extra['address'] = mac
-        fd = self.namespace_fd(netns) if netns != link_netns else None
-        if fd is not None:
-            extra['net_ns_fd'] = fd
+    @staticmethod
+    def _add_by_ioctl(netns, name, label, kwargs):
+        """A device made by an ioctl, which acts in the namespace of the calling thread (tun/tap)."""
+        sock = IPRoute()
         try:
-            # Asked of the parent's namespace, where IFLA_LINK means something; IFLA_NET_NS_FD places it.
-            self._rtnl(link_netns, 'link', 'add', ifname=name, kind=kind, index=index or 0,
-                       link=self._index(link_netns, link), **extra)
+            sock.link('add', ifname=name, **kwargs)
         except NetlinkError as e:
-            raise KernelError('cannot create %s %s%s on %s%s: %s'
-                              % (kind, name, _where(netns), link, _where(link_netns), _describe_error(e)))
+            raise KernelError('cannot create %s %s%s: %s' % (label, name, _where(netns), _describe_error(e)))
         finally:
-            if fd is not None:
-                os.close(fd)
-        self._finish_new_link(netns, name, [lambda: self._set_alias(netns, name, OWNER_ALIAS_PREFIX + owner)])
-
-    @executes(ADD_VXLAN)
-    def op_add_vxlan(self, netns, name, owner, vni, port, remote=None, group=None, local=None, dev=None,
-                     learning=None, ttl=None, mtu=None, mac=None, index=None):
-        extra = {'vxlan_id': vni, 'vxlan_port': port}
-        if remote or group:
-            extra['vxlan_group'] = remote or group
-        if local:
-            extra['vxlan_local'] = local
-        if dev:
-            extra['vxlan_link'] = self._index(netns, dev)
-        if learning is not None:
-            extra['vxlan_learning'] = 1 if learning else 0
-        if ttl is not None:
-            extra['vxlan_ttl'] = ttl
-        if mtu:
-            extra['mtu'] = mtu
-        if mac:
-            extra['address'] = mac
-        self._link_call('create vxlan', netns, name, 'add', ifname=name, kind='vxlan', index=index or 0, **extra)
-        self._finish_new_link(netns, name, [lambda: self._set_alias(netns, name, OWNER_ALIAS_PREFIX + owner)])
-
-    @executes(ADD_TUNTAP)
-    def op_add_tuntap(self, netns, name, owner, mode, user=None, group=None, mtu=None, mac=None):
-        """A persistent TUN or TAP device, as `ip tuntap add` makes it (no packet information header).
-
-        The device is made with an ioctl on /dev/net/tun, which acts in the
-        namespace of the calling thread: the thread steps in for that.
-        """
-        ids = {}
-        if user is not None:
-            ids['uid'] = self.user_id(user)
-        if group is not None:
-            ids['gid'] = self.group_id(group)
-
-        def create():
-            sock = IPRoute()
-            try:
-                sock.link('add', ifname=name, kind='tuntap', mode=mode, ifr={'no_pi': True}, **ids)
-            except NetlinkError as e:
-                raise KernelError('cannot create %s %s%s: %s' % (mode, name, _where(netns), _describe_error(e)))
-            finally:
-                sock.close()
-        self._in_namespace(netns, create)
-        self._finish_new_link(netns, name, [
-            lambda: self._set_alias(netns, name, OWNER_ALIAS_PREFIX + owner),
-            lambda: self.op_set_link(netns, name, mtu=mtu, mac=mac),
-        ])
+            sock.close()
 
     @staticmethod
     def user_id(user):
@@ -1018,12 +879,9 @@ class Kernel:
             self._link_call('set mtu %d on' % value, netns, name, 'set', ifname=name, mtu=value)
         elif key == 'mac':
             self._link_call('set mac %s on' % value, netns, name, 'set', ifname=name, address=value)
-        elif key == 'stp':
-            self._link_call('set stp on', netns, name, 'set', ifname=name, kind='bridge',
-                            br_stp_state=1 if value else 0)
-        elif key == 'forward_delay':
-            self._link_call('set forward_delay on', netns, name, 'set', ifname=name, kind='bridge',
-                            br_forward_delay=value * 100)
+        elif key in CHANGEABLE:
+            self._link_call('set %s on' % key, netns, name, 'set', ifname=name,
+                            **CHANGEABLE[key].encode({key: value}, None))
         elif key == 'master':
             master_index = self._index(netns, value) if value else 0
             self._link_call('set master %s on' % (value or 'none'), netns, name, 'set',
@@ -1073,47 +931,17 @@ class Kernel:
 
     @executes(RESTORE_LINK)
     def op_restore_link(self, snapshot):
-        """Undo of a deletion: recreate a link from what read_link saw before."""
+        """Undo of a deletion: recreate a link from what read_link saw before, as its kind snapshots it."""
         link = snapshot
-        if link['kind'] == 'veth':
-            peer = link['peer']
-            self.op_add_veth(link['netns'], link['name'], peer['netns'], peer['name'],
-                             link['owner'] or '', link['mtu'], link['mac'], peer['mtu'], peer['mac'],
-                             link['index'], peer['index'])
-            ends = [link, peer]
-        elif link['kind'] == 'bridge':
-            self.op_add_bridge(link['netns'], link['name'], link['owner'] or '', link['mtu'], link['mac'],
-                               link['stp'], link['forward_delay'], link['index'])
-            for port in link.get('ports') or []:
-                self.op_set_link(link['netns'], port, master=link['name'])
-            ends = [link]
-        elif link['kind'] in ('macvlan', 'ipvlan'):
-            add = self.op_add_macvlan if link['kind'] == 'macvlan' else self.op_add_ipvlan
-            add(link['netns'], link['name'], link['owner'] or '', link['parent'][1], link['parent'][0],
-                link['mode'], link['mtu'], link['mac'], link['index'])
-            ends = [link]
-        elif link['kind'] == 'vlan':
-            self.op_add_vlan(link['netns'], link['name'], link['owner'] or '', link['link'], link['id'],
-                             link['protocol'], link['mtu'], link['mac'], link['index'])
-            ends = [link]
-        elif link['kind'] == 'geneve':
-            self.op_add_geneve(link['netns'], link['name'], link['owner'] or '', link['vni'], link['remote'],
-                               link['port'], link['mtu'], link['mac'], link['index'])
-            ends = [link]
-        elif link['kind'] == 'vxlan':
-            self.op_add_vxlan(link['netns'], link['name'], link['owner'] or '', link['vni'], link['port'],
-                              link['remote'], link['group'], link['local'], link['dev'], link['learning'],
-                              link['ttl'], link['mtu'], link['mac'], link['index'])
-            for entry in link.get('fdb') or []:
-                self.op_add_fdb(link['netns'], link['name'], entry['mac'], entry['dst'])
-            ends = [link]
-        elif link['kind'] == 'tuntap':
-            self.op_add_tuntap(link['netns'], link['name'], link['owner'] or '', link['mode'], link['user'],
-                               link['group'], link['mtu'], link['mac'])
-            ends = [link]
-        else:
+        handler = KINDS.get(link['kind'])
+        if handler is None:
             raise KernelError('cannot recreate link %s of kind %s' % (link['name'], link['kind']))
-        for end in ends:
+        options = dict(handler.restore_options(link), mtu=link['mtu'], mac=link['mac'])
+        self.op_add_link(link['netns'], link['name'], handler.name, link['owner'] or '', options,
+                         None if handler.made_in_namespace else link['index'])
+        for op, args in handler.restore_steps(link):
+            getattr(self, EXECUTORS[op])(**args)
+        for end in handler.snapshot_ends(link):
             if not end['owner']:
                 self._set_alias(end['netns'], end['name'], '')
             for cidr in end.get('addresses') or []:
@@ -1449,6 +1277,37 @@ class Kernel:
 
 # Built once, at import: an operation of _ops without an executor fails here.
 EXECUTORS = executors(Kernel)
+
+
+class _AddRequest:
+    """What a kind's encode asks of the kernel for one add request: ifindexes, namespace descriptors, ids.
+
+    Descriptors stay open until the request is sent, then close().
+    """
+
+    def __init__(self, kernel, netns):
+        self._kernel = kernel
+        self._netns = netns
+        self._fds = []
+
+    def index(self, name):
+        """The ifindex of a link in the new link's namespace (a vxlan's underlay)."""
+        return self._kernel._index(self._netns, name)
+
+    def namespace_fd(self, netns):
+        fd = self._kernel.namespace_fd(netns)
+        self._fds.append(fd)
+        return fd
+
+    def user_id(self, user):
+        return self._kernel.user_id(user)
+
+    def group_id(self, group):
+        return self._kernel.group_id(group)
+
+    def close(self):
+        while self._fds:
+            os.close(self._fds.pop())
 
 
 def _read_in_child(queue, fd, requests, chunk):

@@ -27,249 +27,39 @@ from ansible_collections.netvirt.linux.plugins.module_utils._values import (
     check_int, check_bool, normalise_table, sysctl_path_parts, normalise_sysctl_value, entry_normaliser, check_state,
     check_unknown_keys, check_host_name, check_nat_name, route_family, ns_name, where,
 )
+# The model's checks of single values, which link ends now use from _kinds, stay importable from here.
+from ansible_collections.netvirt.linux.plugins.module_utils._values import (  # pylint: disable=unused-import
+    MIN_MTU, MAX_MTU, normalise_cidr, normalise_mac,
+)
+from ansible_collections.netvirt.linux.plugins.module_utils._kinds import KINDS, LINK_KINDS, kind_of
+from ansible_collections.netvirt.linux.plugins.module_utils._kinds._base import ENTRY_OPTIONS, normalise_end
 
-LINK_KINDS = ('veth', 'bridge', 'macvlan', 'ipvlan', 'vlan', 'vxlan', 'geneve', 'tuntap')
-MACVLAN_MODES = ('private', 'vepa', 'bridge', 'passthru', 'source')
-IPVLAN_MODES = ('l2', 'l3', 'l3s')
-VLAN_PROTOCOLS = ('802.1Q', '802.1ad')
-MAX_VNI = 2 ** 24 - 1
-# What the kernel cannot change on an existing link: a difference means recreating it.
-IMMUTABLE = {
-    'macvlan': ('link', 'link_netns', 'mode'),
-    'ipvlan': ('link', 'link_netns', 'mode'),
-    'vlan': ('link', 'id', 'protocol'),
-    'vxlan': ('vni', 'remote', 'group', 'local', 'dev', 'port', 'learning', 'ttl'),
-    'geneve': ('vni', 'remote', 'port'),
-    'tuntap': ('mode', 'user', 'group'),
-}
 DEFAULT_OWNER = 'netvirt'
 
 
 # --- objects ---------------------------------------------------------------
 
-def _normalise_end(c, entry, path, defaults_up=True):
-    """Common options of one link end (a link, or the peer of a veth)."""
-    end = {
-        'name': c.check(join_path(path, 'name'), check_interface_name, entry.get('name'), 'name'),
-        'netns': None,
-        'up': None,
-        'mtu': None,
-        'mac': None,
-        'addresses': None,
-        'master': None,
-    }
-    if entry.get('netns') is not None:
-        end['netns'] = c.check(join_path(path, 'netns'), check_name, entry['netns'], 'netns')
-    up = entry.get('up', defaults_up)
-    if up is not None:
-        end['up'] = c.check(join_path(path, 'up'), check_bool, up, 'up')
-    if entry.get('mtu') is not None:
-        end['mtu'] = c.check(join_path(path, 'mtu'), check_int, entry['mtu'], MIN_MTU, MAX_MTU, 'mtu')
-    if entry.get('mac') is not None:
-        end['mac'] = c.check(join_path(path, 'mac'), normalise_mac, entry['mac'])
-    if entry.get('addresses') is not None:
-        addresses = entry['addresses']
-        if not isinstance(addresses, list):
-            c.add(join_path(path, 'addresses'), 'must be a list of CIDR strings, got %r' % (addresses,))
-        else:
-            normal = []
-            for i, cidr in enumerate(addresses):
-                value = c.check(join_path(path, 'addresses[%d]' % i), normalise_cidr, cidr)
-                if value is not None and value in normal:
-                    c.add(join_path(path, 'addresses[%d]' % i), 'address %s is listed twice' % value)
-                elif value is not None:
-                    normal.append(value)
-            end['addresses'] = normal
-    if entry.get('master') is not None:
-        end['master'] = c.check(join_path(path, 'master'), check_interface_name, entry['master'], 'master')
-    return end
-
-
 @entry_normaliser('link')
 def normalise_link(entry, path, c):
-    """Validate one link entry; returns the normalised dict (raises ModelError)."""
+    """Validate one link entry; returns the normalised dict (raises ModelError).
+
+    The options of every link are checked here, the kind's own by its kind (_kinds).
+    """
     kind = entry.get('kind')
-    if kind not in LINK_KINDS:
+    found = KINDS.get(kind) if isinstance(kind, str) else None
+    if found is None:
         c.add(join_path(path, 'kind'), 'kind %r is not one of %s' % (kind, ', '.join(LINK_KINDS)))
     state = check_state(c, entry, path)
-    link = _normalise_end(c, entry, path)
+    link = normalise_end(c, entry, path)
     link['kind'] = kind
     link['state'] = state
     link['recreate'] = c.check(join_path(path, 'recreate'), check_bool, entry.get('recreate', False), 'recreate')
-    allowed = {'kind', 'state', 'name', 'netns', 'up', 'mtu', 'mac', 'addresses',
-               'master', 'recreate'}
-    if kind == 'veth':
-        allowed.add('peer')
-        peer = entry.get('peer')
-        if state == 'present':
-            if not isinstance(peer, dict):
-                c.add(join_path(path, 'peer'), 'a veth needs peer: {name: ..., netns: ...}')
-                link['peer'] = None
-            else:
-                check_unknown_keys(c, peer, ('name', 'netns', 'up', 'mtu', 'mac', 'addresses', 'master'),
-                                   join_path(path, 'peer'))
-                link['peer'] = _normalise_end(c, peer, join_path(path, 'peer'))
-                p = link['peer']
-                if p['name'] is not None and p['name'] == link['name'] and p['netns'] == link['netns']:
-                    c.add(join_path(path, 'peer.name'),
-                          'peer %r has the same name as the link in the same namespace' % p['name'])
-        else:
-            link['peer'] = None
-    elif kind == 'bridge':
-        allowed.update(('ports', 'stp', 'forward_delay'))
-        ports = entry.get('ports')
-        link['ports'] = None
-        if ports is not None:
-            if not isinstance(ports, list):
-                c.add(join_path(path, 'ports'), 'must be a list of interface names, got %r' % (ports,))
-            else:
-                names = []
-                for i, port in enumerate(ports):
-                    name = c.check(join_path(path, 'ports[%d]' % i), check_interface_name, port, 'port')
-                    if name is not None and name in names:
-                        c.add(join_path(path, 'ports[%d]' % i), 'port %s is listed twice' % name)
-                    elif name is not None:
-                        if name == link['name']:
-                            c.add(join_path(path, 'ports[%d]' % i), 'a bridge cannot be its own port')
-                        names.append(name)
-                link['ports'] = sorted(names)
-        link['stp'] = None
-        if entry.get('stp') is not None:
-            link['stp'] = c.check(join_path(path, 'stp'), check_bool, entry['stp'], 'stp')
-        link['forward_delay'] = None
-        if entry.get('forward_delay') is not None:
-            link['forward_delay'] = c.check(join_path(path, 'forward_delay'), check_int,
-                                            entry['forward_delay'], 0, 30, 'forward_delay')
-            if link['stp'] and link['forward_delay'] is not None and link['forward_delay'] < 2:
-                c.add(join_path(path, 'forward_delay'),
-                      'forward_delay %d is below 2 seconds, which STP does not allow' % link['forward_delay'])
-        if link['master'] is not None:
-            c.add(join_path(path, 'master'), 'a bridge cannot be enslaved to another bridge')
-    elif kind in IMMUTABLE:
-        allowed.update(IMMUTABLE[kind])
-        if kind == 'vxlan':
-            allowed.add('fdb')
-        link.update(_KIND_OPTIONS[kind](c, entry, path, state))
+    allowed = ENTRY_OPTIONS
+    if found is not None:
+        allowed = ENTRY_OPTIONS + found.option_names
+        link.update(found.normalise(c, entry, path, state, link))
     check_unknown_keys(c, entry, allowed, path)
     return link
-
-
-def _parent_options(c, entry, path, state, kind, modes, default_mode):
-    """macvlan and ipvlan: a parent (link, in link_netns) and a mode."""
-    options = {'link': None, 'link_netns': None, 'mode': entry.get('mode') or default_mode}
-    if entry.get('link') is not None:
-        options['link'] = c.check(join_path(path, 'link'), check_interface_name, entry['link'], 'link')
-    elif state == 'present':
-        c.add(join_path(path, 'link'), 'a %s needs link: the parent interface' % kind)
-    if entry.get('link_netns') is not None:
-        options['link_netns'] = c.check(join_path(path, 'link_netns'), check_name, entry['link_netns'], 'link_netns')
-    if options['mode'] not in modes:
-        c.add(join_path(path, 'mode'), 'mode %r is not one of %s' % (options['mode'], ', '.join(modes)))
-    return options
-
-
-def _macvlan_options(c, entry, path, state):
-    return _parent_options(c, entry, path, state, 'macvlan', MACVLAN_MODES, 'bridge')
-
-
-def _ipvlan_options(c, entry, path, state):
-    return _parent_options(c, entry, path, state, 'ipvlan', IPVLAN_MODES, 'l2')
-
-
-def _vlan_options(c, entry, path, state):
-    options = {'link': None, 'id': None, 'protocol': entry.get('protocol') or '802.1Q'}
-    if entry.get('link') is not None:
-        options['link'] = c.check(join_path(path, 'link'), check_interface_name, entry['link'], 'link')
-    elif state == 'present':
-        c.add(join_path(path, 'link'), 'a vlan needs link: the parent interface, in the same namespace')
-    if entry.get('id') is not None:
-        options['id'] = c.check(join_path(path, 'id'), check_int, entry['id'], 1, 4094, 'id')
-    elif state == 'present':
-        c.add(join_path(path, 'id'), 'a vlan needs id (1-4094)')
-    if options['protocol'] not in VLAN_PROTOCOLS:
-        c.add(join_path(path, 'protocol'), 'protocol %r is not one of %s' % (options['protocol'], ', '.join(VLAN_PROTOCOLS)))
-    return options
-
-
-def _geneve_options(c, entry, path, state):
-    options = {'vni': None, 'remote': None,
-               'port': c.check(join_path(path, 'port'), check_int, entry.get('port', 6081), 1, 65535, 'port')}
-    if entry.get('vni') is not None:
-        options['vni'] = c.check(join_path(path, 'vni'), check_int, entry['vni'], 1, MAX_VNI, 'vni')
-    elif state == 'present':
-        c.add(join_path(path, 'vni'), 'a geneve needs vni (1-%d)' % MAX_VNI)
-    if entry.get('remote') is not None:
-        options['remote'] = c.check(join_path(path, 'remote'), normalise_ip, entry['remote'])
-    elif state == 'present':
-        c.add(join_path(path, 'remote'), 'a geneve needs remote: the address of the other end')
-    return options
-
-
-def _vxlan_options(c, entry, path, state):
-    options = {'vni': None, 'remote': None, 'group': None, 'local': None, 'dev': None,
-               'port': c.check(join_path(path, 'port'), check_int, entry.get('port', 4789), 1, 65535, 'port'),
-               'learning': None, 'ttl': None, 'fdb': None}
-    if entry.get('vni') is not None:
-        options['vni'] = c.check(join_path(path, 'vni'), check_int, entry['vni'], 1, MAX_VNI, 'vni')
-    elif state == 'present':
-        c.add(join_path(path, 'vni'), 'a vxlan needs vni (1-%d)' % MAX_VNI)
-    for key in ('remote', 'group', 'local'):
-        if entry.get(key) is not None:
-            options[key] = c.check(join_path(path, key), normalise_ip, entry[key])
-    if options['remote'] and options['group']:
-        c.add(join_path(path, 'group'), 'remote and group are mutually exclusive')
-    if options['group'] and not ipaddress.ip_address(options['group']).is_multicast:
-        c.add(join_path(path, 'group'), 'group %s is not a multicast address' % options['group'])
-    if entry.get('dev') is not None:
-        options['dev'] = c.check(join_path(path, 'dev'), check_interface_name, entry['dev'], 'dev')
-    if options['group'] and options['dev'] is None:
-        c.add(join_path(path, 'dev'), 'a multicast group needs dev, the underlay interface')
-    if entry.get('learning') is not None:
-        options['learning'] = c.check(join_path(path, 'learning'), check_bool, entry['learning'], 'learning')
-    if entry.get('ttl') is not None:
-        options['ttl'] = c.check(join_path(path, 'ttl'), check_int, entry['ttl'], 0, 255, 'ttl')
-    fdb = entry.get('fdb')
-    if fdb is not None:
-        if not isinstance(fdb, list):
-            c.add(join_path(path, 'fdb'), 'must be a list of {mac, dst}, got %r' % (fdb,))
-        else:
-            options['fdb'] = []
-            for i, item in enumerate(fdb):
-                fpath = join_path(path, 'fdb[%d]' % i)
-                if not isinstance(item, dict) or set(item) - {'mac', 'dst'}:
-                    c.add(fpath, 'must be {mac: ..., dst: ...}, got %r' % (item,))
-                    continue
-                mac = item.get('mac') or '00:00:00:00:00:00'
-                if mac != '00:00:00:00:00:00':
-                    mac = c.check(join_path(fpath, 'mac'), normalise_mac, mac)
-                dst = c.check(join_path(fpath, 'dst'), normalise_ip, item.get('dst'))
-                if mac and dst and (mac, dst) in [(e['mac'], e['dst']) for e in options['fdb']]:
-                    c.add(fpath, 'entry %s -> %s is listed twice' % (mac, dst))
-                elif mac and dst:
-                    options['fdb'].append({'mac': mac, 'dst': dst})
-            options['fdb'].sort(key=lambda e: (e['mac'], e['dst']))
-    return options
-
-
-def _tuntap_options(c, entry, path, state):
-    options = {'mode': entry.get('mode'), 'user': None, 'group': None}
-    if options['mode'] not in ('tun', 'tap'):
-        if state == 'present' or options['mode'] is not None:
-            c.add(join_path(path, 'mode'), "mode %r must be 'tun' or 'tap'" % (options['mode'],))
-    for key in ('user', 'group'):
-        value = entry.get(key)
-        if value is None:
-            continue
-        if isinstance(value, bool) or not isinstance(value, (int, str)) or \
-                (isinstance(value, str) and (not value or any(ch.isspace() or ch in ':/' for ch in value))):
-            c.add(join_path(path, key), '%s %r must be a name or a numeric id' % (key, value))
-        else:
-            options[key] = value
-    return options
-
-
-_KIND_OPTIONS = {'macvlan': _macvlan_options, 'ipvlan': _ipvlan_options, 'vlan': _vlan_options,
-                 'vxlan': _vxlan_options, 'geneve': _geneve_options, 'tuntap': _tuntap_options}
 
 
 @entry_normaliser('namespace')
@@ -489,7 +279,7 @@ def normalise_document(doc, owner=DEFAULT_OWNER, single=False):
 def link_ends(link):
     """The ends of a link: the link itself, plus the peer of a veth."""
     ends = [link]
-    if link.get('kind') == 'veth' and link.get('peer'):
+    if link.get('peer'):  # only a paired kind (veth) has one
         ends.append(link['peer'])
     return ends
 
@@ -514,7 +304,7 @@ def _check_cross_references(c, doc):
         names[ns['name']] = 'namespaces[%d]' % i
     ports_of = {}
     for i, link in enumerate(doc['links']):
-        if link['kind'] == 'bridge' and link['ports'] is not None:
+        if link.get('ports') is not None:
             for port in link['ports']:
                 ports_of[(link['netns'], port)] = link['name']
     for i, link in enumerate(doc['links']):
@@ -550,8 +340,8 @@ def _check_namespaces_of_references(c, doc):
     for i, link in enumerate(doc['links']):
         if link['state'] != 'present':
             continue
-        if link['kind'] == 'bridge':
-            for k, port in enumerate(link['ports'] or []):
+        if link.get('ports'):
+            for k, port in enumerate(link['ports']):
                 elsewhere = sorted(ns_name(n) for n in defined.get(port, {}) if n != link['netns'])
                 if link['netns'] not in defined.get(port, {}) and elsewhere:
                     c.add('links[%d].ports[%d]' % (i, k), 'port %s is defined in %s, not in the namespace of '
@@ -560,7 +350,8 @@ def _check_namespaces_of_references(c, doc):
             master = end['master']
             if master is None or end['netns'] in defined.get(master, {}):
                 continue
-            elsewhere = sorted(ns_name(n) for n, kind in defined.get(master, {}).items() if kind == 'bridge')
+            elsewhere = sorted(ns_name(n) for n, kind in defined.get(master, {}).items()
+                               if kind_of(kind).takes_ports)
             if elsewhere:
                 c.add('links[%d]%s.master' % (i, '.peer' if j else ''), 'bridge %s is defined in %s; a master '
                       'must be in the namespace of its port (%s)' % (master, ', '.join(elsewhere), ns_name(end['netns'])))

@@ -91,15 +91,9 @@ DELETE_NAMESPACE = _declare('delete_namespace', 'netns')
 REMOVE_STALE_NAMESPACE = _declare('remove_stale_namespace', 'netns')
 RESTORE_STALE_NAMESPACE = _declare('restore_stale_namespace', 'netns mode')
 
-# Links.  ``index`` (and a veth's ``peer_index``) asks for an ifindex: a restored link gets its old one.
-ADD_VETH = _declare('add_veth', 'netns name peer_netns peer_name owner', 'mtu mac peer_mtu peer_mac index peer_index')
-ADD_BRIDGE = _declare('add_bridge', 'netns name owner', 'mtu mac stp forward_delay index')
-ADD_MACVLAN = _declare('add_macvlan', 'netns name owner link link_netns mode', 'mtu mac index')
-ADD_IPVLAN = _declare('add_ipvlan', 'netns name owner link link_netns mode', 'mtu mac index')
-ADD_VLAN = _declare('add_vlan', 'netns name owner link vlan_id protocol', 'mtu mac index')
-ADD_GENEVE = _declare('add_geneve', 'netns name owner vni remote port', 'mtu mac index')
-ADD_VXLAN = _declare('add_vxlan', 'netns name owner vni port', 'remote group local dev learning ttl mtu mac index')
-ADD_TUNTAP = _declare('add_tuntap', 'netns name owner mode', 'user group mtu mac')
+# Links.  ``kind`` names a kind of _kinds, whose add_step checks ``options`` (the kind's own, mtu and mac)
+# when the plan is made.  ``index`` asks for an ifindex: a restored link gets its old one.
+ADD_LINK = _declare('add_link', 'netns name kind owner options', 'index')
 DELETE_LINK = _declare('delete_link', 'netns name')
 # None leaves an attribute alone; master '' detaches the link, owner '' clears the mark.
 SET_LINK = _declare('set_link', 'netns name', 'mtu mac up master stp forward_delay owner')

@@ -28,17 +28,15 @@ import os
 from ansible_collections.netvirt.linux.plugins.module_utils._journal import (
     claims_of, empty_claims, merge_claims, read_claims,
 )
-from ansible_collections.netvirt.linux.plugins.module_utils._model import (
-    IMMUTABLE, link_ends, route_family, where,
-)
+from ansible_collections.netvirt.linux.plugins.module_utils._kinds import kind_of
+from ansible_collections.netvirt.linux.plugins.module_utils._model import link_ends, route_family, where
 from ansible_collections.netvirt.linux.plugins.module_utils._nft import (
     desired_state, nat_rules, replace_payload, rules_from_state, table_name, table_owner, text_lines, TABLE_PREFIX,
 )
 from ansible_collections.netvirt.linux.plugins.module_utils._ops import (
-    ADD_ADDRESS, ADD_BRIDGE, ADD_FDB, ADD_GENEVE, ADD_IPVLAN, ADD_MACVLAN, ADD_ROUTE, ADD_TUNTAP, ADD_VETH, ADD_VLAN,
-    ADD_VXLAN, CREATE_NAMESPACE, DELETE_ADDRESS, DELETE_FDB, DELETE_LINK, DELETE_NAMESPACE, DELETE_NAT_TABLE,
-    DELETE_ROUTE, LOAD_NAT_TABLE, MOVE_LINK, PARTIAL_FILE_SUFFIX, REMOVE_STALE_NAMESPACE, REPLACE_ROUTE,
-    RESTORE_LINK, RESTORE_STALE_NAMESPACE, SET_LINK, SET_SYSCTL, WRITE_FILE,
+    ADD_ADDRESS, ADD_FDB, ADD_ROUTE, CREATE_NAMESPACE, DELETE_ADDRESS, DELETE_FDB, DELETE_LINK, DELETE_NAMESPACE,
+    DELETE_NAT_TABLE, DELETE_ROUTE, LOAD_NAT_TABLE, MOVE_LINK, PARTIAL_FILE_SUFFIX, REMOVE_STALE_NAMESPACE,
+    REPLACE_ROUTE, RESTORE_LINK, RESTORE_STALE_NAMESPACE, SET_LINK, SET_SYSCTL, WRITE_FILE,
 )
 
 PHASES = ('netns', 'link', 'move', 'attr', 'port', 'addr', 'up', 'route', 'sysctl', 'file', 'nat')
@@ -422,6 +420,7 @@ class _Planner:
 
     def plan_link(self, link, path):
         netns, name, kind = link['netns'], link['name'], link['kind']
+        handler = kind_of(kind)
         key = link_key(kind, netns, name)
         p = field_path(path)
         if link['state'] == 'absent':
@@ -430,7 +429,7 @@ class _Planner:
         if not self.namespace_ready(netns, p('netns')):
             return
         current = self.read_link(netns, name)
-        if current is not None and current['kind'] != kind and link['recreate'] and kind != 'veth':
+        if current is not None and current['kind'] != kind and link['recreate'] and not handler.paired:
             # The kind is the one attribute nothing can change: with recreate, the old link goes first.
             self.plan_link_removal(dict(link, kind=current['kind'], state='absent', peer=None), key, p,
                                    replacing=True)
@@ -438,28 +437,26 @@ class _Planner:
         if current is not None and current['kind'] != kind:
             self.error(p('name'), 'a link named %s already exists%s and is a %s, not a %s%s'
                        % (name, where(netns), current['kind'], kind,
-                          '' if kind == 'veth' else '; set recreate: true to replace it'))
+                          '' if handler.paired else '; set recreate: true to replace it'))
             return
         ends = link_ends(link)
-        if kind == 'veth':
-            peer = link['peer']
-            if not self.namespace_ready(peer['netns'], p('peer.netns')):
-                return
+        if handler.paired and not self.namespace_ready(link['peer']['netns'], p('peer.netns')):
+            return
         if current is None:
             currents = self.plan_link_creation(link, p)
             if currents is None:
                 return
         else:
             currents = [current]
-            if kind == 'veth':
+            if handler.paired:
                 peer_current = self.plan_veth_peer(link, current, p)
                 if peer_current is None:
                     return
                 currents.append(peer_current)
-            if kind == 'bridge':
-                self.plan_bridge_options(link, current)
-            if kind in IMMUTABLE:
-                differences = self.immutable_differences(link, current)
+            if handler.changeable:
+                self.plan_kind_options(link, current, handler)
+            if handler.immutable:
+                differences = handler.immutable_differences(link, current, self.reader)
                 if differences and not link['recreate']:
                     self.error(p(differences[0][0]), '%s of %s %s%s is %s, not %s: the kernel cannot change it in '
                                'place; set recreate: true to replace the link' % (
@@ -478,21 +475,12 @@ class _Planner:
             b, a = self.plan_end(end, cur, kind, p, label)
             before.append(b)
             after.append(a)
-        if kind == 'bridge':
+        if link.get('ports') is not None:
             self.plan_ports(link, current, p, before[0], after[0])
-        if kind == 'vxlan' and link['fdb'] is not None:
+        if link.get('fdb') is not None:
             self.plan_fdb(link, current, before[0], after[0])
-        if kind in IMMUTABLE:
-            for option in IMMUTABLE[kind]:
-                if link.get(option) is not None or (kind in ('macvlan', 'ipvlan') and option == 'link_netns'):
-                    after[0][option] = link[option]
-                    if before[0] is not None:
-                        found = current.get(option)
-                        if option in ('user', 'group') and found is not None and \
-                                self.reader.numeric_id(option, link[option]) == found:
-                            found = link[option]  # the kernel keeps the id; the task may name it
-                        before[0][option] = found
-        if kind == 'veth':
+        handler.diff_immutable(link, current, self.reader, before[0], after[0])
+        if handler.paired:
             if before[0] is not None:
                 before[0]['peer'] = before[1]
             after[0]['peer'] = after[1]
@@ -501,76 +489,25 @@ class _Planner:
 
     def plan_link_creation(self, link, p, replacing=False):
         """Add the create action; returns the 'current' state of each new end."""
-        netns, name, kind = link['netns'], link['name'], link['kind']
-        fresh = [self.fresh_end(link)]
-        verb = 'recreate' if replacing else 'add'
-        if kind in ('macvlan', 'ipvlan'):
-            if not self.namespace_ready(link['link_netns'], p('link_netns')) or \
-                    not self.check_reference(link['link_netns'], link['link'], p('link'), 'parent'):
+        netns, name = link['netns'], link['name']
+        handler = kind_of(link['kind'])
+        for other_netns, option in handler.namespaces(link):
+            if not self.namespace_ready(other_netns, p(option)):
                 return None
-            text = '%s %s %s%s (parent %s%s, mode %s)' % (
-                verb, kind, name, where(netns), link['link'], where(link['link_netns']), link['mode'])
-            add = ADD_MACVLAN if kind == 'macvlan' else ADD_IPVLAN
-            self.add('link', text,
-                     add(netns=netns, name=name, owner=self.owner, link=link['link'], link_netns=link['link_netns'],
-                         mode=link['mode'], mtu=link['mtu'], mac=link['mac']),
-                     DELETE_LINK(netns=netns, name=name))
-            return fresh
-        if kind == 'vlan':
-            if not self.check_reference(netns, link['link'], p('link'), 'parent'):
+        for ref_netns, ref_name, option, what in handler.references(link):
+            if not self.check_reference(ref_netns, ref_name, p(option), what):
                 return None
-            text = '%s vlan %s%s (id %d on %s, %s)' % (
-                verb, name, where(netns), link['id'], link['link'], link['protocol'])
-            self.add('link', text,
-                     ADD_VLAN(netns=netns, name=name, owner=self.owner, link=link['link'], vlan_id=link['id'],
-                              protocol=link['protocol'], mtu=link['mtu'], mac=link['mac']),
-                     DELETE_LINK(netns=netns, name=name))
-            return fresh
-        if kind == 'geneve':
-            text = '%s geneve %s%s (vni %d, remote %s)' % (verb, name, where(netns), link['vni'], link['remote'])
-            self.add('link', text,
-                     ADD_GENEVE(netns=netns, name=name, owner=self.owner, vni=link['vni'], remote=link['remote'],
-                                port=link['port'], mtu=link['mtu'], mac=link['mac']),
-                     DELETE_LINK(netns=netns, name=name))
-            return fresh
-        if kind == 'vxlan':
-            if link['dev'] is not None and not self.check_reference(netns, link['dev'], p('dev'), 'underlay device'):
-                return None
-            options = ('vni', 'port', 'remote', 'group', 'local', 'dev', 'learning', 'ttl', 'mtu', 'mac')
-            args = dict((k, link[k]) for k in options)
-            remote = ', remote %s' % link['remote'] if link['remote'] else ''
-            self.add('link', '%s vxlan %s%s (vni %d%s)' % (verb, name, where(netns), link['vni'], remote),
-                     ADD_VXLAN(netns=netns, name=name, owner=self.owner, **args),
-                     DELETE_LINK(netns=netns, name=name))
-            return fresh
-        if kind == 'tuntap':
-            self.add('link', '%s %s %s%s' % (verb, link['mode'], name, where(netns)),
-                     ADD_TUNTAP(netns=netns, name=name, owner=self.owner, mode=link['mode'], user=link['user'],
-                                group=link['group'], mtu=link['mtu'], mac=link['mac']),
-                     DELETE_LINK(netns=netns, name=name))
-            return fresh
-        fresh = []
-        if kind == 'veth':
-            peer = link['peer']
-            other = self.read_link(peer['netns'], peer['name'])
+        ends = link_ends(link)
+        for end in ends[1:]:  # a veth's peer: the kernel would refuse the pair
+            other = self.read_link(end['netns'], end['name'])
             if other is not None:
                 self.error(p('peer.name'), 'a link named %s already exists%s (a %s); choose another peer name'
-                           % (peer['name'], where(peer['netns']), other['kind']))
+                           % (end['name'], where(end['netns']), other['kind']))
                 return None
-            self.add('link', 'add veth %s%s (peer %s%s)' % (name, where(netns), peer['name'], where(peer['netns'])),
-                     ADD_VETH(netns=netns, name=name, peer_netns=peer['netns'], peer_name=peer['name'],
-                              owner=self.owner, mtu=link['mtu'], mac=link['mac'],
-                              peer_mtu=peer['mtu'], peer_mac=peer['mac']),
-                     DELETE_LINK(netns=netns, name=name))
-            fresh = [self.fresh_end(link), self.fresh_end(peer)]
-        elif kind == 'bridge':
-            self.add('link', 'add bridge %s%s' % (name, where(netns)),
-                     ADD_BRIDGE(netns=netns, name=name, owner=self.owner, mtu=link['mtu'], mac=link['mac'],
-                                stp=link['stp'], forward_delay=link['forward_delay']),
-                     DELETE_LINK(netns=netns, name=name))
-            fresh = [self.fresh_end(link)]
-            fresh[0].update(stp=link['stp'], forward_delay=link['forward_delay'])
-        return fresh
+        options = dict(handler.create_options(link), mtu=link['mtu'], mac=link['mac'])
+        self.add('link', handler.create_text(link, 'recreate' if replacing else 'add'),
+                 handler.add_step(netns, name, self.owner, options), DELETE_LINK(netns=netns, name=name))
+        return [self.fresh_end(end) for end in ends]
 
     def check_reference(self, netns, name, path, what):
         """A parent or underlay link must exist (or be defined in this document) in ``netns``."""
@@ -586,26 +523,6 @@ class _Planner:
             return True
         self.error(path, '%s %s does not exist%s' % (what, name, where(netns)))
         return False
-
-    def immutable_differences(self, link, current):
-        """[(option, wanted, found)] for what the kernel cannot change on an existing link."""
-        differences = []
-        if link['kind'] in ('macvlan', 'ipvlan'):
-            parent = self.reader.macvlan_parent(current, link['link_netns'])
-            current['link'], current['link_netns'] = (parent[1], parent[0]) if parent else ('(elsewhere)', None)
-            if parent is None or parent[0] != link['link_netns']:
-                differences.append(('link_netns', ns_label(link['link_netns']),
-                                    ns_label(parent[0]) if parent else 'another namespace'))
-        for option in IMMUTABLE[link['kind']]:
-            wanted = link.get(option)
-            if option == 'link_netns' or wanted is None:
-                continue
-            found = current.get(option)
-            if option in ('user', 'group') and found is not None:
-                wanted = self.reader.numeric_id(option, wanted)
-            if wanted != found:
-                differences.append((option, wanted, found))
-        return differences
 
     def plan_fdb(self, link, current, before, after):
         """The static forwarding entries of a VXLAN are an exact set: head-end replication to each remote."""
@@ -660,15 +577,16 @@ class _Planner:
             return moved
         return found
 
-    def plan_bridge_options(self, link, current):
+    def plan_kind_options(self, link, current, handler):
+        """The kind's options that change in place (a bridge's stp and forward_delay)."""
         changes, undo = {}, {}
-        for option in ('stp', 'forward_delay'):
+        for option in handler.changeable:
             if link[option] is not None and link[option] != current[option]:
                 changes[option] = link[option]
                 undo[option] = current[option]
         if changes:
             text = ', '.join('%s %s' % (k, v) for k, v in sorted(changes.items()))
-            self.add('attr', 'set %s on bridge %s%s' % (text, link['name'], where(link['netns'])),
+            self.add('attr', 'set %s on %s %s%s' % (text, handler.name, link['name'], where(link['netns'])),
                      SET_LINK(netns=link['netns'], name=link['name'], **changes),
                      SET_LINK(netns=link['netns'], name=link['name'], **undo))
 
@@ -811,7 +729,7 @@ class _Planner:
         netns, master = end['netns'], end['master']
         planned = self.doc_links.get((netns, master))
         if planned is not None:
-            if planned[0]['kind'] != 'bridge':
+            if not kind_of(planned[0]['kind']).takes_ports:
                 self.error(path, 'master %s%s is a %s, not a bridge' % (master, where(netns), planned[0]['kind']))
                 return False
             return True
@@ -827,7 +745,7 @@ class _Planner:
             self.error(path, 'master %s does not exist%s (a master must be a bridge in the same namespace)'
                        % (master, where(netns)))
             return False
-        if found['kind'] != 'bridge':
+        if not kind_of(found['kind']).takes_ports:
             self.error(path, 'master %s%s is a %s, not a bridge' % (master, where(netns), found['kind']))
             return False
         return True
@@ -869,7 +787,7 @@ class _Planner:
                 self.error(p('ports[%d]' % i), 'port %s does not exist%s (ports must be in the bridge\'s namespace)'
                            % (port, where(netns)))
                 continue
-            if found['kind'] == 'bridge':
+            if kind_of(found['kind']).takes_ports:
                 self.error(p('ports[%d]' % i), 'port %s is a bridge; a bridge cannot be a port' % port)
                 continue
             # Any link may be enslaved (a NIC someone else set up, most often); taking it
@@ -898,25 +816,14 @@ class _Planner:
         if not self.check_ours(p('name'), '%s %s%s' % (kind, name, where(netns)), current['owner']):
             return
         snapshot = dict(current, addresses=self.reader.addresses(netns, name))
-        if kind == 'veth':
-            peer = self.reader.veth_peer(current, (link.get('peer') or {}).get('netns'))
-            if peer is not None:
-                peer['addresses'] = self.reader.addresses(peer['netns'], peer['name'])
-            snapshot['peer'] = peer
-        if kind == 'bridge':
-            snapshot['ports'] = self.reader.ports(netns, name)
-        if kind == 'vxlan':
-            snapshot['fdb'] = self.reader.fdb(netns, name)
-        if kind in ('macvlan', 'ipvlan'):
-            snapshot['parent'] = self.reader.macvlan_parent(current, (link.get('link_netns')))
+        extra = kind_of(kind).snapshot(current, link, self.reader)
+        snapshot.update(extra or {})
         if replacing:
             # The routes through the old link go with it; the new one has the same name.
             snapshot['routes'] = self.record_dropped_routes(
                 netns, name, (4, 6), self.reader.routes_via(netns, name), link.get('addresses') or [],
                 'when %s %s%s is recreated' % (kind, name, where(netns)))
-        undo = RESTORE_LINK(snapshot=snapshot) if kind != 'veth' or snapshot['peer'] else None
-        if kind in ('macvlan', 'ipvlan') and snapshot['parent'] is None:
-            undo = None
+        undo = RESTORE_LINK(snapshot=snapshot) if extra is not None else None
         self.add('unlink', '%s %s %s%s' % ('remove, to recreate,' if replacing else 'remove', kind, name, where(netns)),
                  DELETE_LINK(netns=netns, name=name), undo)
         if not replacing:
@@ -1181,7 +1088,7 @@ class _Planner:
                     continue  # a namespace's own lo carries the namespace's mark
                 handled.add(key)
                 entry = {'kind': link['kind'], 'name': link['name'], 'netns': netns, 'state': 'absent'}
-                if link['kind'] == 'veth':
+                if kind_of(link['kind']).paired:
                     peer = self.reader.veth_peer(link, None)
                     if peer is not None:
                         handled.add((peer['netns'], peer['name']))
@@ -1358,7 +1265,7 @@ class StateReader:
         if self.bulk and link.get('peer_elsewhere') and hint_netns != link['netns'] and \
                 self.namespace_exists(hint_netns):
             for other in self._dump(hint_netns).values():
-                if other['index'] == link['peer_index'] and other['kind'] == 'veth' and \
+                if other['index'] == link['peer_index'] and kind_of(other['kind']).paired and \
                         other.get('peer_index') == link['index'] and other.get('peer_elsewhere'):
                     return self._claimed(hint_netns, other['name'], dict(other))
         peer = self.kernel.read_veth_peer(link, hint_netns)

@@ -76,7 +76,7 @@ topology:
         - A veth pair appears once, its other end under C(peer); a bridge lists its C(ports), C(stp) and C(forward_delay).
         - Other kinds carry their own fields, as their modules name them, for example C(vni), C(remote), C(local),
           C(dev), C(port) and C(fdb) of a VXLAN, C(id) and C(protocol) of a VLAN, C(link), C(link_netns) and C(mode)
-          of a MACVLAN or IPVLAN.
+          of a MACVLAN, MACVTAP or IPVLAN.
       type: list
       elements: dict
     routes:

@@ -43,8 +43,8 @@ options:
     default: []
   links:
     description:
-      - Links, each with a C(kind) (C(veth), C(bridge), C(macvlan), C(ipvlan), C(vlan), C(vxlan), C(geneve) or
-        C(tuntap)) and the options of that kind's module (M(netvirt.linux.veth), M(netvirt.linux.bridge), and so on).
+      - Links, each with a C(kind) (C(veth), C(bridge), C(macvlan), C(macvtap), C(ipvlan), C(vlan), C(vxlan),
+        C(geneve), C(tuntap) or C(dummy)) and the options of that kind's module (M(netvirt.linux.veth), M(netvirt.linux.bridge), and so on).
       - A link refers to namespaces by name; each must be listed in O(namespaces) or exist already.
       - Entries are not typed by Ansible as a module's options are, so a boolean (C(up), C(recreate), C(stp),
         C(learning), C(loopback)) must be C(true) or C(false); a string such as C("false") is refused, naming it.

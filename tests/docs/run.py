@@ -7,7 +7,7 @@ The blocks of one group run in order in one fresh sandbox (tests/bin/sandbox); e
   2. for real;
   3. again: nothing may change (changed=0).
 `<!-- test: GROUP vm -->` marks a group that needs a kernel this machine lacks (VLAN,
-IPVLAN, GENEVE): `run --vm` runs only those (the VM lane does, under Debian stable's
+IPVLAN, GENEVE, dummy): `run --vm` runs only those (the VM lane does, under Debian stable's
 kernel), `run` all the others. A group with no blocks, or a guide with none, is an error.
 `<!-- file: PATH -->` before a block says the block is that file of the repository, which
 another lane runs (the fleet lane, for a playbook that needs several hosts): the two must

@@ -343,7 +343,7 @@ CASES = [
     ('loopback the string false', namespace(loopback='false'), ['namespaces[0].loopback', "'false'"]),
     ('peer up a word', peer(up='on'), ['links[0].peer.up', "'on'"]),
     # --- kinds and their options ----------------------------------------------------------------
-    ('kind unknown', links(kind='dummy'), ['links[0].kind', "'dummy'"]),
+    ('kind unknown', links(kind='bond'), ['links[0].kind', "'bond'"]),
     ('kind missing', {'links': [{'name': 'hx0'}]}, ['links[0].kind', 'None']),
     ('link not a dictionary', {'links': ['hx0']}, ['links[0]', 'must be a dictionary']),
     ('links not a list', {'links': 'hx0'}, ['links', 'must be a list']),

@@ -1,4 +1,4 @@
-"""macvlan, vxlan and tun/tap on the real kernel, with traffic."""
+"""macvlan, vxlan, tun/tap and macvtap on the real kernel, with traffic."""
 
 import os
 import subprocess
@@ -10,6 +10,7 @@ from test_apply import assert_every_failure_rolls_back
 from ansible_collections.netvirt.linux.plugins.module_utils import _kernel
 from ansible_collections.netvirt.linux.plugins.module_utils._kernel import Kernel
 from ansible_collections.netvirt.linux.plugins.module_utils._apply import apply_plan, host_lock
+from ansible_collections.netvirt.linux.plugins.module_utils._inventory import read_inventory
 from ansible_collections.netvirt.linux.plugins.module_utils._plan import PlanError
 
 MACVLANS = {
@@ -195,3 +196,53 @@ def test_a_recreated_link_gets_the_routes_through_it_back_and_a_rollback_too():
         ('192.168.1.0/24', None, 'macvlan0')]
     with Kernel() as kernel:
         assert plan(dict(change, links=[dict(change['links'][0], recreate=False)]), kernel).texts == []
+
+
+MACVTAPS = {
+    'namespaces': [{'name': 'vm1'}, {'name': 'far'}],
+    'links': [{'kind': 'veth', 'name': 'wire0',
+               'peer': {'name': 'wire0', 'netns': 'far', 'addresses': ['10.7.0.2/24']}},
+              {'kind': 'macvtap', 'name': 'mvt0', 'netns': 'vm1', 'link': 'wire0', 'mode': 'bridge',
+               'addresses': ['10.7.0.1/24']}],
+}
+
+
+def test_a_macvtap_in_a_namespace_carries_ping_across_its_parent():
+    """The four steps; check mode's diff is what the real run then reads back; traffic crosses the
+    parent in the current namespace; netns_info reports it as the document writes it; it goes."""
+    with Kernel() as kernel:
+        predicted = plan(MACVTAPS, kernel, check_mode=True)
+    assert 'add macvtap mvt0 in vm1 (parent wire0 in the current namespace, mode bridge)' in predicted.texts
+    four_steps(MACVTAPS)
+    with Kernel() as kernel:
+        again = plan(MACVTAPS, kernel, check_mode=True)
+    assert again.diff()['before'] == predicted.diff()['after']
+    info = link('mvt0', 'vm1')
+    assert (info['linkinfo']['info_kind'], info['linkinfo']['info_data']['mode']) == ('macvtap', 'bridge')
+    parent = ip_json('-s', 'link', 'show', 'wire0')[0]['stats64']
+    assert ping('vm1', '10.7.0.2') and ping('far', '10.7.0.1')
+    after = ip_json('-s', 'link', 'show', 'wire0')[0]['stats64']
+    assert after['tx']['packets'] > parent['tx']['packets'] and after['rx']['packets'] > parent['rx']['packets']
+    with Kernel() as kernel:
+        report = read_inventory(kernel, ['vm1'], include_host=False)
+    entry = [e for e in report['links'] if e['name'] == 'mvt0'][0]
+    assert (entry['kind'], entry['link'], entry['link_netns'], entry['mode'], entry['addresses']) == (
+        'macvtap', 'wire0', None, 'bridge', ['10.7.0.1/24'])
+    assert report['owners']['test']['links'] == ['vm1/mvt0']
+    gone = {'links': [dict(MACVTAPS['links'][1], state='absent')]}
+    assert converge(gone).texts == ['remove macvtap mvt0 in vm1']
+    assert link('mvt0', 'vm1') is None and link('wire0') is not None
+    assert converge(gone).texts == []
+
+
+def test_a_macvtap_mode_change_is_refused_or_recreated_and_rolled_back():
+    converge(MACVTAPS)
+    changed = dict(MACVTAPS['links'][1], mode='vepa')
+    with pytest.raises(PlanError, match='mode of macvtap mvt0 in vm1 is bridge, not vepa: the kernel cannot change'):
+        converge({'links': [changed]})
+    assert_every_failure_rolls_back({'links': [dict(changed, recreate=True)]}, at_least=3)
+    done = converge({'links': [dict(changed, recreate=True)]})
+    assert done.texts[:2] == ['remove, to recreate, macvtap mvt0 in vm1',
+                              'recreate macvtap mvt0 in vm1 (parent wire0 in the current namespace, mode vepa)']
+    assert link('mvt0', 'vm1')['linkinfo']['info_data']['mode'] == 'vepa'
+    assert ping('vm1', '10.7.0.2')

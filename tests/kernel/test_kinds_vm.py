@@ -1,4 +1,4 @@
-"""VLAN, IPVLAN and GENEVE, which this machine's kernel lacks: the VM lane (tests/vm/run) runs them
+"""VLAN, IPVLAN, GENEVE and dummy, which this machine's kernel lacks: the VM lane (tests/vm/run) runs them
 under Debian stable's kernel with NETVIRT_REQUIRE_KINDS set, where a missing kind is a failure."""
 
 import os
@@ -7,18 +7,20 @@ import subprocess
 import pytest
 
 from conftest import converge, four_steps, ip_json, link, ping, plan
+from test_apply import assert_every_failure_rolls_back
+from ansible_collections.netvirt.linux.plugins.module_utils._inventory import read_inventory
 from ansible_collections.netvirt.linux.plugins.module_utils._kernel import Kernel
 
 
 def kernel_has(kind):
     """Whether this kernel can make a link of this kind (tried in a scratch namespace, then removed)."""
     args = {'vlan': ['link', 'lo', 'type', 'vlan', 'id', '9'], 'ipvlan': ['link', 'lo', 'type', 'ipvlan'],
-            'geneve': ['type', 'geneve', 'id', '9', 'remote', '192.0.2.1']}[kind]
+            'geneve': ['type', 'geneve', 'id', '9', 'remote', '192.0.2.1'], 'dummy': ['type', 'dummy']}[kind]
     subprocess.run(['ip', 'netns', 'add', 'probe'], check=True)
     try:
         subprocess.run(['ip', '-n', 'probe', 'link', 'add', 'probe0', 'type', 'veth', 'peer', 'name', 'probe1'],
                        check=True)
-        if kind != 'geneve':
+        if args[0] == 'link':
             args[1] = 'probe0'
         return subprocess.run(['ip', '-n', 'probe', 'link', 'add', 'probe2'] + args, capture_output=True,
                               check=False).returncode == 0
@@ -92,3 +94,42 @@ def test_geneve_carries_ping():
     assert (info['id'], info['remote']) == (100, '192.168.60.2')
     with Kernel() as kernel:
         assert plan(doc, kernel).texts == []
+
+
+DUMMIES = {
+    'namespaces': [{'name': 'r1'}, {'name': 'r2'}],
+    'links': [{'kind': 'veth', 'name': 'ul', 'netns': 'r1', 'addresses': ['192.168.62.1/24'],
+               'peer': {'name': 'ul', 'netns': 'r2', 'addresses': ['192.168.62.2/24']}},
+              {'kind': 'dummy', 'name': 'svc0', 'netns': 'r2', 'mtu': 9000, 'addresses': ['10.255.0.2/32']}],
+    'routes': [{'netns': 'r1', 'dest': '10.255.0.2/32', 'via': '192.168.62.2'}],
+}
+
+
+def test_a_dummy_holds_an_address_its_namespace_answers_on():
+    """The four steps, with check mode's diff what the real run reads back; r1 reaches the dummy's
+    address through r2; netns_info reports it; a rollback brings a removed one back; it goes."""
+    need('dummy')
+    with Kernel() as kernel:
+        predicted = plan(DUMMIES, kernel, check_mode=True)
+    assert 'add dummy svc0 in r2' in predicted.texts
+    four_steps(DUMMIES)
+    with Kernel() as kernel:
+        again = plan(DUMMIES, kernel, check_mode=True).diff()['before']
+    # The links' diff only: check mode predicts a route given by via alone with dev None, where the
+    # kernel then names the link it chose (a route diff matter, not the dummy's).
+    for key in ('dummy r2/svc0', 'veth r1/ul'):
+        assert again[key] == predicted.diff()['after'][key]
+    info = link('svc0', 'r2')
+    assert (info['linkinfo']['info_kind'], info['mtu'], 'UP' in info['flags']) == ('dummy', 9000, True)
+    assert ping('r1', '10.255.0.2')
+    with Kernel() as kernel:
+        report = read_inventory(kernel, ['r2'], include_host=False)
+    entry = [e for e in report['links'] if e['name'] == 'svc0'][0]
+    assert (entry['kind'], entry['mtu'], entry['addresses']) == ('dummy', 9000, ['10.255.0.2/32'])
+    gone = {'links': [dict(DUMMIES['links'][1], state='absent')]}
+    # The removal, then an address elsewhere: a failure at the address puts the dummy back as it was.
+    assert_every_failure_rolls_back(dict(gone, links=gone['links'] + [dict(DUMMIES['links'][0], addresses=[
+        '192.168.62.1/24', '192.168.63.1/24'])]), at_least=2)
+    assert converge(gone).texts == ['remove dummy svc0 in r2']
+    assert link('svc0', 'r2') is None and not ping('r1', '10.255.0.2')
+    assert converge(gone).texts == []

@@ -51,7 +51,7 @@ def test_an_operation_without_an_executor_fails_at_import():
         @executes(SET_LINK)
         def op_set_link(self, netns, name):
             pass
-    with pytest.raises(ValueError, match='no method of OneShort executes add_address, add_bridge, '):
+    with pytest.raises(ValueError, match='no method of OneShort executes add_address, add_fdb, add_link, '):
         executors(OneShort)
 
 

@@ -1,0 +1,31 @@
+# -*- coding: utf-8 -*-
+# Copyright: netvirt.linux contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""macvlan: a link with its own MAC address on a parent interface, made straight in its namespace.
+
+PRIVATE: not a public API of the collection.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.netvirt.linux.plugins.module_utils._kinds._base import (
+    MACVLAN_MODES, MACVLAN_MODE_NUMBERS, Option, ParentKind,
+)
+
+
+class Macvlan(ParentKind):
+    name = 'macvlan'
+    options = (
+        Option('link', 'str', 'The parent interface.', required=True),
+        Option('link_netns', 'str', 'Namespace of the parent; omitted means the namespace the module runs in.'),
+        Option('mode', 'str', 'MACVLAN mode.', default='bridge', choices=MACVLAN_MODES),
+    )
+    modes = MACVLAN_MODES
+    default_mode = 'bridge'
+    mode_attr = 'IFLA_MACVLAN_MODE'
+    mode_numbers = MACVLAN_MODE_NUMBERS
+
+
+KIND = Macvlan()

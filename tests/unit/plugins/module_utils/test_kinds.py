@@ -1,0 +1,49 @@
+"""Each link kind's option schema (_kinds) agrees with its module's DOCUMENTATION, and the registry
+with the modules and the topology module's documentation."""
+
+import importlib
+import os
+
+import pytest
+import yaml
+
+from ansible_collections.netvirt.linux.plugins.module_utils._kinds import KINDS, LINK_KINDS
+from ansible_collections.netvirt.linux.plugins.module_utils._kinds._base import ENTRY_OPTIONS
+
+MODULES = os.path.join(os.path.dirname(__file__), '..', '..', '..', '..', 'plugins', 'modules')
+# Options of the modules that are not options of the kind: every link's (a module may document
+# one again, as bridge does master), and every task's.
+NOT_KIND_OPTIONS = set(ENTRY_OPTIONS) | {'owner', 'force'}
+
+
+def documented_options(kind):
+    module = importlib.import_module('ansible_collections.netvirt.linux.plugins.modules.%s' % kind)
+    return yaml.safe_load(module.DOCUMENTATION).get('options') or {}
+
+
+@pytest.mark.parametrize('kind', LINK_KINDS)
+def test_a_kinds_schema_is_what_its_module_documents(kind):
+    documented = dict((name, spec) for name, spec in documented_options(kind).items() if name not in NOT_KIND_OPTIONS)
+    schema = dict((option.name, option) for option in KINDS[kind].options)
+    assert sorted(schema) == sorted(documented)
+    for name, option in schema.items():
+        spec = documented[name]
+        assert (option.type, option.default, tuple(spec['choices']) if 'choices' in spec else None) == (
+            spec['type'], spec.get('default'), option.choices), name
+
+
+def test_every_kind_has_a_module_and_the_topology_module_lists_it():
+    modules = set(name[:-3] for name in os.listdir(MODULES) if name.endswith('.py'))
+    assert set(LINK_KINDS) <= modules
+    topology = yaml.safe_load(importlib.import_module(
+        'ansible_collections.netvirt.linux.plugins.modules.topology').DOCUMENTATION)
+    text = ' '.join(topology['options']['links']['description'])
+    assert all('C(%s)' % kind in text for kind in LINK_KINDS)
+
+
+def test_a_misspelt_or_missing_option_of_the_add_step_fails_when_the_plan_is_made():
+    macvlan = KINDS['macvlan']
+    assert macvlan.add_step('c1', 'mv0', 'lab', {'link': 'eth0', 'link_netns': None, 'mode': 'bridge', 'mtu': None})[0] \
+        == 'add_link'
+    with pytest.raises(TypeError, match='adding a macvlan: unknown option parent; missing option link; it takes '):
+        macvlan.add_step('c1', 'mv0', 'lab', {'parent': 'eth0', 'link_netns': None, 'mode': 'bridge'})
