@@ -774,6 +774,9 @@ class _Planner:
             if port in have:
                 continue
             if (netns, port) in self.doc_links:
+                if kind_of(self.doc_links[(netns, port)][0]['kind']).takes_ports:
+                    self.error(p('ports[%d]' % i), 'port %s is a bridge; a bridge cannot be a port' % port)
+                    continue
                 self.plan_master(netns, port, name, None)
                 continue
             found = self.read_link(netns, port)

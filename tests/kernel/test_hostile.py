@@ -501,6 +501,19 @@ CASES = [
     ('three problems at once',
      {'links': [{'kind': 'bridge', 'name': 'br%d', 'mtu': 10, 'addresses': ['0.0.0.0/0']}]},
      ["links[0].name", "'br%d'", 'links[0].mtu', '10', 'links[0].addresses[0]', "'0.0.0.0/0'"]),
+    # --- issue 17, item 10: messages of the kernel's, or a raw struct error, before -----------------
+    ('tuntap user beyond a 32-bit id', links(kind='tuntap', mode='tap', user=99999999999),
+     ['links[0].user', '99999999999', 'out of range']),
+    ('tuntap user -5', links(kind='tuntap', mode='tap', user=-5), ['links[0].user', '-5', 'out of range']),
+    ('tuntap group "-5"', links(kind='tuntap', mode='tap', group='-5'), ['links[0].group', '-5', 'out of range']),
+    ('tuntap group 2**32-1 (nobody)', links(kind='tuntap', mode='tun', group=2 ** 32 - 1),
+     ['links[0].group', str(2 ** 32 - 1)]),
+    ('vxlan IPv6 remote, IPv4 local', vxlan(remote='fd09::9', local='10.9.0.1'),
+     ['links[0].local', '10.9.0.1', 'fd09::9', 'different IP families']),
+    ('vxlan IPv4 remote, IPv6 local', vxlan(local='fd09::1'), ['links[0].local', 'fd09::1', '10.9.0.9']),
+    ('bridge whose port is a bridge of the same document',
+     {'links': [{'kind': 'bridge', 'name': 'hx1'}, {'kind': 'bridge', 'name': 'hx2', 'ports': ['hx1']}]},
+     ['links[1].ports[0]', 'hx1', 'a bridge cannot be a port']),
 ]
 
 

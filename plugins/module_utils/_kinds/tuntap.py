@@ -15,7 +15,9 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.netvirt.linux.plugins.module_utils._kinds._base import LinkKind, Option, attr
-from ansible_collections.netvirt.linux.plugins.module_utils._values import join_path, where
+from ansible_collections.netvirt.linux.plugins.module_utils._values import check_int, join_path, where
+
+MAX_ID = 2 ** 32 - 2
 
 
 class Tuntap(LinkKind):
@@ -43,6 +45,10 @@ class Tuntap(LinkKind):
             if isinstance(value, bool) or not isinstance(value, (int, str)) or \
                     (isinstance(value, str) and (not value or any(ch.isspace() or ch in ':/' for ch in value))):
                 c.add(join_path(path, key), '%s %r must be a name or a numeric id' % (key, value))
+            elif isinstance(value, int) or value.lstrip('-').isdigit():
+                # The kernel takes an id as a 32-bit number, and (uid_t) -1 means "nobody".
+                if c.check(join_path(path, key), check_int, value, 0, MAX_ID, key) is not None:
+                    options[key] = value
             else:
                 options[key] = value
         return options

@@ -51,6 +51,10 @@ class Vxlan(LinkKind):
                 options[key] = c.check(join_path(path, key), normalise_ip, entry[key])
         if options['remote'] and options['group']:
             c.add(join_path(path, 'group'), 'remote and group are mutually exclusive')
+        far = options['remote'] or options['group']
+        if far and options['local'] and ipaddress.ip_address(far).version != ipaddress.ip_address(options['local']).version:
+            c.add(join_path(path, 'local'), 'local %s and %s %s are of different IP families; a VXLAN speaks one'
+                  % (options['local'], 'remote' if options['remote'] else 'group', far))
         if options['group'] and not ipaddress.ip_address(options['group']).is_multicast:
             c.add(join_path(path, 'group'), 'group %s is not a multicast address' % options['group'])
         if entry.get('dev') is not None:
