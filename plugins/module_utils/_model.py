@@ -22,14 +22,10 @@ __metaclass__ = type
 import ipaddress
 
 from ansible_collections.netvirt.linux.plugins.module_utils._values import (
-    MIN_MTU, MAX_MTU, MAX_U32, ModelError, join_path, Collector, check_name, check_interface_name,
-    check_owner, normalise_cidr, normalise_network, network_family, normalise_ip, normalise_gateway, normalise_mac,
-    check_int, check_bool, normalise_table, sysctl_path_parts, normalise_sysctl_value, entry_normaliser, check_state,
-    check_unknown_keys, check_host_name, check_nat_name, route_family, ns_name, where,
-)
-# The model's checks of single values, which link ends now use from _kinds, stay importable from here.
-from ansible_collections.netvirt.linux.plugins.module_utils._values import (  # pylint: disable=unused-import
-    MIN_MTU, MAX_MTU, normalise_cidr, normalise_mac,
+    MAX_U32, ModelError, join_path, Collector, check_name, check_interface_name, check_owner, normalise_network,
+    network_family, normalise_ip, normalise_gateway, check_int, check_bool, normalise_table, sysctl_path_parts,
+    normalise_sysctl_value, entry_normaliser, check_state, check_unknown_keys, check_host_name, check_nat_name,
+    route_family, ns_name, where,
 )
 from ansible_collections.netvirt.linux.plugins.module_utils._kinds import KINDS, LINK_KINDS, kind_of
 from ansible_collections.netvirt.linux.plugins.module_utils._kinds._base import ENTRY_OPTIONS, normalise_end

@@ -3,6 +3,7 @@
 import pytest
 
 from ansible_collections.netvirt.linux.plugins.module_utils import _model as model
+from ansible_collections.netvirt.linux.plugins.module_utils import _values as values
 
 
 @pytest.mark.parametrize('name', ['eth0', 'veth-router1', 'a' * 15, 'ns_0', 'eth0.100', 'é' * 7])
@@ -58,13 +59,13 @@ def test_a_document_with_a_percent_interface_names_the_field(doc, path):
     ('192.168.1.255/24', '192.168.1.255/24'),
 ])
 def test_cidr(value, normal):
-    assert model.normalise_cidr(value) == normal
+    assert values.normalise_cidr(value) == normal
 
 
 @pytest.mark.parametrize('value', ['10.0.0.300/24', '10.0.0.1/33', '10.0.0.1', 'nope', 'fd00::1/129', 42, None])
 def test_bad_cidr(value):
     with pytest.raises(ValueError, match='address'):
-        model.normalise_cidr(value)
+        values.normalise_cidr(value)
 
 
 @pytest.mark.parametrize('value, normal', [
@@ -86,7 +87,7 @@ def test_bad_network(value, message):
 @pytest.mark.parametrize('value, normal', [
     ('02:42:AC:11:00:02', '02:42:ac:11:00:02'), ('02-42-ac-11-00-02', '02:42:ac:11:00:02')])
 def test_mac(value, normal):
-    assert model.normalise_mac(value) == normal
+    assert values.normalise_mac(value) == normal
 
 
 @pytest.mark.parametrize('value, message', [
@@ -94,7 +95,7 @@ def test_mac(value, normal):
     ('02:42:ac:11:00', 'six hex octets'), ('zz:42:ac:11:00:02', 'six hex octets'), (1, 'six hex octets')])
 def test_bad_mac(value, message):
     with pytest.raises(ValueError, match=message):
-        model.normalise_mac(value)
+        values.normalise_mac(value)
 
 
 @pytest.mark.parametrize('value, ok', [(68, True), (65535, True), (67, False), (65536, False), ('1500', True),
