@@ -92,6 +92,9 @@ def check_name(value, what='name'):
         raise ValueError("%s %r must not contain ':'" % (what, value))
     if any(c.isspace() for c in value) or '\x00' in value:
         raise ValueError('%s %r must not contain whitespace' % (what, value))
+    if not value.isprintable():
+        # The kernel takes them, and `ip link` then prints a name no one can type.
+        raise ValueError('%s %r must not contain control characters' % (what, value))
     return value
 
 
