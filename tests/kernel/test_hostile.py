@@ -525,7 +525,13 @@ def test_there_are_enough_cases():
     assert len(set(case[0] for case in CASES)) == len(CASES)
 
 
-@pytest.mark.parametrize('case', CASES, ids=[case[0] for case in CASES])
+# Under emulation (the VM lane) a snapshot takes seconds: every STRIDE-th case runs there, and the
+# last.  Validation does not depend on the kernel; this one runs them all.
+STRIDE = int(os.environ.get('NETVIRT_HOSTILE_STRIDE', '1'))
+RUN_CASES = CASES[::STRIDE] + ([CASES[-1]] if (len(CASES) - 1) % STRIDE else [])
+
+
+@pytest.mark.parametrize('case', RUN_CASES, ids=[case[0] for case in RUN_CASES])
 def test_hostile_input_is_refused_by_name_and_changes_nothing(base_lab, case):
     _name, doc, expected, options = (case + ({},))[:4]
     options = dict(options)
