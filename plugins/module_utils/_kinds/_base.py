@@ -236,6 +236,13 @@ class LinkKind:
         return dict((option, link[option]) for option in self.reported if option in link)
 
 
+# The options every kind made on a parent link in another namespace shares (macvlan, ipvlan, macvtap).
+PARENT_OPTIONS = (
+    Option('link', 'str', 'The parent interface.', required=True),
+    Option('link_netns', 'str', 'Namespace of the parent; omitted means the namespace the module runs in.'),
+)
+
+
 class ParentKind(LinkKind):
     """A link made on a parent interface that may live in another namespace (macvlan, ipvlan, macvtap)."""
 

@@ -10,16 +10,14 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.netvirt.linux.plugins.module_utils._kinds._base import Option, ParentKind
+from ansible_collections.netvirt.linux.plugins.module_utils._kinds._base import PARENT_OPTIONS, Option, ParentKind
 
 IPVLAN_MODES = ('l2', 'l3', 'l3s')
 
 
 class Ipvlan(ParentKind):
     name = 'ipvlan'
-    options = (
-        Option('link', 'str', 'The parent interface.', required=True),
-        Option('link_netns', 'str', 'Namespace of the parent; omitted means the namespace the module runs in.'),
+    options = PARENT_OPTIONS + (
         Option('mode', 'str', 'IPVLAN mode.', default='l2', choices=IPVLAN_MODES),
     )
     modes = IPVLAN_MODES

@@ -11,15 +11,13 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.netvirt.linux.plugins.module_utils._kinds._base import (
-    MACVLAN_MODES, MACVLAN_MODE_NUMBERS, Option, ParentKind,
+    MACVLAN_MODES, MACVLAN_MODE_NUMBERS, PARENT_OPTIONS, Option, ParentKind,
 )
 
 
 class Macvlan(ParentKind):
     name = 'macvlan'
-    options = (
-        Option('link', 'str', 'The parent interface.', required=True),
-        Option('link_netns', 'str', 'Namespace of the parent; omitted means the namespace the module runs in.'),
+    options = PARENT_OPTIONS + (
         Option('mode', 'str', 'MACVLAN mode.', default='bridge', choices=MACVLAN_MODES),
     )
     modes = MACVLAN_MODES
