@@ -176,6 +176,7 @@ class _Planner:
         self.new_namespaces = set()
         self.gone_namespaces = set()
         self.assumed_namespaces = set()
+        self.assumed = set()  # (what, place) check mode has warned of
         self.stale_named = set()  # stale entries of /run/netns this plan repairs or removes
         # (netns, name) -> desired end, for links this document defines
         self.doc_links = {}
@@ -223,19 +224,33 @@ class _Planner:
             self.error(path, '%s is not a namespace but a stale entry (%s); name namespace %s in a task or lab to '
                        'repair it' % (stale_entry(netns), STALE_CAUSE, netns))
             return False
-        if self.check_mode and self.single:
-            if netns not in self.assumed_namespaces:
-                self.assumed_namespaces.add(netns)
-                self.plan.warnings.append(
-                    'namespace %s does not exist; check mode assumes an earlier task creates it. '
-                    'It must exist when the play really runs.' % netns)
-            return True
         if self.single:
-            self.error(path, 'namespace %s does not exist' % netns)
-        else:
-            # A whole lab is planned at once: there is no earlier task to wait for.
-            self.error(path, 'namespace %s is not defined in namespaces and does not exist' % netns)
+            if self.missing(path, 'namespace %s' % netns, '', 'namespace %s does not exist' % netns):
+                self.assumed_namespaces.add(netns)
+                return True
+            return False
+        self.error(path, 'namespace %s is not defined in namespaces and does not exist' % netns)
         return False
+
+    def missing(self, path, what, place, message):
+        """``what`` (``place``: ' in NETNS') is referred to and does not exist: True when the plan may go on.
+
+        The one policy for it.  A module task's check mode assumes an earlier task of the play makes
+        it, and warns once for each; the real run refuses with ``message``.  A whole lab is planned at
+        once, its document is all there is: its check mode refuses as its real run does, or it would
+        report a plan that the real run cannot carry out."""
+        if self.check_mode and self.single:
+            if (what, place) not in self.assumed:
+                self.assumed.add((what, place))
+                self.plan.warnings.append('%s does not exist%s; check mode assumes an earlier task creates it. '
+                                          'It must exist when the play really runs.' % (what, place))
+            return True
+        self.error(path, message)
+        return False
+
+    def is_assumed(self, netns):
+        """A namespace that check mode assumes an earlier task makes: what is in it is assumed too."""
+        return netns in self.assumed_namespaces
 
     def exists_now(self, netns):
         """Whether there is anything to read in the namespace right now."""
@@ -513,16 +528,10 @@ class _Planner:
         """A parent or underlay link must exist (or be defined in this document) in ``netns``."""
         if (netns, name) in self.doc_links:
             return True
-        if not self.exists_now(netns) and self.check_mode:
+        if self.is_assumed(netns) or self.read_link(netns, name) is not None:
             return True
-        if self.read_link(netns, name) is not None:
-            return True
-        if self.check_mode and self.single:
-            self.plan.warnings.append('%s %s does not exist%s; check mode assumes an earlier task creates it. '
-                                      'It must exist when the play really runs.' % (what, name, where(netns)))
-            return True
-        self.error(path, '%s %s does not exist%s' % (what, name, where(netns)))
-        return False
+        return self.missing(path, '%s %s' % (what, name), where(netns),
+                            '%s %s does not exist%s' % (what, name, where(netns)))
 
     def plan_fdb(self, link, current, before, after):
         """The static forwarding entries of a VXLAN are an exact set: head-end replication to each remote."""
@@ -733,18 +742,13 @@ class _Planner:
                 self.error(path, 'master %s%s is a %s, not a bridge' % (master, where(netns), planned[0]['kind']))
                 return False
             return True
-        if not self.exists_now(netns) and self.check_mode:
+        if self.is_assumed(netns):
             return True
         found = self.read_link(netns, master)
         if found is None:
-            if self.check_mode:
-                self.plan.warnings.append('bridge %s does not exist%s; check mode assumes an earlier task '
-                                          'creates it. It must exist when the play really runs.'
-                                          % (master, where(netns)))
-                return True
-            self.error(path, 'master %s does not exist%s (a master must be a bridge in the same namespace)'
-                       % (master, where(netns)))
-            return False
+            return self.missing(path, 'bridge %s' % master, where(netns),
+                                'master %s does not exist%s (a master must be a bridge in the same namespace)'
+                                % (master, where(netns)))
         if not kind_of(found['kind']).takes_ports:
             self.error(path, 'master %s%s is a %s, not a bridge' % (master, where(netns), found['kind']))
             return False
@@ -781,14 +785,10 @@ class _Planner:
                 continue
             found = self.read_link(netns, port)
             if found is None:
-                if self.check_mode:
-                    self.plan.warnings.append('port %s does not exist%s; check mode assumes an earlier task '
-                                              'creates it. It must exist when the play really runs.'
-                                              % (port, where(netns)))
+                if self.is_assumed(netns) or self.missing(
+                        p('ports[%d]' % i), 'port %s' % port, where(netns),
+                        'port %s does not exist%s (ports must be in the bridge\'s namespace)' % (port, where(netns))):
                     self.plan_master(netns, port, name, None)
-                    continue
-                self.error(p('ports[%d]' % i), 'port %s does not exist%s (ports must be in the bridge\'s namespace)'
-                           % (port, where(netns)))
                 continue
             if kind_of(found['kind']).takes_ports:
                 self.error(p('ports[%d]' % i), 'port %s is a bridge; a bridge cannot be a port' % port)
@@ -871,10 +871,12 @@ class _Planner:
                      ADD_ROUTE(netns=netns, route=current))
             self.recorded.discard(self.route_key(dict(current, netns=netns)))
             return
-        if route['dev'] is not None and (netns, route['dev']) not in self.doc_links:
-            if self.exists_now(netns) and self.read_link(netns, route['dev']) is None and not self.check_mode:
-                self.error(p('dev'), 'dev %s does not exist%s' % (route['dev'], where(netns)))
-                return
+        # Every namespace has its lo, a new one too (which cannot be read before it is made).
+        if route['dev'] not in (None, 'lo') and (netns, route['dev']) not in self.doc_links \
+                and not self.is_assumed(netns) and self.read_link(netns, route['dev']) is None \
+                and not self.missing(p('dev'), 'dev %s' % route['dev'], where(netns),
+                                     'dev %s does not exist%s' % (route['dev'], where(netns))):
+            return
         after = {'dest': route['dest'], 'via': route['via'], 'dev': route['dev'], 'metric': metric,
                  'table': route['table']}
         self.plan.before[key] = before

@@ -249,11 +249,60 @@ def test_missing_namespace_is_an_error_but_a_warning_in_check_mode():
     assert p.warnings and 'later' in p.warnings[0]
 
 
-def test_missing_master_is_a_warning_in_check_mode():
+def test_missing_master_is_a_warning_in_a_module_tasks_check_mode():
     doc = {'links': [{'kind': 'veth', 'name': 'v0', 'master': 'br0', 'peer': {'name': 'p'}}]}
-    p = plan(doc, TableReader(), check_mode=True)
+    p = plan(doc, TableReader(), check_mode=True, single=True)
     assert 'attach v0 in the current namespace to bridge br0' in p.texts
-    assert 'bridge br0 does not exist' in p.warnings[0]
+    assert p.warnings == ['bridge br0 does not exist in the current namespace; check mode assumes an earlier '
+                          'task creates it. It must exist when the play really runs.']
+
+
+# A lab refers to something that is neither in its document nor on the host: a master, a port, a
+# parent, a route's dev, each in an existing namespace and in one the lab creates.
+MISSING_IN_A_LAB = [
+    ({'links': [{'kind': 'veth', 'name': 'v0', 'master': 'nobr', 'peer': {'name': 'p'}}]},
+     'links[0].master: master nobr does not exist in the current namespace (a master must be a bridge in the same namespace)'),
+    ({'namespaces': [{'name': 'new'}],
+      'links': [{'kind': 'veth', 'name': 'v0', 'peer': {'name': 'p', 'netns': 'new', 'master': 'nobr'}}]},
+     'links[0].peer.master: master nobr does not exist in new (a master must be a bridge in the same namespace)'),
+    ({'links': [{'kind': 'bridge', 'name': 'br0', 'ports': ['noport']}]},
+     'links[0].ports[0]: port noport does not exist in the current namespace'
+     " (ports must be in the bridge's namespace)"),
+    ({'namespaces': [{'name': 'new'}], 'links': [{'kind': 'bridge', 'name': 'br0', 'netns': 'new', 'ports': ['eth9']}]},
+     "links[0].ports[0]: port eth9 does not exist in new (ports must be in the bridge's namespace)"),
+    ({'namespaces': [{'name': 'new'}], 'links': [{'kind': 'macvlan', 'name': 'm0', 'netns': 'new', 'link': 'eth9',
+                                             'link_netns': 'new'}]},
+     'links[0].link: parent eth9 does not exist in new'),
+    ({'routes': [{'netns': 'ns0', 'dest': '10.9.0.0/16', 'dev': 'nodev'}]},
+     'routes[0].dev: dev nodev does not exist in ns0'),
+    ({'namespaces': [{'name': 'new'}], 'routes': [{'netns': 'new', 'dest': '10.9.0.0/16', 'dev': 'nodev'}]},
+     'routes[0].dev: dev nodev does not exist in new'),
+]
+
+
+@pytest.mark.parametrize('doc, error', MISSING_IN_A_LAB)
+def test_a_lab_that_refers_to_what_is_nowhere_fails_in_check_mode_as_in_the_real_run(doc, error):
+    """A lab's document is all there is (no earlier task can make what it lacks): check mode must
+    refuse it as the real run does, not warn and report a plan the real run cannot carry out."""
+    for check_mode in (False, True):
+        with pytest.raises(PlanError) as refused:
+            plan(doc, TableReader({'ns0': {}}), check_mode=check_mode)
+        assert str(refused.value) == error, 'check mode %s' % check_mode
+
+
+def test_in_a_module_tasks_check_mode_each_missing_thing_is_one_warning():
+    reader = TableReader({'ns0': {}})
+    doc = {'links': [{'kind': 'bridge', 'name': 'br0', 'netns': 'ns0', 'ports': ['eth8', 'eth9']}],
+           'routes': [{'netns': 'ns0', 'dest': '10.9.0.0/16', 'dev': 'eth8'}]}
+    p = plan(doc, reader, check_mode=True, single=True)
+    assert p.warnings == ['port eth8 does not exist in ns0; check mode assumes an earlier task creates it. '
+                          'It must exist when the play really runs.',
+                          'port eth9 does not exist in ns0; check mode assumes an earlier task creates it. '
+                          'It must exist when the play really runs.',
+                          'dev eth8 does not exist in ns0; check mode assumes an earlier task creates it. '
+                          'It must exist when the play really runs.']
+    with pytest.raises(PlanError, match='ports.0.: port eth8 does not exist in ns0'):
+        plan(doc, reader, single=True)
 
 
 def test_removal_only_of_what_is_ours():
