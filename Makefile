@@ -121,8 +121,11 @@ lab: debian $(VENV)/.lab build
 lab-down: debian $(VENV)/.lab build
 	ansible-playbook playbooks/lab.yml -e lab_state=absent
 
-test: setup unit sanity sanity-2.20 sanity-2.21 lint tarball kernel kernel-0.7 kernel-0.8 integration lab-test molecule docs user fleet vm
-	@echo "make test: every suite passed"
+# One after another, each timed (tests/bin/lanes prints where the time went).
+TEST_LANES := unit sanity sanity-2.20 sanity-2.21 lint tarball kernel kernel-0.7 kernel-0.8 integration \
+  lab-test molecule docs user fleet vm
+test: setup
+	MAKE=$(MAKE) tests/bin/lanes $(TEST_LANES)
 
 unit:
 	cd $(BUILD) && $(CURDIR)/$(VENV)/bin/python -m pytest -q tests/unit
