@@ -20,7 +20,7 @@ from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.netvirt.linux.plugins.module_utils._inventory import owned_key
 from ansible_collections.netvirt.linux.plugins.module_utils._values import (
-    MAX_MTU, MIN_MTU, check_int, check_interface_name, check_name,
+    MAX_MTU, MIN_MTU, Collector, check_int, check_interface_name, check_name,
 )
 
 
@@ -32,19 +32,12 @@ class RoleInputError(ValueError):
         super(RoleInputError, self).__init__('; '.join(problems))
 
 
-class _Problems:
-    def __init__(self):
-        self.problems = []
+class _Problems(Collector):
+    """The model's collector of every problem, raising the roles' error."""
 
-    def add(self, path, message):
-        self.problems.append('%s: %s' % (path, message))
-
-    def check(self, path, func, *args):
-        try:
-            return func(*args)
-        except ValueError as e:
-            self.add(path, str(e))
-            return None
+    @property
+    def problems(self):
+        return self.errors
 
     def raise_any(self):
         if self.problems:
