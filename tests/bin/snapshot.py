@@ -58,13 +58,15 @@ def in_netns(netns, argv):
 
 
 def namespace(netns):
-    links = scrub(ip_json(netns, '-d', 'link', 'show'))
+    # Links and addresses by name: a dump's order is the kernel's (Debian 6.1 walks its ifindex hash
+    # buckets, newer kernels go by ifindex), and a link made again gets another ifindex.
+    links = sorted(scrub(ip_json(netns, '-d', 'link', 'show')), key=lambda link: link['ifname'])
     # IPv6 link-local addresses are left out: the kernel derives them from the
     # MAC whenever a link gets carrier, so they come and go on their own.
     addrs = [{'ifname': a['ifname'],
               'addr': sorted('%s/%s' % (i['local'], i['prefixlen']) for i in a.get('addr_info', [])
                              if not (i['family'] == 'inet6' and i['local'].startswith('fe80:')))}
-             for a in ip_json(netns, 'addr', 'show')]
+             for a in sorted(ip_json(netns, 'addr', 'show'), key=lambda a: a['ifname'])]
     # Sorted, since routes to one prefix are listed in the order they were
     # added; the kernel's IPv6 link-local and multicast routes follow carrier.
     routes = sorted((scrub(r) for r in ip_json(netns, 'route', 'show', 'table', 'all')
