@@ -225,25 +225,24 @@ class _Planner:
                        'repair it' % (stale_entry(netns), STALE_CAUSE, netns))
             return False
         if self.single:
-            if self.missing(path, 'namespace %s' % netns, '', 'namespace %s does not exist' % netns):
+            if self.missing(path, 'namespace', netns, '', 'namespace %s does not exist' % netns):
                 self.assumed_namespaces.add(netns)
                 return True
             return False
         self.error(path, 'namespace %s is not defined in namespaces and does not exist' % netns)
         return False
 
-    def missing(self, path, what, place, message):
-        """``what`` (``place``: ' in NETNS') is referred to and does not exist: True when the plan may go on.
+    def missing(self, path, what, name, place, message):
+        """``what`` ``name`` (``place``: ' in NETNS') is referred to and does not exist: True when the plan may go on.
 
-        The one policy for it.  A module task's check mode assumes an earlier task of the play makes
-        it, and warns once for each; the real run refuses with ``message``.  A whole lab is planned at
-        once, its document is all there is: its check mode refuses as its real run does, or it would
-        report a plan that the real run cannot carry out."""
-        if self.check_mode and self.single:
-            if (what, place) not in self.assumed:
-                self.assumed.add((what, place))
-                self.plan.warnings.append('%s does not exist%s; check mode assumes an earlier task creates it. '
-                                          'It must exist when the play really runs.' % (what, place))
+        The one policy for it.  Check mode assumes an earlier task of the play makes it (a module
+        task, a role, another lab: what this plan reads cannot show their work) and warns once for
+        each thing; the real run refuses with ``message``, when the plan is made."""
+        if self.check_mode:
+            if (name, place) not in self.assumed:
+                self.assumed.add((name, place))
+                self.plan.warnings.append('%s %s does not exist%s; check mode assumes an earlier task creates it. '
+                                          'It must exist when the play really runs.' % (what, name, place))
             return True
         self.error(path, message)
         return False
@@ -530,7 +529,7 @@ class _Planner:
             return True
         if self.is_assumed(netns) or self.read_link(netns, name) is not None:
             return True
-        return self.missing(path, '%s %s' % (what, name), where(netns),
+        return self.missing(path, what, name, where(netns),
                             '%s %s does not exist%s' % (what, name, where(netns)))
 
     def plan_fdb(self, link, current, before, after):
@@ -746,7 +745,7 @@ class _Planner:
             return True
         found = self.read_link(netns, master)
         if found is None:
-            return self.missing(path, 'bridge %s' % master, where(netns),
+            return self.missing(path, 'bridge', master, where(netns),
                                 'master %s does not exist%s (a master must be a bridge in the same namespace)'
                                 % (master, where(netns)))
         if not kind_of(found['kind']).takes_ports:
@@ -786,7 +785,7 @@ class _Planner:
             found = self.read_link(netns, port)
             if found is None:
                 if self.is_assumed(netns) or self.missing(
-                        p('ports[%d]' % i), 'port %s' % port, where(netns),
+                        p('ports[%d]' % i), 'port', port, where(netns),
                         'port %s does not exist%s (ports must be in the bridge\'s namespace)' % (port, where(netns))):
                     self.plan_master(netns, port, name, None)
                 continue
@@ -874,7 +873,7 @@ class _Planner:
         # Every namespace has its lo, a new one too (which cannot be read before it is made).
         if route['dev'] not in (None, 'lo') and (netns, route['dev']) not in self.doc_links \
                 and not self.is_assumed(netns) and self.read_link(netns, route['dev']) is None \
-                and not self.missing(p('dev'), 'dev %s' % route['dev'], where(netns),
+                and not self.missing(p('dev'), 'dev', route['dev'], where(netns),
                                      'dev %s does not exist%s' % (route['dev'], where(netns))):
             return
         after = {'dest': route['dest'], 'via': route['via'], 'dev': route['dev'], 'metric': metric,
