@@ -176,7 +176,7 @@ class _Planner:
         self.new_namespaces = set()
         self.gone_namespaces = set()
         self.assumed_namespaces = set()
-        self.assumed = set()  # (what, place) check mode has warned of
+        self.assumed = set()  # (name, place) of what check mode has warned of
         self.stale_named = set()  # stale entries of /run/netns this plan repairs or removes
         # (netns, name) -> desired end, for links this document defines
         self.doc_links = {}
