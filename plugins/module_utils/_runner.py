@@ -25,41 +25,52 @@ from ansible_collections.netvirt.linux.plugins.module_utils._apply import (
     ApplyError, ApplyInterrupted, Interrupted, apply_plan, host_lock, signal_name, signals_held,
 )
 from ansible_collections.netvirt.linux.plugins.module_utils._journal import JournalError
+from ansible_collections.netvirt.linux.plugins.module_utils._kinds import KINDS
+from ansible_collections.netvirt.linux.plugins.module_utils._kinds._base import END_OPTIONS, END_SCHEMA, argument_spec
 from ansible_collections.netvirt.linux.plugins.module_utils import _kernel
 
-# Options every link module shares; DOCUMENTATION comes from the
-# netvirt.linux.link doc fragment.
-LINK_END_OPTIONS = dict(
-    name=dict(type='str', required=True),
-    netns=dict(type='str'),
-    up=dict(type='bool', default=True),
-    mtu=dict(type='int'),
-    mac=dict(type='str'),
-    addresses=dict(type='list', elements='str'),
-    master=dict(type='str'),
-)
 OWNERSHIP_OPTIONS = dict(
     owner=dict(type='str', default=DEFAULT_OWNER),
     force=dict(type='bool', default=False),
 )
 
 
-def link_argument_spec(**own):
-    spec = dict(LINK_END_OPTIONS)
+def link_module_arguments(kind):
+    """The AnsibleModule arguments of a link kind's module, made from the kind's schema (_kinds):
+    the options of every link end, ownership and state, the kind's own options, and ``recreate``
+    when the kind has attributes the kernel cannot change.  DOCUMENTATION declares the same (the
+    netvirt.linux.link doc fragment holds the shared ones); tests/unit's test_kinds holds them to it."""
+    handler = KINDS[kind]
+    spec = argument_spec(END_SCHEMA, required=True)
     spec.update(OWNERSHIP_OPTIONS)
     spec['state'] = dict(type='str', default='present', choices=['present', 'absent'])
-    spec.update(own)
-    return spec
+    spec.update(argument_spec(handler.options))
+    if handler.immutable:
+        spec['recreate'] = dict(type='bool', default=False)
+    arguments = dict(argument_spec=spec, supports_check_mode=True)
+    required = [option.name for option in handler.options if option.required]
+    if required:
+        arguments['required_if'] = [('state', 'present', required)]
+    if handler.exclusive:
+        arguments['mutually_exclusive'] = [tuple(pair) for pair in handler.exclusive]
+    return arguments
 
 
-def link_entry(params, kind, extra=()):
-    """A module's parameters as one entry of the document's ``links``."""
-    entry = dict((key, params.get(key)) for key in LINK_END_OPTIONS)
+def link_entry(params, kind):
+    """A link module's parameters as one entry of the document's ``links``."""
+    entry = dict((key, params.get(key)) for key in END_OPTIONS)
     entry['kind'] = kind
     entry['state'] = params['state']
-    for key in extra:
-        entry[key] = params.get(key)
+    for option in KINDS[kind].options:
+        entry[option.name] = params.get(option.name)
+    if 'recreate' in params:
+        entry['recreate'] = params['recreate']
     return entry
+
+
+def run_link_module(module, kind):
+    """Run a link kind's module (its AnsibleModule made with link_module_arguments)."""
+    run_module(module, {'links': [link_entry(module.params, kind)]})
 
 
 def run_module(module, document, single=True, purge=False, remove_all=False):

@@ -68,21 +68,12 @@ actions:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.netvirt.linux.plugins.module_utils._runner import (
-    link_argument_spec, link_entry, run_module,
-)
+from ansible_collections.netvirt.linux.plugins.module_utils._runner import link_module_arguments, run_link_module
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=link_argument_spec(
-            ports=dict(type='list', elements='str'),
-            stp=dict(type='bool'),
-            forward_delay=dict(type='int'),
-        ),
-        supports_check_mode=True,
-    )
-    run_module(module, {'links': [link_entry(module.params, 'bridge', extra=('ports', 'stp', 'forward_delay'))]})
+    # The argument spec is made from the kind's option schema (plugins/module_utils/_kinds/bridge.py).
+    run_link_module(AnsibleModule(**link_module_arguments('bridge')), 'bridge')
 
 
 if __name__ == '__main__':

@@ -46,14 +46,12 @@ actions:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.netvirt.linux.plugins.module_utils._runner import (
-    link_argument_spec, link_entry, run_module,
-)
+from ansible_collections.netvirt.linux.plugins.module_utils._runner import link_module_arguments, run_link_module
 
 
 def main():
-    module = AnsibleModule(argument_spec=link_argument_spec(), supports_check_mode=True)
-    run_module(module, {'links': [link_entry(module.params, 'dummy')]})
+    # The argument spec is made from the kind's option schema (plugins/module_utils/_kinds/dummy.py).
+    run_link_module(AnsibleModule(**link_module_arguments('dummy')), 'dummy')
 
 
 if __name__ == '__main__':

@@ -60,23 +60,12 @@ actions:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.netvirt.linux.plugins.module_utils._runner import (
-    link_argument_spec, link_entry, run_module,
-)
+from ansible_collections.netvirt.linux.plugins.module_utils._runner import link_module_arguments, run_link_module
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=link_argument_spec(
-            vni=dict(type='int'),
-            remote=dict(type='str'),
-            port=dict(type='int', default=6081),
-            recreate=dict(type='bool', default=False),
-        ),
-        required_if=[('state', 'present', ['vni', 'remote'])],
-        supports_check_mode=True,
-    )
-    run_module(module, {'links': [link_entry(module.params, 'geneve', extra=('vni', 'remote', 'port', 'recreate'))]})
+    # The argument spec is made from the kind's option schema (plugins/module_utils/_kinds/geneve.py).
+    run_link_module(AnsibleModule(**link_module_arguments('geneve')), 'geneve')
 
 
 if __name__ == '__main__':

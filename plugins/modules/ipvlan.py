@@ -63,23 +63,12 @@ actions:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.netvirt.linux.plugins.module_utils._runner import (
-    link_argument_spec, link_entry, run_module,
-)
+from ansible_collections.netvirt.linux.plugins.module_utils._runner import link_module_arguments, run_link_module
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=link_argument_spec(
-            link=dict(type='str'),
-            link_netns=dict(type='str'),
-            mode=dict(type='str', default='l2', choices=['l2', 'l3', 'l3s']),
-            recreate=dict(type='bool', default=False),
-        ),
-        required_if=[('state', 'present', ['link'])],
-        supports_check_mode=True,
-    )
-    run_module(module, {'links': [link_entry(module.params, 'ipvlan', extra=('link', 'link_netns', 'mode', 'recreate'))]})
+    # The argument spec is made from the kind's option schema (plugins/module_utils/_kinds/ipvlan.py).
+    run_link_module(AnsibleModule(**link_module_arguments('ipvlan')), 'ipvlan')
 
 
 if __name__ == '__main__':

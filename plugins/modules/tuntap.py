@@ -66,23 +66,12 @@ actions:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.netvirt.linux.plugins.module_utils._runner import (
-    link_argument_spec, link_entry, run_module,
-)
+from ansible_collections.netvirt.linux.plugins.module_utils._runner import link_module_arguments, run_link_module
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=link_argument_spec(
-            mode=dict(type='str', choices=['tun', 'tap']),
-            user=dict(type='str'),
-            group=dict(type='str'),
-            recreate=dict(type='bool', default=False),
-        ),
-        required_if=[('state', 'present', ['mode'])],
-        supports_check_mode=True,
-    )
-    run_module(module, {'links': [link_entry(module.params, 'tuntap', extra=('mode', 'user', 'group', 'recreate'))]})
+    # The argument spec is made from the kind's option schema (plugins/module_utils/_kinds/tuntap.py).
+    run_link_module(AnsibleModule(**link_module_arguments('tuntap')), 'tuntap')
 
 
 if __name__ == '__main__':

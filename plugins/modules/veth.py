@@ -89,18 +89,12 @@ actions:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.netvirt.linux.plugins.module_utils._runner import (
-    LINK_END_OPTIONS, link_argument_spec, link_entry, run_module,
-)
+from ansible_collections.netvirt.linux.plugins.module_utils._runner import link_module_arguments, run_link_module
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=link_argument_spec(peer=dict(type='dict', options=dict(LINK_END_OPTIONS))),
-        required_if=[('state', 'present', ['peer'])],
-        supports_check_mode=True,
-    )
-    run_module(module, {'links': [link_entry(module.params, 'veth', extra=('peer',))]})
+    # The argument spec is made from the kind's option schema (plugins/module_utils/_kinds/veth.py).
+    run_link_module(AnsibleModule(**link_module_arguments('veth')), 'veth')
 
 
 if __name__ == '__main__':

@@ -62,23 +62,12 @@ actions:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.netvirt.linux.plugins.module_utils._runner import (
-    link_argument_spec, link_entry, run_module,
-)
+from ansible_collections.netvirt.linux.plugins.module_utils._runner import link_module_arguments, run_link_module
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=link_argument_spec(
-            link=dict(type='str'),
-            id=dict(type='int'),
-            protocol=dict(type='str', default='802.1Q', choices=['802.1Q', '802.1ad']),
-            recreate=dict(type='bool', default=False),
-        ),
-        required_if=[('state', 'present', ['link', 'id'])],
-        supports_check_mode=True,
-    )
-    run_module(module, {'links': [link_entry(module.params, 'vlan', extra=('link', 'id', 'protocol', 'recreate'))]})
+    # The argument spec is made from the kind's option schema (plugins/module_utils/_kinds/vlan.py).
+    run_link_module(AnsibleModule(**link_module_arguments('vlan')), 'vlan')
 
 
 if __name__ == '__main__':

@@ -102,33 +102,12 @@ actions:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.netvirt.linux.plugins.module_utils._runner import (
-    link_argument_spec, link_entry, run_module,
-)
-
-OPTIONS = ('vni', 'remote', 'group', 'local', 'dev', 'port', 'learning', 'ttl', 'fdb', 'recreate')
+from ansible_collections.netvirt.linux.plugins.module_utils._runner import link_module_arguments, run_link_module
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=link_argument_spec(
-            vni=dict(type='int'),
-            remote=dict(type='str'),
-            group=dict(type='str'),
-            local=dict(type='str'),
-            dev=dict(type='str'),
-            port=dict(type='int', default=4789),
-            learning=dict(type='bool'),
-            ttl=dict(type='int'),
-            fdb=dict(type='list', elements='dict', options=dict(
-                mac=dict(type='str', default='00:00:00:00:00:00'), dst=dict(type='str', required=True))),
-            recreate=dict(type='bool', default=False),
-        ),
-        required_if=[('state', 'present', ['vni'])],
-        mutually_exclusive=[('remote', 'group')],
-        supports_check_mode=True,
-    )
-    run_module(module, {'links': [link_entry(module.params, 'vxlan', extra=OPTIONS)]})
+    # The argument spec is made from the kind's option schema (plugins/module_utils/_kinds/vxlan.py).
+    run_link_module(AnsibleModule(**link_module_arguments('vxlan')), 'vxlan')
 
 
 if __name__ == '__main__':

@@ -24,29 +24,66 @@ from ansible_collections.netvirt.linux.plugins.module_utils._values import (
     normalise_mac, where,
 )
 
-# The options of one link end (a link, or the peer of a veth), and those of every link entry.
-END_OPTIONS = ('name', 'netns', 'up', 'mtu', 'mac', 'addresses', 'master')
-ENTRY_OPTIONS = ('kind', 'state') + END_OPTIONS + ('recreate',)
 
 
 class Option:
-    """One option of a kind, as its module's argument_spec and DOCUMENTATION declare it.
+    """One option of a kind: the one schema its module's argument_spec is made from (see
+    argument_spec) and its DOCUMENTATION must declare (tests/unit's test_kinds holds them to it).
 
     ``required``: needed when the link is present.  ``default``: what the model fills in.
+    ``elements`` and ``suboptions`` (Options): a list's items, a dict's (or list of dicts') keys.
     """
 
-    __slots__ = ('name', 'type', 'default', 'choices', 'required', 'description')
+    __slots__ = ('name', 'type', 'default', 'choices', 'required', 'description', 'elements', 'suboptions')
 
-    def __init__(self, name, type, description, default=None, choices=None, required=False):
+    def __init__(self, name, type, description, default=None, choices=None, required=False, elements=None,
+                 suboptions=None):
         self.name = name
         self.type = type
         self.default = default
         self.choices = tuple(choices) if choices else None
         self.required = required
         self.description = description
+        self.elements = elements
+        self.suboptions = tuple(suboptions) if suboptions else None
 
     def __repr__(self):
         return 'Option(%r)' % self.name
+
+    def argument_spec(self, required=False):
+        """This option in an AnsibleModule argument_spec (``required``: there, whatever the state)."""
+        spec = {'type': self.type}
+        for key, value in (('default', self.default), ('elements', self.elements)):
+            if value is not None:
+                spec[key] = value
+        if self.choices:
+            spec['choices'] = list(self.choices)
+        if required:
+            spec['required'] = True
+        if self.suboptions:
+            spec['options'] = argument_spec(self.suboptions, required=True)
+        return spec
+
+
+def argument_spec(options, required=False):
+    """An argument_spec of ``options``; ``required`` makes their required ones required in it (not only
+    when the link is present: within a dict, such as a veth's peer or a VXLAN's fdb entry)."""
+    return dict((option.name, option.argument_spec(required and option.required)) for option in options)
+
+
+# The options of one link end, as a module and a veth's peer take them (the model: normalise_end).
+END_SCHEMA = (
+    Option('name', 'str', 'Interface name.', required=True),
+    Option('netns', 'str', 'Named network namespace the link lives in.'),
+    Option('up', 'bool', 'Administrative state of the link.', default=True),
+    Option('mtu', 'int', 'MTU.'),
+    Option('mac', 'str', 'Unicast MAC address.'),
+    Option('addresses', 'list', 'The exact list of addresses (CIDR).', elements='str'),
+    Option('master', 'str', 'Bridge, in the same namespace, to attach the link to.'),
+)
+END_OPTIONS = tuple(option.name for option in END_SCHEMA)
+# The options of every link entry.
+ENTRY_OPTIONS = ('kind', 'state') + END_OPTIONS + ('recreate',)
 
 
 def normalise_end(c, entry, path, defaults_up=True):
@@ -100,6 +137,7 @@ class LinkKind:
     kernel_kind = None  # IFLA_INFO_KIND, when it differs from ``name``
     options = ()  # Option, beyond the options of every link entry
     immutable = ()  # options the kernel cannot change on an existing link: a difference means recreating it
+    exclusive = ()  # pairs of options a link cannot have both of (its module refuses them together)
     # Options changed in place (SET_LINK takes them), encoded by ``encode`` as on creation.
     changeable = ()
     # Options the add step takes beyond mtu and mac: (required, optional).
@@ -115,6 +153,8 @@ class LinkKind:
     def __init__(self):
         self._add_required = frozenset(self.add_options[0])
         self._add_takes = frozenset(self.add_options[0] + self.add_options[1] + ('mtu', 'mac'))
+        # What the model fills in for an option left out: the schema's, which the module's argument_spec has too.
+        self.defaults = dict((option.name, option.default) for option in self.options)
 
     def __repr__(self):
         return 'LinkKind(%r)' % self.name
@@ -249,7 +289,6 @@ class ParentKind(LinkKind):
     immutable = ('link', 'link_netns', 'mode')
     add_options = (('link', 'link_netns', 'mode'), ('index',))
     modes = ()
-    default_mode = None
     # The IFLA_INFO_DATA attribute of the mode, and the kernel's numbers of the modes.
     mode_attr = None
     mode_numbers = {}
@@ -257,7 +296,7 @@ class ParentKind(LinkKind):
     mode_by_number = False
 
     def normalise(self, c, entry, path, state, link):
-        options = {'link': None, 'link_netns': None, 'mode': entry.get('mode') or self.default_mode}
+        options = {'link': None, 'link_netns': None, 'mode': entry.get('mode') or self.defaults['mode']}
         if entry.get('link') is not None:
             options['link'] = c.check(join_path(path, 'link'), check_interface_name, entry['link'], 'link')
         elif state == 'present':

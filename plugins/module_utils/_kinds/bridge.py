@@ -20,7 +20,7 @@ from ansible_collections.netvirt.linux.plugins.module_utils._values import (
 class Bridge(LinkKind):
     name = 'bridge'
     options = (
-        Option('ports', 'list', 'The exact set of ports, in the bridge\'s namespace.'),
+        Option('ports', 'list', 'The exact set of ports, in the bridge\'s namespace.', elements='str'),
         Option('stp', 'bool', 'Spanning tree protocol.'),
         Option('forward_delay', 'int', 'Forward delay in seconds (0-30; 2 or more with STP).'),
     )

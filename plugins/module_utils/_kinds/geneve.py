@@ -29,7 +29,8 @@ class Geneve(LinkKind):
 
     def normalise(self, c, entry, path, state, link):
         options = {'vni': None, 'remote': None,
-                   'port': c.check(join_path(path, 'port'), check_int, entry.get('port', 6081), 1, 65535, 'port')}
+                   'port': c.check(join_path(path, 'port'), check_int, entry.get('port', self.defaults['port']),
+                                   1, 65535, 'port')}
         if entry.get('vni') is not None:
             options['vni'] = c.check(join_path(path, 'vni'), check_int, entry['vni'], 1, MAX_VNI, 'vni')
         elif state == 'present':

@@ -21,7 +21,6 @@ class Ipvlan(ParentKind):
         Option('mode', 'str', 'IPVLAN mode.', default='l2', choices=IPVLAN_MODES),
     )
     modes = IPVLAN_MODES
-    default_mode = 'l2'
     mode_attr = 'IFLA_IPVLAN_MODE'
     mode_numbers = {'l2': 0, 'l3': 1, 'l3s': 2}
     mode_by_number = True

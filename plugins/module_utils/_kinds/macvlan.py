@@ -21,7 +21,6 @@ class Macvlan(ParentKind):
         Option('mode', 'str', 'MACVLAN mode.', default='bridge', choices=MACVLAN_MODES),
     )
     modes = MACVLAN_MODES
-    default_mode = 'bridge'
     mode_attr = 'IFLA_MACVLAN_MODE'
     mode_numbers = MACVLAN_MODE_NUMBERS
 

@@ -24,7 +24,6 @@ class Macvtap(ParentKind):
         Option('mode', 'str', 'MACVLAN mode of the tap.', default='bridge', choices=MACVLAN_MODES),
     )
     modes = MACVLAN_MODES
-    default_mode = 'bridge'
     # pyroute2 decodes it as IFLA_MACVTAP_MODE (the kernel's number is IFLA_MACVLAN_MODE's).
     mode_attr = 'IFLA_MACVTAP_MODE'
     mode_numbers = MACVLAN_MODE_NUMBERS

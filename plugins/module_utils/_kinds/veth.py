@@ -11,14 +11,15 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.netvirt.linux.plugins.module_utils._kinds._base import (
-    END_OPTIONS, LinkKind, Option, normalise_end,
+    END_OPTIONS, END_SCHEMA, LinkKind, Option, normalise_end,
 )
 from ansible_collections.netvirt.linux.plugins.module_utils._values import check_unknown_keys, join_path, where
 
 
 class Veth(LinkKind):
     name = 'veth'
-    options = (Option('peer', 'dict', 'The other end: name, netns, addresses, mtu, mac, up, master.', required=True),)
+    options = (Option('peer', 'dict', 'The other end: name, netns, addresses, mtu, mac, up, master.', required=True,
+                      suboptions=END_SCHEMA),)
     add_options = (('peer_netns', 'peer_name'), ('peer_mtu', 'peer_mac', 'index', 'peer_index'))
     paired = True
 

@@ -32,7 +32,7 @@ class Vlan(LinkKind):
     add_options = (('link', 'vlan_id', 'protocol'), ('index',))
 
     def normalise(self, c, entry, path, state, link):
-        options = {'link': None, 'id': None, 'protocol': entry.get('protocol') or '802.1Q'}
+        options = {'link': None, 'id': None, 'protocol': entry.get('protocol') or self.defaults['protocol']}
         if entry.get('link') is not None:
             options['link'] = c.check(join_path(path, 'link'), check_interface_name, entry['link'], 'link')
         elif state == 'present':

@@ -32,15 +32,19 @@ class Vxlan(LinkKind):
         Option('port', 'int', 'UDP port.', default=4789),
         Option('learning', 'bool', 'Learn remote MAC addresses from the packets received.'),
         Option('ttl', 'int', 'TTL of the outer packets (0-255).'),
-        Option('fdb', 'list', 'Static forwarding entries {mac, dst}: head-end replication to each remote.'),
+        Option('fdb', 'list', 'Static forwarding entries {mac, dst}: head-end replication to each remote.',
+               elements='dict', suboptions=(Option('mac', 'str', 'The MAC address.', default='00:00:00:00:00:00'),
+                                            Option('dst', 'str', 'The remote end.', required=True))),
     )
     immutable = ('vni', 'remote', 'group', 'local', 'dev', 'port', 'learning', 'ttl')
+    exclusive = (('remote', 'group'),)
     reported = immutable
     add_options = (('vni', 'port'), ('remote', 'group', 'local', 'dev', 'learning', 'ttl', 'index'))
 
     def normalise(self, c, entry, path, state, link):
         options = {'vni': None, 'remote': None, 'group': None, 'local': None, 'dev': None,
-                   'port': c.check(join_path(path, 'port'), check_int, entry.get('port', 4789), 1, 65535, 'port'),
+                   'port': c.check(join_path(path, 'port'), check_int, entry.get('port', self.defaults['port']),
+                                   1, 65535, 'port'),
                    'learning': None, 'ttl': None, 'fdb': None}
         if entry.get('vni') is not None:
             options['vni'] = c.check(join_path(path, 'vni'), check_int, entry['vni'], 1, MAX_VNI, 'vni')

@@ -47,3 +47,60 @@ def test_a_misspelt_or_missing_option_of_the_add_step_fails_when_the_plan_is_mad
         == 'add_link'
     with pytest.raises(TypeError, match='adding a macvlan: unknown option parent; missing option link; it takes '):
         macvlan.add_step('c1', 'mv0', 'lab', {'parent': 'eth0', 'link_netns': None, 'mode': 'bridge'})
+
+
+class ModuleArguments(Exception):
+    """What a module gave AnsibleModule, raised by a stand-in to stop the module there."""
+
+
+def module_arguments(kind):
+    module = importlib.import_module('ansible_collections.netvirt.linux.plugins.modules.%s' % kind)
+
+    def capture(**arguments):
+        raise ModuleArguments(arguments)
+    original, module.AnsibleModule = module.AnsibleModule, capture
+    try:
+        module.main()
+    except ModuleArguments as given:
+        return given.args[0]
+    finally:
+        module.AnsibleModule = original
+    raise AssertionError('%s never made its AnsibleModule' % kind)
+
+
+def all_documented_options(kind):
+    """The module's DOCUMENTATION options with those of its doc fragments, as ansible-doc shows them."""
+    module = importlib.import_module('ansible_collections.netvirt.linux.plugins.modules.%s' % kind)
+    documentation = yaml.safe_load(module.DOCUMENTATION)
+    options = {}
+    for name in documentation.get('extends_documentation_fragment', []):
+        fragment, _, variable = name.replace('netvirt.linux.', '').partition('.')
+        holder = importlib.import_module('ansible_collections.netvirt.linux.plugins.doc_fragments.%s' % fragment)
+        options.update(yaml.safe_load(getattr(holder.ModuleDocFragment, variable or 'DOCUMENTATION')).get('options') or {})
+    options.update(documentation.get('options') or {})
+    return options
+
+
+def as_documented(spec):
+    """An argument_spec in DOCUMENTATION's terms (what validate-modules compares)."""
+    return dict((name, dict((key, value) for key, value in (
+        ('type', option['type']), ('default', option.get('default')), ('choices', option.get('choices')),
+        ('elements', option.get('elements')), ('required', option.get('required', False)),
+        ('suboptions', as_documented(option['options']) if 'options' in option else None)) if value is not None))
+        for name, option in spec.items())
+
+
+@pytest.mark.parametrize('kind', LINK_KINDS)
+def test_a_link_modules_arguments_come_from_its_kinds_schema_and_agree_with_its_documentation(kind):
+    arguments = module_arguments(kind)
+    documented = all_documented_options(kind)
+    assert as_documented(arguments['argument_spec']) == as_documented(dict(
+        (name, dict(option, options=option.get('suboptions'))) if 'suboptions' in option else (name, option)
+        for name, option in documented.items()))
+    # Present needs what the schema says a present link needs; nothing else is required but the name.
+    required = [option.name for option in KINDS[kind].options if option.required]
+    assert arguments.get('required_if', []) == ([('state', 'present', required)] if required else [])
+    assert arguments.get('mutually_exclusive', []) == list(KINDS[kind].exclusive)
+    # The model fills in what the module's spec defaults to.
+    assert all(KINDS[kind].defaults[option.name] == arguments['argument_spec'][option.name].get('default')
+               for option in KINDS[kind].options)
