@@ -25,11 +25,15 @@ __metaclass__ = type
 import ipaddress
 import os
 
+from ansible_collections.netvirt.linux.plugins.module_utils._diff import (
+    DiffTracker, ObjectDiff, link_key, nat_key, netns_key, route_fields, route_key as route_diff_key,
+)
 from ansible_collections.netvirt.linux.plugins.module_utils._journal import (
     claims_of, empty_claims, merge_claims, read_claims,
 )
 from ansible_collections.netvirt.linux.plugins.module_utils._kinds import kind_of
 from ansible_collections.netvirt.linux.plugins.module_utils._model import link_ends, route_family, where
+from ansible_collections.netvirt.linux.plugins.module_utils._values import ns_label
 from ansible_collections.netvirt.linux.plugins.module_utils._nft import (
     desired_state, nat_rules, replace_payload, rules_from_state, table_name, table_owner, text_lines, TABLE_PREFIX,
 )
@@ -84,8 +88,7 @@ class Plan:
         self.owner = owner
         self.actions = []
         self.warnings = []
-        self.before = {}
-        self.after = {}
+        self.differences = DiffTracker()
         # (owner, {netns: [route key, ...]}) to write once every action has run; None: unchanged
         self.route_record = None
         # The journal (see _journal): what an interrupted run of the owner had
@@ -103,7 +106,7 @@ class Plan:
         return [a.text for a in self.actions]
 
     def diff(self):
-        return {'before': self.before, 'after': self.after}
+        return self.differences.result()
 
 
 def field_path(path):
@@ -111,14 +114,6 @@ def field_path(path):
     def name(field):
         return '%s.%s' % (path, field) if path else field
     return name
-
-
-def ns_label(netns):
-    return netns if netns else '(current)'
-
-
-def link_key(kind, netns, name):
-    return '%s %s/%s' % (kind, ns_label(netns), name)
 
 
 def stale_entry(netns):
@@ -169,6 +164,7 @@ class _Planner:
         self.check_mode = check_mode
         self.force = force
         self.plan = Plan(self.owner)
+        self.diff = self.plan.differences
         # Unmarked objects that an interrupted run of this owner made read as the owner's from here on.
         self.plan.old_claims = reader.claims(self.owner)
         self.errors = []
@@ -328,8 +324,7 @@ class _Planner:
                      REMOVE_STALE_NAMESPACE(netns=name), RESTORE_STALE_NAMESPACE(netns=name, mode=stale_mode))
         if ns['state'] == 'absent':
             if not exists:
-                self.plan.before['netns %s' % name] = {'name': name, 'stale': True} if stale_mode is not None else None
-                self.plan.after['netns %s' % name] = None
+                self.diff.track(netns_key(name), {'name': name, 'stale': True} if stale_mode is not None else None, None)
                 if stale_mode is not None:
                     self.gone_namespaces.add(name)
                     self.plan_managed_files_removal(name)
@@ -346,8 +341,7 @@ class _Planner:
                 self.error(path + '.name' if path else 'name', 'namespace %s holds links owner %s did not create: '
                            '%s; set force: true to remove it with them' % (name, self.owner, ', '.join(foreign)))
                 return
-            self.plan.before['netns %s' % name] = {'name': name}
-            self.plan.after['netns %s' % name] = None
+            self.diff.track(netns_key(name), {'name': name}, None)
             self.gone_namespaces.add(name)
             self.plan_managed_files_removal(name)
             # A namespace cannot be brought back with its contents: it is removed last.
@@ -356,27 +350,24 @@ class _Planner:
         before = {'name': name} if exists else None
         if stale_mode is not None:
             before = {'name': name, 'stale': True}
-        after = {'name': name}
+        diff = self.diff.track(netns_key(name), before, {'name': name})
         if not exists:
             self.new_namespaces.add(name)
             self.add('netns', 'create netns %s' % name, CREATE_NAMESPACE(netns=name, owner=self.owner),
                      DELETE_NAMESPACE(netns=name))
         if ns['loopback'] is not None:
-            after['loopback'] = ns['loopback']
+            current = False
             if exists:
                 lo = self.reader.link(name, 'lo')
-                before['loopback'] = bool(lo and lo['up'])
-                current = before['loopback']
-            else:
-                current = False
+                current = bool(lo and lo['up'])
+            diff.field('loopback', current, ns['loopback'], known=exists)
             if current != ns['loopback']:
                 self.add('up', 'bring lo %s in %s' % ('up' if ns['loopback'] else 'down', name),
                          SET_LINK(netns=name, name='lo', up=ns['loopback']),
                          SET_LINK(netns=name, name='lo', up=current))
         if ns['sysctls'] is not None:
-            after['sysctls'] = dict(ns['sysctls'])
-            if exists:
-                before['sysctls'] = {}
+            sysctls_before = {}
+            diff.field('sysctls', sysctls_before, dict(ns['sysctls']), known=exists)
             for key, value in sorted(ns['sysctls'].items()):
                 current = self.reader.sysctl(name, key) if exists else None
                 if exists:
@@ -384,7 +375,7 @@ class _Planner:
                         self.error('%s.sysctls.%s' % (path, key) if path else 'sysctls.%s' % key,
                                    'no such sysctl in namespace %s' % name)
                         continue
-                    before['sysctls'][key] = current
+                    sysctls_before[key] = current
                 if current != value:
                     self.add('sysctl', 'set sysctl %s=%s in %s' % (key, value, name),
                              SET_SYSCTL(netns=name, key=key, value=value),
@@ -400,14 +391,10 @@ class _Planner:
                     not self.check_ours('%s.%s' % (path, option) if path else option, 'file %s' % filepath, None,
                                         ['write %s' % filepath]):
                 continue
-            after[option] = ns[option]
-            if before is not None:
-                before[option] = parse_managed_file(option, old) if old is not None else None
+            diff.field(option, parse_managed_file(option, old) if old is not None else None, ns[option])
             if old != content:
                 self.add('file', 'write %s' % filepath, WRITE_FILE(path=filepath, content=content),
                          WRITE_FILE(path=filepath, content=old))
-        self.plan.before['netns %s' % name] = before
-        self.plan.after['netns %s' % name] = after
 
     def plan_managed_files_removal(self, name):
         for filename in ('resolv.conf', 'hosts'):
@@ -483,23 +470,15 @@ class _Planner:
                     currents = self.plan_link_creation(link, p, replacing=True)
                     if currents is None:
                         return
-        before = []
-        after = []
-        for end, cur, label in zip(ends, currents, ('', 'peer.')):
-            b, a = self.plan_end(end, cur, kind, p, label)
-            before.append(b)
-            after.append(a)
+        diffs = [self.plan_end(end, cur, kind, p, label) for end, cur, label in zip(ends, currents, ('', 'peer.'))]
         if link.get('ports') is not None:
-            self.plan_ports(link, current, p, before[0], after[0])
+            self.plan_ports(link, current, p, diffs[0])
         if link.get('fdb') is not None:
-            self.plan_fdb(link, current, before[0], after[0])
-        handler.diff_immutable(link, current, self.reader, before[0], after[0])
+            self.plan_fdb(link, current, diffs[0])
+        handler.diff_immutable(link, current, self.reader, diffs[0])
         if handler.paired:
-            if before[0] is not None:
-                before[0]['peer'] = before[1]
-            after[0]['peer'] = after[1]
-        self.plan.before[key] = before[0] if current is not None else None
-        self.plan.after[key] = after[0]
+            diffs[0].nest('peer', diffs[1])
+        self.diff.record(key, diffs[0])
 
     def plan_link_creation(self, link, p, replacing=False):
         """Add the create action; returns the 'current' state of each new end."""
@@ -532,13 +511,11 @@ class _Planner:
         return self.missing(path, what, name, where(netns),
                             '%s %s does not exist%s' % (what, name, where(netns)))
 
-    def plan_fdb(self, link, current, before, after):
+    def plan_fdb(self, link, current, diff):
         """The static forwarding entries of a VXLAN are an exact set: head-end replication to each remote."""
         netns, name = link['netns'], link['name']
         have = self.reader.fdb(netns, name) if current is not None else []
-        if before is not None:
-            before['fdb'] = have
-        after['fdb'] = link['fdb']
+        diff.field('fdb', have, link['fdb'])
         for entry in have:
             if entry not in link['fdb']:
                 self.add('addr', 'remove fdb entry %s -> %s from %s%s' % (entry['mac'], entry['dst'], name, where(netns)),
@@ -606,19 +583,17 @@ class _Planner:
         return self.reader.addresses(cur['netns'], cur['name'])
 
     def plan_end(self, end, cur, kind, p, label):
-        """Attributes of one end; returns (before, after) over the options the user set."""
+        """Attributes of one end; returns its diff (an ObjectDiff) over the options the user set."""
         netns, name = end['netns'], end['name']
         loc = '%s%s' % (name, where(netns))
-        before = {'name': cur['name'], 'netns': ns_label(cur['netns'])}
-        after = {'name': name, 'netns': ns_label(netns)}
-        if 'moved_from' in cur:
-            before['name'], before['netns'] = cur['moved_from'][1], ns_label(cur['moved_from'][0])
+        was_netns, was_name = cur['moved_from'] if 'moved_from' in cur else (cur['netns'], cur['name'])
+        diff = ObjectDiff(None if cur.get('new') else {'name': was_name, 'netns': ns_label(was_netns)},
+                          {'name': name, 'netns': ns_label(netns)})
         changes, undo = {}, {}
         for option in ('mtu', 'mac'):
             if end[option] is None:
                 continue
-            before[option] = cur[option]
-            after[option] = end[option]
+            diff.field(option, cur[option], end[option])
             if not cur.get('new') and cur[option] != end[option]:
                 changes[option] = end[option]
                 undo[option] = cur[option]
@@ -627,15 +602,13 @@ class _Planner:
             self.add('attr', 'set %s on %s' % (text, loc), SET_LINK(netns=netns, name=name, **changes),
                      SET_LINK(netns=netns, name=name, **undo))
         if end['master'] is not None:
-            before['master'] = cur['master']
-            after['master'] = end['master']
+            diff.field('master', cur['master'], end['master'])
             if self.check_master(end, p(label + 'master')):
                 self.plan_master(netns, name, end['master'], cur['master'])
         if end['addresses'] is not None:
             have = self.addresses_of(cur)
             want = end['addresses']
-            before['addresses'] = have
-            after['addresses'] = list(want)
+            diff.field('addresses', have, list(want))
             dropped = self.routes_dropped_with_addresses(cur, have, want)
             for cidr in have:
                 if cidr not in want:
@@ -654,15 +627,12 @@ class _Planner:
                              ADD_ADDRESS(netns=netns, name=name, cidr=cidr),
                              DELETE_ADDRESS(netns=netns, name=name, cidr=cidr))
         if end['up'] is not None:
-            before['up'] = cur.get('was_up', cur['up'])
-            after['up'] = end['up']
+            diff.field('up', cur.get('was_up', cur['up']), end['up'])
             if cur['up'] != end['up']:
                 # Down before addresses change: the kernel flushes IPv6 addresses when a link goes down.
                 self.add('up' if end['up'] else 'attr', 'bring %s %s' % (loc, 'up' if end['up'] else 'down'),
                          SET_LINK(netns=netns, name=name, up=end['up']), SET_LINK(netns=netns, name=name, up=cur['up']))
-        if cur.get('new'):
-            before = None
-        return before, after
+        return diff
 
     def routes_dropped_with_addresses(self, cur, have, want):
         """(routes, record) the kernel drops when the addresses of a link go from ``have`` to ``want``.
@@ -765,14 +735,12 @@ class _Planner:
         self.add('port', text, SET_LINK(netns=netns, name=name, master=master),
                  SET_LINK(netns=netns, name=name, master=current_master or ''))
 
-    def plan_ports(self, link, current, p, before, after):
+    def plan_ports(self, link, current, p, diff):
         if link['ports'] is None:
             return
         netns, name = link['netns'], link['name']
         have = self.reader.ports(netns, name) if current is not None else []
-        if before is not None:
-            before['ports'] = have
-        after['ports'] = list(link['ports'])
+        diff.field('ports', have, list(link['ports']))
         for i, port in enumerate(link['ports']):
             if port in have:
                 continue
@@ -808,8 +776,7 @@ class _Planner:
         netns, name, kind = link['netns'], link['name'], link['kind']
         current = self.read_link(netns, name) if netns is None or self.reader.namespace_exists(netns) else None
         if current is None:
-            self.plan.before[key] = None
-            self.plan.after[key] = None
+            self.diff.track(key, None, None)
             return
         if current['kind'] != kind:
             self.error(p('name'), 'link %s%s is a %s, not a %s; nothing removed'
@@ -829,8 +796,7 @@ class _Planner:
         self.add('unlink', '%s %s %s%s' % ('remove, to recreate,' if replacing else 'remove', kind, name, where(netns)),
                  DELETE_LINK(netns=netns, name=name), undo)
         if not replacing:
-            self.plan.before[key] = {'name': name, 'netns': ns_label(netns)}
-            self.plan.after[key] = None
+            self.diff.track(key, {'name': name, 'netns': ns_label(netns)}, None)
 
     # --- routes ------------------------------------------------------------------
 
@@ -839,8 +805,7 @@ class _Planner:
         p = field_path(path)
         family = route['family']
         metric = effective_metric(route)
-        key = 'route %s/%s%s table %d' % (ns_label(netns), route['dest'],
-                                          ' metric %d' % metric if metric else '', route['table'])
+        key = route_diff_key(netns, dict(route, metric=metric))
         if route['state'] == 'present' and not self.namespace_ready(netns, p('netns')):
             return
         routes = self.reader.routes(netns, route['table'], family) if self.exists_now(netns) else []
@@ -852,13 +817,9 @@ class _Planner:
         spec = {'netns': netns, 'dest': route['dest'], 'via': route['via'], 'dev': route['dev'],
                 'metric': metric, 'table': route['table'], 'family': family}
         label = describe_route(dict(spec, metric=route['metric']))
-        before = None
-        if found is not None:
-            before = {'dest': found['dest'], 'via': found['via'], 'dev': found['dev'],
-                      'metric': found['metric'], 'table': found['table']}
+        before = route_fields(found) if found is not None else None
         if route['state'] == 'absent':
-            self.plan.before[key] = before
-            self.plan.after[key] = None
+            self.diff.track(key, before, None)
             if current is None:
                 return
             if route['via'] is not None and current['via'] != route['via'] or \
@@ -876,10 +837,7 @@ class _Planner:
                 and not self.missing(p('dev'), 'dev', route['dev'], where(netns),
                                      'dev %s does not exist%s' % (route['dev'], where(netns))):
             return
-        after = {'dest': route['dest'], 'via': route['via'], 'dev': route['dev'], 'metric': metric,
-                 'table': route['table']}
-        self.plan.before[key] = before
-        self.plan.after[key] = after
+        diff = self.diff.track(key, before, route_fields(spec))
         if current is None:
             self.add('route', 'add %s' % label, ADD_ROUTE(netns=netns, route=spec),
                      DELETE_ROUTE(netns=netns, route=spec))
@@ -887,8 +845,9 @@ class _Planner:
             return
         if (route['via'] is None or current['via'] == route['via']) and \
                 (route['dev'] is None or current['dev'] == route['dev']):
-            after['via'], after['dev'] = current['via'] if route['via'] is None else route['via'], \
-                current['dev'] if route['dev'] is None else route['dev']
+            # What the route goes through, where the task left it to the kernel.
+            diff.after.update(via=current['via'] if route['via'] is None else route['via'],
+                              dev=current['dev'] if route['dev'] is None else route['dev'])
             if current['ours'] and self.route_key(dict(current, netns=netns)) not in self.route_owners:
                 self.recorded.add(self.route_key(dict(current, netns=netns)))  # ours as the document says, nobody else's
             return
@@ -906,11 +865,10 @@ class _Planner:
         netns = nat['netns']
         table = table_name(nat['name'])
         p = field_path(path)
-        key = 'nat %s/%s' % (ns_label(netns), nat['name'])
+        key = nat_key(netns, nat['name'])
         if nat['state'] == 'absent':
             current = self.reader.nat_table(netns, table) if self.exists_now(netns) else None
-            self.plan.before[key] = current[1] if current else None
-            self.plan.after[key] = None
+            self.diff.track(key, current[1] if current else None, None)
             if current is not None and self.check_ours(p('name'), 'NAT table %s%s' % (table, where(netns)),
                                                        table_owner(current[0])):
                 self.remove_nat_table(netns, table, current)
@@ -919,9 +877,7 @@ class _Planner:
             return
         current = self.reader.nat_table(netns, table) if self.exists_now(netns) else None
         rules = nat_rules(nat)
-        lines = text_lines(table, rules, self.owner)
-        self.plan.before[key] = current[1] if current else None
-        self.plan.after[key] = lines
+        diff = self.diff.track(key, current[1] if current else None, text_lines(table, rules, self.owner))
         if current is None:
             self.add('nat', 'load NAT table %s%s (%d rules)' % (table, where(netns), len(rules)),
                      LOAD_NAT_TABLE(netns=netns, table=table, payload=replace_payload(table, rules, self.owner)),
@@ -933,7 +889,7 @@ class _Planner:
                      LOAD_NAT_TABLE(netns=netns, table=table, payload=replace_payload(table, rules, self.owner)),
                      LOAD_NAT_TABLE(netns=netns, table=table, payload=self.restore_payload(table, current)))
         else:
-            self.plan.after[key] = current[1]
+            diff.after = current[1]  # the kernel's text of the same rules
 
     @staticmethod
     def restore_payload(table, current):
@@ -1121,8 +1077,7 @@ class _Planner:
                     self.recorded.discard(key)
                     self.add('unroute', 'remove %s' % describe_route(route), DELETE_ROUTE(netns=netns, route=route),
                              ADD_ROUTE(netns=netns, route=route))
-                    self.plan.before['route %s/%s table %d' % (ns_label(netns), route['dest'], route['table'])] = {
-                        'dest': route['dest'], 'via': route['via'], 'dev': route['dev']}
+                    self.diff.track(route_diff_key(netns, route), route_fields(route), None)
 
     @staticmethod
     def route_key(route):

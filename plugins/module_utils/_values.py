@@ -359,3 +359,8 @@ def ns_name(netns):
 def where(netns):
     """' in c1' or ' in the host namespace': for messages."""
     return ' in %s' % netns if netns else ' in the current namespace'
+
+
+def ns_label(netns):
+    """'c1' or '(current)': a namespace in a diff's keys and fields."""
+    return netns if netns else '(current)'

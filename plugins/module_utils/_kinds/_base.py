@@ -21,7 +21,7 @@ __metaclass__ = type
 from ansible_collections.netvirt.linux.plugins.module_utils._ops import ADD_LINK
 from ansible_collections.netvirt.linux.plugins.module_utils._values import (
     MIN_MTU, MAX_MTU, join_path, check_interface_name, check_name, check_int, check_bool, normalise_cidr,
-    normalise_mac, where,
+    normalise_mac, ns_label, where,
 )
 
 
@@ -209,13 +209,11 @@ class LinkKind:
                 differences.append((option, wanted, found))
         return differences
 
-    def diff_immutable(self, link, current, reader, before, after):
-        """Put the immutable options the task set into the diff (before None: a new link)."""
+    def diff_immutable(self, link, current, reader, diff):
+        """Put the immutable options the task set into the link's diff (_diff.ObjectDiff; current None: a new link)."""
         for option in self.immutable:
             if link.get(option) is not None:
-                after[option] = link[option]
-                if before is not None:
-                    before[option] = current.get(option)
+                diff.field(option, current and current.get(option), link[option])
 
     def snapshot(self, current, link, reader):
         """What undoing the removal of ``current`` needs beyond its ends' attributes and addresses.
@@ -326,21 +324,19 @@ class ParentKind(LinkKind):
         parent = reader.macvlan_parent(current, link['link_netns'])
         current['link'], current['link_netns'] = (parent[1], parent[0]) if parent else ('(elsewhere)', None)
         if parent is None or parent[0] != link['link_netns']:
-            differences.append(('link_netns', _ns_label(link['link_netns']),
-                                _ns_label(parent[0]) if parent else 'another namespace'))
+            differences.append(('link_netns', ns_label(link['link_netns']),
+                                ns_label(parent[0]) if parent else 'another namespace'))
         for option in ('link', 'mode'):
             wanted = link.get(option)
             if wanted is not None and wanted != current.get(option):
                 differences.append((option, wanted, current.get(option)))
         return differences
 
-    def diff_immutable(self, link, current, reader, before, after):
+    def diff_immutable(self, link, current, reader, diff):
         for option in self.immutable:
             # link_netns None is the namespace the module runs in: always compared.
             if link.get(option) is not None or option == 'link_netns':
-                after[option] = link[option]
-                if before is not None:
-                    before[option] = current.get(option)
+                diff.field(option, current and current.get(option), link[option])
 
     def snapshot(self, current, link, reader):
         parent = reader.macvlan_parent(current, link.get('link_netns'))
@@ -374,7 +370,3 @@ class ParentKind(LinkKind):
 # The kernel's numbers of the MACVLAN modes; macvlan and macvtap share them (IFLA_MACVLAN_MODE).
 MACVLAN_MODE_NUMBERS = {'private': 1, 'vepa': 2, 'bridge': 4, 'passthru': 8, 'source': 16}
 MACVLAN_MODES = ('private', 'vepa', 'bridge', 'passthru', 'source')
-
-
-def _ns_label(netns):
-    return netns if netns else '(current)'

@@ -72,17 +72,15 @@ class Tuntap(LinkKind):
                 differences.append((option, wanted, found))
         return differences
 
-    def diff_immutable(self, link, current, reader, before, after):
+    def diff_immutable(self, link, current, reader, diff):
         for option in self.immutable:
             if link.get(option) is None:
                 continue
-            after[option] = link[option]
-            if before is not None:
-                found = current.get(option)
-                if option in ('user', 'group') and found is not None and \
-                        reader.numeric_id(option, link[option]) == found:
-                    found = link[option]  # the kernel keeps the id; the task may name it
-                before[option] = found
+            found = current and current.get(option)
+            if option in ('user', 'group') and found is not None and \
+                    reader.numeric_id(option, link[option]) == found:
+                found = link[option]  # the kernel keeps the id; the task may name it
+            diff.field(option, found, link[option])
 
     def encode(self, options, request):
         kwargs = {'kind': 'tuntap', 'mode': options['mode'], 'ifr': {'no_pi': True}}

@@ -427,6 +427,29 @@ def test_purge_removes_only_what_this_owner_made_and_the_document_dropped():
     ]
 
 
+def test_a_route_reads_the_same_in_the_diff_whether_named_absent_or_purged():
+    # Issue 18: the purge wrote its own key (no metric) and fields (no metric, no table, no after).
+    reader = lab_reader()
+    reader.namespaces['c1']['routes'].append({'dest': '10.8.0.0/16', 'via': '10.0.0.254', 'dev': 'eth0',
+                                              'metric': 100, 'table': 254, 'ours': True})
+    named = plan(dict(LAB, routes=LAB['routes'] + [
+        {'netns': 'c1', 'dest': '10.7.0.0/16', 'state': 'absent'},
+        {'netns': 'c1', 'dest': '10.8.0.0/16', 'metric': 100, 'state': 'absent'}]), reader, owner='lab')
+    purged = plan(LAB, reader, owner='lab', purge=True)
+    keys = ['route c1/10.7.0.0/16 table 254', 'route c1/10.8.0.0/16 metric 100 table 254']
+    assert [text for text in purged.texts if 'route' in text] == [
+        'remove route 10.7.0.0/16 via 10.0.0.254 dev eth0 in c1',
+        'remove route 10.8.0.0/16 via 10.0.0.254 dev eth0 metric 100 in c1']
+    for p in (named, purged):
+        diff = p.diff()
+        assert [diff['before'].get(key) for key in keys] == [
+            {'dest': '10.7.0.0/16', 'via': '10.0.0.254', 'dev': 'eth0', 'metric': 0, 'table': 254},
+            {'dest': '10.8.0.0/16', 'via': '10.0.0.254', 'dev': 'eth0', 'metric': 100, 'table': 254}]
+        assert all(key in diff['after'] and diff['after'][key] is None for key in keys)
+    # What the lab keeps reads the same as the kernel has it.
+    assert purged.diff()['before']['route c1/default table 254'] == purged.diff()['after']['route c1/default table 254']
+
+
 def test_state_absent_is_a_purge_of_an_empty_document():
     empty = {'namespaces': [], 'links': [], 'routes': []}
     p = plan(empty, lab_reader(), owner='lab', single=False, purge=True)
