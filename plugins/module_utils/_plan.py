@@ -83,6 +83,28 @@ class Action:
         return 'Action(%r)' % self.text
 
 
+class Start:
+    """Where a link end starts when the plan sets its attributes: as the kernel has it (``state``,
+    read), or as an earlier step of the same plan leaves it: made (down, bare) or moved (down,
+    without master, with the addresses the kernel keeps).  What the plan expects is kept here,
+    apart from what it read."""
+
+    __slots__ = ('state', 'made', 'moved_from', 'was_up', 'addresses')
+
+    def __init__(self, state, made=False, moved_from=None, was_up=None, addresses=None):
+        self.state = state
+        self.made = made
+        self.moved_from = moved_from  # (netns, name) it had before the move
+        self.was_up = state['up'] if was_up is None else was_up  # the diff's before
+        self.addresses = addresses  # None: as the kernel has them
+
+    @classmethod
+    def made_for(cls, end):
+        """An end right after we create it: down, bare, with the mtu and mac we gave."""
+        return cls({'name': end['name'], 'netns': end['netns'], 'up': False, 'mtu': end['mtu'],
+                    'mac': end['mac'], 'master': None}, made=True, addresses=[])
+
+
 class Plan:
     def __init__(self, owner=None):
         self.owner = owner
@@ -242,6 +264,17 @@ class _Planner:
             return True
         self.error(path, message)
         return False
+
+    def refer(self, path, what, netns, name, message):
+        """A link the document refers to in ``netns`` and does not define (a parent, a master, a port, a
+        route's dev): (True, the link as read), or, where there is none, (whether missing() lets the plan
+        go on, None).  In a namespace check mode assumes, the link is assumed too."""
+        if self.is_assumed(netns):
+            return True, None
+        found = self.read_link(netns, name)
+        if found is not None:
+            return True, found
+        return self.missing(path, what, name, where(netns), message), None
 
     def is_assumed(self, netns):
         """A namespace that check mode assumes an earlier task makes: what is in it is assumed too."""
@@ -448,7 +481,7 @@ class _Planner:
             if currents is None:
                 return
         else:
-            currents = [current]
+            currents = [Start(current)]
             if handler.paired:
                 peer_current = self.plan_veth_peer(link, current, p)
                 if peer_current is None:
@@ -470,7 +503,7 @@ class _Planner:
                     currents = self.plan_link_creation(link, p, replacing=True)
                     if currents is None:
                         return
-        diffs = [self.plan_end(end, cur, kind, p, label) for end, cur, label in zip(ends, currents, ('', 'peer.'))]
+        diffs = [self.plan_end(end, start, p, label) for end, start, label in zip(ends, currents, ('', 'peer.'))]
         if link.get('ports') is not None:
             self.plan_ports(link, current, p, diffs[0])
         if link.get('fdb') is not None:
@@ -481,7 +514,7 @@ class _Planner:
         self.diff.record(key, diffs[0])
 
     def plan_link_creation(self, link, p, replacing=False):
-        """Add the create action; returns the 'current' state of each new end."""
+        """Add the create action; returns where each new end starts (a Start)."""
         netns, name = link['netns'], link['name']
         handler = kind_of(link['kind'])
         for other_netns, option in handler.namespaces(link):
@@ -500,16 +533,13 @@ class _Planner:
         options = dict(handler.create_options(link), mtu=link['mtu'], mac=link['mac'])
         self.add('link', handler.create_text(link, 'recreate' if replacing else 'add'),
                  handler.add_step(netns, name, self.owner, options), DELETE_LINK(netns=netns, name=name))
-        return [self.fresh_end(end) for end in ends]
+        return [Start.made_for(end) for end in ends]
 
     def check_reference(self, netns, name, path, what):
         """A parent or underlay link must exist (or be defined in this document) in ``netns``."""
         if (netns, name) in self.doc_links:
             return True
-        if self.is_assumed(netns) or self.read_link(netns, name) is not None:
-            return True
-        return self.missing(path, what, name, where(netns),
-                            '%s %s does not exist%s' % (what, name, where(netns)))
+        return self.refer(path, what, netns, name, '%s %s does not exist%s' % (what, name, where(netns)))[0]
 
     def plan_fdb(self, link, current, diff):
         """The static forwarding entries of a VXLAN are an exact set: head-end replication to each remote."""
@@ -524,12 +554,6 @@ class _Planner:
             if entry not in have:
                 self.add('addr', 'add fdb entry %s -> %s to %s%s' % (entry['mac'], entry['dst'], name, where(netns)),
                          ADD_FDB(netns=netns, name=name, **entry), DELETE_FDB(netns=netns, name=name, **entry))
-
-    @staticmethod
-    def fresh_end(end):
-        """What a link looks like right after we create it: down, bare, with the mtu/mac we gave."""
-        return {'name': end['name'], 'netns': end['netns'], 'up': False, 'mtu': end['mtu'],
-                'mac': end['mac'], 'master': None, 'addresses': [], 'new': True}
 
     def plan_veth_peer(self, link, current, p):
         peer = link['peer']
@@ -557,10 +581,9 @@ class _Planner:
             # one (down for the rename) its IPv6 ones; both lose their routes.
             kept = [] if verb == 'move' else [a for a in addresses if ':' not in a]
             self.dropped_families[(found['netns'], found['name'])] = (4, 6)
-            moved = dict(found, netns=peer['netns'], name=peer['name'], up=False, master=None,
-                         was_up=found['up'], moved_from=(found['netns'], found['name']), addresses_after=kept)
-            return moved
-        return found
+            return Start(dict(found, netns=peer['netns'], name=peer['name'], up=False, master=None),
+                         moved_from=(found['netns'], found['name']), was_up=found['up'], addresses=kept)
+        return Start(found)
 
     def plan_kind_options(self, link, current, handler):
         """The kind's options that change in place (a bridge's stp and forward_delay)."""
@@ -575,26 +598,26 @@ class _Planner:
                      SET_LINK(netns=link['netns'], name=link['name'], **changes),
                      SET_LINK(netns=link['netns'], name=link['name'], **undo))
 
-    def addresses_of(self, cur):
-        if cur.get('new'):
-            return []
-        if 'moved_from' in cur:
-            return list(cur['addresses_after'])
-        return self.reader.addresses(cur['netns'], cur['name'])
+    def addresses_of(self, start):
+        if start.addresses is not None:
+            return list(start.addresses)
+        return self.reader.addresses(start.state['netns'], start.state['name'])
 
-    def plan_end(self, end, cur, kind, p, label):
-        """Attributes of one end; returns its diff (an ObjectDiff) over the options the user set."""
+    def plan_end(self, end, start, p, label):
+        """Attributes of one end, from where it starts (a Start); returns its diff (an ObjectDiff)
+        over the options the user set."""
         netns, name = end['netns'], end['name']
         loc = '%s%s' % (name, where(netns))
-        was_netns, was_name = cur['moved_from'] if 'moved_from' in cur else (cur['netns'], cur['name'])
-        diff = ObjectDiff(None if cur.get('new') else {'name': was_name, 'netns': ns_label(was_netns)},
+        cur = start.state
+        was_netns, was_name = start.moved_from or (cur['netns'], cur['name'])
+        diff = ObjectDiff(None if start.made else {'name': was_name, 'netns': ns_label(was_netns)},
                           {'name': name, 'netns': ns_label(netns)})
         changes, undo = {}, {}
         for option in ('mtu', 'mac'):
             if end[option] is None:
                 continue
             diff.field(option, cur[option], end[option])
-            if not cur.get('new') and cur[option] != end[option]:
+            if not start.made and cur[option] != end[option]:
                 changes[option] = end[option]
                 undo[option] = cur[option]
         if changes:
@@ -606,10 +629,10 @@ class _Planner:
             if self.check_master(end, p(label + 'master')):
                 self.plan_master(netns, name, end['master'], cur['master'])
         if end['addresses'] is not None:
-            have = self.addresses_of(cur)
+            have = self.addresses_of(start)
             want = end['addresses']
             diff.field('addresses', have, list(want))
-            dropped = self.routes_dropped_with_addresses(cur, have, want)
+            dropped = self.routes_dropped_with_addresses(start, have, want)
             for cidr in have:
                 if cidr not in want:
                     restored = {}
@@ -627,14 +650,14 @@ class _Planner:
                              ADD_ADDRESS(netns=netns, name=name, cidr=cidr),
                              DELETE_ADDRESS(netns=netns, name=name, cidr=cidr))
         if end['up'] is not None:
-            diff.field('up', cur.get('was_up', cur['up']), end['up'])
+            diff.field('up', start.was_up, end['up'])
             if cur['up'] != end['up']:
                 # Down before addresses change: the kernel flushes IPv6 addresses when a link goes down.
                 self.add('up' if end['up'] else 'attr', 'bring %s %s' % (loc, 'up' if end['up'] else 'down'),
                          SET_LINK(netns=netns, name=name, up=end['up']), SET_LINK(netns=netns, name=name, up=cur['up']))
         return diff
 
-    def routes_dropped_with_addresses(self, cur, have, want):
+    def routes_dropped_with_addresses(self, start, have, want):
         """(routes, record) the kernel drops when the addresses of a link go from ``have`` to ``want``.
 
         Removals run before additions (a removed IPv4 primary takes its
@@ -644,12 +667,12 @@ class _Planner:
         ones, leaves them (only the prefix route goes, and comes back with the
         new address).  None when nothing is dropped.
         """
-        if cur.get('new') or 'moved_from' in cur:
+        if start.made or start.moved_from:
             return None  # nothing is routed through it yet, or the move flushed it already
         old4 = [cidr for cidr in have if ':' not in cidr]
         if not old4 or any(cidr in want for cidr in old4):
             return None
-        netns, name = cur['netns'], cur['name']
+        netns, name = start.state['netns'], start.state['name']
         routes = [r for r in self.reader.routes_via(netns, name)
                   if (r.get('family') or route_family(r['dest'], r['via'])) == 4]
         if not routes:
@@ -711,13 +734,10 @@ class _Planner:
                 self.error(path, 'master %s%s is a %s, not a bridge' % (master, where(netns), planned[0]['kind']))
                 return False
             return True
-        if self.is_assumed(netns):
-            return True
-        found = self.read_link(netns, master)
+        ok, found = self.refer(path, 'bridge', netns, master, 'master %s does not exist%s (a master must be a '
+                               'bridge in the same namespace)' % (master, where(netns)))
         if found is None:
-            return self.missing(path, 'bridge', master, where(netns),
-                                'master %s does not exist%s (a master must be a bridge in the same namespace)'
-                                % (master, where(netns)))
+            return ok
         if not kind_of(found['kind']).takes_ports:
             self.error(path, 'master %s%s is a %s, not a bridge' % (master, where(netns), found['kind']))
             return False
@@ -750,11 +770,10 @@ class _Planner:
                     continue
                 self.plan_master(netns, port, name, None)
                 continue
-            found = self.read_link(netns, port)
+            ok, found = self.refer(p('ports[%d]' % i), 'port', netns, port, 'port %s does not exist%s (ports must '
+                                   'be in the bridge\'s namespace)' % (port, where(netns)))
             if found is None:
-                if self.is_assumed(netns) or self.missing(
-                        p('ports[%d]' % i), 'port', port, where(netns),
-                        'port %s does not exist%s (ports must be in the bridge\'s namespace)' % (port, where(netns))):
+                if ok:
                     self.plan_master(netns, port, name, None)
                 continue
             if kind_of(found['kind']).takes_ports:
@@ -832,10 +851,8 @@ class _Planner:
             self.recorded.discard(self.route_key(dict(current, netns=netns)))
             return
         # Every namespace has its lo, a new one too (which cannot be read before it is made).
-        if route['dev'] not in (None, 'lo') and (netns, route['dev']) not in self.doc_links \
-                and not self.is_assumed(netns) and self.read_link(netns, route['dev']) is None \
-                and not self.missing(p('dev'), 'dev', route['dev'], where(netns),
-                                     'dev %s does not exist%s' % (route['dev'], where(netns))):
+        if route['dev'] not in (None, 'lo') and (netns, route['dev']) not in self.doc_links and not self.refer(
+                p('dev'), 'dev', netns, route['dev'], 'dev %s does not exist%s' % (route['dev'], where(netns)))[0]:
             return
         diff = self.diff.track(key, before, route_fields(spec))
         if current is None:
