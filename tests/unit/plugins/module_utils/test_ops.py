@@ -10,7 +10,7 @@ from ansible_collections.netvirt.linux.plugins.module_utils._kernel import EXECU
 from ansible_collections.netvirt.linux.plugins.module_utils._ops import (
     ADD_ADDRESS, OPERATIONS, SET_LINK, executes, executors,
 )
-from ansible_collections.netvirt.linux.plugins.module_utils._plan import Action
+from ansible_collections.netvirt.linux.plugins.module_utils._planners._base import Action
 
 import test_plan  # its TableReader, and its plan tables, which the last test runs again
 

@@ -4,7 +4,10 @@ import pytest
 
 from ansible_collections.netvirt.linux.plugins.module_utils._model import normalise_document
 from ansible_collections.netvirt.linux.plugins.module_utils._plan import (
-    PlanError, plan_document, render_resolv_conf,
+    PlanError, plan_document,
+)
+from ansible_collections.netvirt.linux.plugins.module_utils._planners.namespace import (
+    render_resolv_conf,
 )
 
 
