@@ -5,3 +5,7 @@
 
 PRIVATE: not a public API of the collection.
 """
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
