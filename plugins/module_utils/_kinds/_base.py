@@ -25,7 +25,6 @@ from ansible_collections.netvirt.linux.plugins.module_utils._values import (
 )
 
 
-
 class Option:
     """One option of a kind: the one schema its module's argument_spec is made from (see
     argument_spec) and its DOCUMENTATION must declare (tests/unit's test_kinds holds them to it).

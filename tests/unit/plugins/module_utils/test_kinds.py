@@ -74,7 +74,7 @@ def all_documented_options(kind):
     documentation = yaml.safe_load(module.DOCUMENTATION)
     options = {}
     for name in documentation.get('extends_documentation_fragment', []):
-        fragment, _, variable = name.replace('netvirt.linux.', '').partition('.')
+        fragment, variable = (name.replace('netvirt.linux.', '') + '.').split('.')[:2]
         holder = importlib.import_module('ansible_collections.netvirt.linux.plugins.doc_fragments.%s' % fragment)
         options.update(yaml.safe_load(getattr(holder.ModuleDocFragment, variable or 'DOCUMENTATION')).get('options') or {})
     options.update(documentation.get('options') or {})
