@@ -32,7 +32,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.build
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help setup debian vm-debian fleet-debian user-debian venv user-venv build user user-2.19 user-2.20 user-2.21 sanity-2.20 sanity-2.21 lab lab-down test unit sanity lint tarball kernel kernel-0.7 kernel-0.8 kill-test integration lab-test molecule docs fleet vm bench
+.PHONY: help setup debian vm-debian fleet-debian user-debian venv user-venv build user user-2.19 user-2.20 user-2.21 sanity-2.20 sanity-2.21 lab lab-down test unit sanity lint tarball kernel kernel-0.7 kernel-0.8 kill-test integration lab-test molecule docs fleet vm bench bench-probe
 
 help:
 	@echo "make lab       build, verify and show the default lab on this host (namespaces only)"
@@ -227,6 +227,10 @@ tarball:
 
 # Speed and scale against the hand-written ip scripts (about half an hour; not part of `make test`).
 # BENCH_AGAINST=REV: time the collection as it was at git revision REV too, in the same rounds.
+# One probe task against a shell loop of `ip netns exec ... ping`: 100 namespaces x 10 targets (not part of make test).
+bench-probe: setup
+	$(VENV)/bin/python bench/probe.py --repeat 3 100 10
+
 bench: setup
 	$(VENV)/bin/python bench/bench.py --repeat 3 $(if $(BENCH_AGAINST),--against $(BENCH_AGAINST)) 10 100 1000
 	$(VENV)/bin/python bench/bench.py --module-python $(CURDIR)/$(VENV07)/bin/python --repeat 3 $(if $(BENCH_AGAINST),--against $(BENCH_AGAINST)) 10 100 1000

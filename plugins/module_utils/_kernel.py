@@ -32,6 +32,7 @@ import os
 import pickle
 import pwd
 import shutil
+import socket
 import struct
 import subprocess
 import time
@@ -493,6 +494,23 @@ class Kernel:
         names = dict((m['index'], attrs.get('IFLA_IFNAME')) for m, attrs in msgs)
         self._names[netns] = names
         return [self._describe(netns, m, names, attrs) for m, attrs in msgs]
+
+    def namespace_addresses(self, netns):
+        """Every address of a namespace as [(link, CIDR)], lo's included; None when there is no such namespace."""
+        if not self.namespace_exists(netns):
+            return None
+        names = dict((m['index'], _Attrs(m).get('IFLA_IFNAME')) for m in self._link_messages(netns))
+        found = []
+        for msg in self._address_messages(netns):
+            cidr = self._cidr_of(msg)
+            if cidr is not None:
+                found.append((names.get(msg['index']), cidr))
+        return sorted(found)
+
+    def socket_in(self, netns, family, kind, proto=0):
+        """A socket of namespace ``netns`` (None: this one).  It stays in it whichever namespace
+        the thread is in later: a probe makes its socket here and is driven from anywhere."""
+        return self._in_namespace(netns, lambda: socket.socket(family, kind, proto))
 
     def read_namespace(self, netns, addresses=True, route_keys=(), owner=None):
         """What a plan reads of one namespace, as plain data, entering it once.

@@ -1,0 +1,108 @@
+"""A reachability matrix: one netvirt.linux.probe task against a shell loop of `ip netns exec ... ping`.
+
+    python bench/probe.py [--repeat K] [N [T]]      (default: 100 namespaces, 10 targets each; as root)
+
+In a fresh sandbox (tests/bin/sandbox), bench.py's container network of N namespaces is built
+(not timed), and the same N x T pings are sent two ways, one after the other:
+
+- shell: `ip netns exec cI ping -c 1 -W 1 ADDR` for each pair, one after another, as the
+  seeds check a lab (and as playbooks/verify.yml's loops of command tasks did);
+- probe: `ansible-playbook` with one netvirt.linux.probe task holding every pair; its time
+  includes Ansible's start-up.
+
+Each namespace pings the next T namespaces' addresses.  Both must find every pair reachable.
+The ratio is the probe task's time over the shell loop's, in the same round; with --repeat K
+the medians of K rounds are reported.
+"""
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+SANDBOX = os.path.join(ROOT, 'tests', 'bin', 'sandbox')
+sys.path.insert(0, HERE)
+from bench import address, lab, settle  # noqa: E402  (the same container network)
+
+PLAYBOOK = '''
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - netvirt.linux.topology:
+        owner: probe-bench
+        namespaces: "{{ lab.namespaces }}"
+        links: "{{ lab.links }}"
+        routes: "{{ lab.routes }}"
+      tags: [build]
+    - netvirt.linux.probe:
+        probes: "{{ probes }}"
+      tags: [probe]
+'''
+
+
+def pairs(n, targets):
+    return [('c%d' % i, address((i + k) % n).split('/')[0]) for i in range(n) for k in range(1, targets + 1)]
+
+
+def inner(n, targets, workdir):
+    with open(os.path.join(workdir, 'vars.json'), 'w') as f:
+        json.dump({'lab': lab(n), 'probes': [{'from': a, 'to': b} for a, b in pairs(n, targets)]}, f)
+    with open(os.path.join(workdir, 'play.yml'), 'w') as f:
+        f.write(PLAYBOOK)
+    with open(os.path.join(workdir, 'loop.sh'), 'w') as f:
+        f.write('set -e\n' + ''.join('ip netns exec %s ping -c 1 -W 1 -q %s > /dev/null\n' % pair
+                                     for pair in pairs(n, targets)))
+
+    def playbook(tag):
+        proc = subprocess.run(['ansible-playbook', '-i', 'localhost,', '-c', 'local', '--tags', tag,
+                               os.path.join(workdir, 'play.yml'), '-e', '@' + os.path.join(workdir, 'vars.json'),
+                               '-e', 'ansible_python_interpreter=' + sys.executable],
+                              capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            sys.stderr.write(proc.stdout[-3000:] + proc.stderr[-3000:])
+            raise SystemExit('the %s play failed at N=%d' % (tag, n))
+
+    playbook('build')
+    settle()
+    start = time.monotonic()
+    subprocess.run(['bash', os.path.join(workdir, 'loop.sh')], check=True)
+    shell_s = time.monotonic() - start
+    settle()
+    start = time.monotonic()
+    playbook('probe')
+    probe_s = time.monotonic() - start
+    return {'N': n, 'targets': targets, 'pings': n * targets, 'shell_s': round(shell_s, 2),
+            'probe_s': round(probe_s, 2), 'ratio': round(probe_s / shell_s, 3)}
+
+
+def main(argv):
+    if argv[1:2] == ['--inner']:
+        with tempfile.TemporaryDirectory() as workdir:
+            print(json.dumps(inner(int(argv[2]), int(argv[3]), workdir)))
+        return
+    args = argv[1:]
+    repeat = 1
+    if args[:1] == ['--repeat']:
+        repeat, args = int(args[1]), args[2:]
+    n = int(args[0]) if args else 100
+    targets = int(args[1]) if len(args) > 1 else 10
+    rounds = []
+    for _round in range(repeat):
+        out = subprocess.run([SANDBOX, sys.executable, os.path.abspath(__file__), '--inner', str(n), str(targets)],
+                             check=True, capture_output=True, text=True).stdout
+        rounds.append(json.loads(out.strip().splitlines()[-1]))
+        print(json.dumps(rounds[-1]), flush=True)
+    print('| namespaces x targets | pings | shell loop of `ip netns exec ... ping` | one probe task | ratio |')
+    print('|---|---|---|---|---|')
+    print('| %d x %d | %d | %.2f s | %.2f s | %.3f |' % (
+        n, targets, n * targets, statistics.median(r['shell_s'] for r in rounds),
+        statistics.median(r['probe_s'] for r in rounds), statistics.median(r['ratio'] for r in rounds)))
+
+
+if __name__ == '__main__':
+    main(sys.argv)
