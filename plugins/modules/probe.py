@@ -99,6 +99,10 @@ notes:
     namespace (O(probes[].from), or the one O(probes[].to) names) does not exist yet is not run (an earlier
     task may make it) and is reported as V(not run). Outside check mode such a probe fails the task.
   - Needs root on the managed node (raw ICMP sockets, and entering namespaces).
+  - The kernel keeps one ARP table for all namespaces (C(net.ipv4.neigh.default.gc_thresh3), 1024 entries by
+    default). A matrix in which hundreds of namespaces each probe many neighbours on one bridge at once can
+    overflow it, and the kernel then drops packets, whoever sends them; probes to routed targets need one
+    entry a namespace (its gateway). O(retries) gives a dropped probe another chance.
 extends_documentation_fragment:
   - netvirt.linux.link.READ_ONLY_ATTRIBUTES
 '''
