@@ -15,8 +15,10 @@ route via br0, one echo request each with a 1 s timeout.  The targets are routed
 bridge: a namespace then needs one ARP entry (its gateway), not T.  The kernel's ARP table is
 one for all namespaces (gc_thresh3, 1024 entries by default, a setting of the whole machine), and
 100 namespaces each pinging 10 neighbours on one bridge (2,000 entries with the replies')
-overflow it, so packets are dropped either way.  Each way's unanswered pings are reported.  The ratio is the probe task's time over the shell loop's, in the same round; with --repeat K
-the medians of K rounds are reported.
+overflow it, the likely cause of the drops seen that way (2% of the loop's pings, half of the
+task's, sent all at once).  Each way's unanswered pings are reported.  The ratio is the probe
+task's time over the shell loop's, in the same round; with --repeat K the medians of K rounds
+are reported.
 """
 
 import json
