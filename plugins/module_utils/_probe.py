@@ -21,9 +21,11 @@ one of:
   an ICMP port unreachable for UDP);
 - ``timeout``: no answer in ``timeout`` seconds;
 - ``unreachable``: this end has no route to it, or a router said so;
+- ``error``: anything else (an open port that does not answer HTTP, a socket the process
+  could not make): never what a probe expects;
 - ``not run``: in check mode, an endpoint that does not exist yet.
 
-``expect: blocked`` agrees with anything but ``reach``.
+``expect: blocked`` agrees with ``refused``, ``timeout`` and ``unreachable``.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -33,6 +35,7 @@ __metaclass__ = type
 import errno
 import ipaddress
 import os
+import random
 import selectors
 import socket
 import struct
@@ -47,6 +50,17 @@ PROBE_FIELDS = ('from', 'to', 'proto', 'port', 'expect', 'count', 'timeout')
 DEFAULT_PORTS = {'http': 80}
 CONCURRENT = 256
 UDP_PAYLOAD = b'netvirt.linux probe\n'
+ECHO_MARK = b'netvirt.linux'
+# Echo identifiers: one sequence for the process, from a random start, so that a retry, or another
+# process probing the same address, does not take another probe's replies for its own.
+_IDENTS = [random.randrange(0x10000)]
+
+
+def _next_ident():
+    _IDENTS[0] = (_IDENTS[0] + 1) & 0xffff
+    return _IDENTS[0]
+
+
 UNREACHABLE = (errno.ENETUNREACH, errno.EHOSTUNREACH, errno.EADDRNOTAVAIL, errno.EHOSTDOWN)
 
 
@@ -120,23 +134,25 @@ def normalise_probes(probes):
     return result
 
 
-def resolve_targets(probes, addresses_of):
+def resolve_targets(probes, addresses_of, check_mode=False):
     """Each probe's address: its ``to``, or the one address of the namespace it names.
 
     ``addresses_of(netns)``: the namespace's addresses as [(link, CIDR)], None when there
     is no such namespace.  A namespace stands for its address only when that is
-    unambiguous: one IPv4 address beyond lo, or else one global IPv6 address.
-    Returns the namespaces named that do not exist (for check mode); raises ProbeError.
+    unambiguous: one IPv4 address beyond lo, or else one IPv6 address that is not
+    link-local.  Returns {index: why it is not run} for the probes whose namespace does
+    not exist, and in check mode also for those whose namespace has no address yet (an
+    earlier task may give it one); raises ProbeError naming each probe by its index.
     """
     c = Collector()
-    missing = set()
+    not_run = {}
     for i, probe in enumerate(probes):
         if probe['to'] is not None:
             continue
         netns = probe['namespace']
         found = addresses_of(netns)
         if found is None:
-            missing.add(netns)
+            not_run[i] = 'namespace %s does not exist yet' % netns
             continue
         candidates = [(link, ipaddress.ip_interface(cidr).ip) for link, cidr in found if link != 'lo']
         four = [(link, ip) for link, ip in candidates if ip.version == 4]
@@ -144,6 +160,8 @@ def resolve_targets(probes, addresses_of):
         chosen = four or six
         if len(chosen) == 1:
             probe['to'] = str(chosen[0][1])
+        elif not chosen and check_mode:
+            not_run[i] = 'namespace %s has no address yet' % netns
         elif not chosen:
             c.add('probes[%d].to' % i, 'namespace %s has no address to probe; name an address' % netns)
         else:
@@ -151,7 +169,7 @@ def resolve_targets(probes, addresses_of):
                 netns, len(chosen), ', '.join('%s on %s' % (ip, link) for link, ip in chosen)))
     if c.errors:
         raise ProbeError(c.errors)
-    return missing
+    return not_run
 
 
 def _checksum(data):
@@ -177,6 +195,7 @@ class _Probe:
         self.rtt = None
         self.buffer = b''
         self.replies = set()
+        self.connected = False  # an HTTP probe's connection was made
 
     # --- starting ---
 
@@ -214,7 +233,7 @@ class _Probe:
             return None
 
     def _echo(self, family, seq):
-        payload = struct.pack('!d', time.time()) + b'netvirt.linux'
+        payload = struct.pack('!d', time.time()) + ECHO_MARK
         kind = 8 if family == socket.AF_INET else 128
         header = struct.pack('!BBHHH', kind, 0, 0, self.ident, seq)
         if family == socket.AF_INET:  # the kernel sums ICMPv6 itself
@@ -238,8 +257,8 @@ class _Probe:
         if proto == 'udp':
             return self.done('reach', now, '%d bytes back' % len(data))
         if not data:
-            return self.done('timeout' if not self.buffer else 'reach', now,
-                             'the server closed the connection without a status line')
+            return self.done('error', now, 'connected, but the server closed the connection without an HTTP '
+                             'status line%s' % (': %r' % self.buffer[:80] if self.buffer else ''))
         self.buffer += data
         line = self.buffer.split(b'\r\n', 1)[0] if b'\r\n' in self.buffer else None
         if line is None and len(self.buffer) < 4096:
@@ -247,7 +266,7 @@ class _Probe:
         fields = (line or self.buffer[:80]).decode('latin-1').split()
         if len(fields) >= 2 and fields[0].startswith('HTTP/') and fields[1].isdigit():
             return self.done('reach', now, 'HTTP %s' % fields[1])
-        return self.done('refused', now, 'not an HTTP answer: %r' % (line or self.buffer[:80]))
+        return self.done('error', now, 'connected, but not an HTTP answer: %r' % (line or self.buffer[:80]))
 
     def _echo_reply(self, data, now):
         family = 4 if ipaddress.ip_address(self.probe['to']).version == 4 else 6
@@ -255,7 +274,8 @@ class _Probe:
             data = data[(data[0] & 0x0f) * 4:] if data else data  # a raw IPv4 socket gets the IP header too
         if len(data) >= 8:
             kind, _code, _sum, ident, seq = struct.unpack('!BBHHH', data[:8])
-            if kind == (0 if family == 4 else 129) and ident == self.ident and seq < self.probe['count']:
+            if kind == (0 if family == 4 else 129) and ident == self.ident and seq < self.probe['count'] \
+                    and data[16:16 + len(ECHO_MARK)] == ECHO_MARK:
                 if not self.replies:
                     self.rtt = round((now - self.sent) * 1000, 3)
                 self.replies.add(seq)
@@ -274,6 +294,7 @@ class _Probe:
             return None
         if self.probe['proto'] == 'tcp':
             return self.done('reach', now, 'connected')
+        self.connected = True
         host = self.probe['to'] if ':' not in self.probe['to'] else '[%s]' % self.probe['to']
         try:
             self.sock.send(('GET / HTTP/1.0\r\nHost: %s\r\nUser-Agent: netvirt.linux probe\r\n\r\n' % host).encode())
@@ -301,6 +322,8 @@ class _Probe:
         """The deadline came: an echo probe that had some replies reached; anything else timed out."""
         if self.replies:
             self.got, self.detail = 'reach', self.echo_detail()
+        elif self.connected:
+            self.got, self.detail = 'error', 'connected, but no HTTP answer in %g s' % self.probe['timeout']
         else:
             self.got, self.detail = 'timeout', 'no answer in %g s' % self.probe['timeout']
 
@@ -321,14 +344,12 @@ def run_probes(probes, open_socket, concurrent=CONCURRENT):
     running = {}
     results = [None] * len(probes)
     selector = selectors.DefaultSelector()
-    ident = os.getpid() & 0xff00
     try:
         while pending or running:
             now = time.monotonic()
             while pending and len(running) < concurrent:
                 i, probe = pending.pop()
-                ident = (ident + 1) & 0xffff
-                under_way = _Probe(probe, ident)
+                under_way = _Probe(probe, _next_ident())
                 events = under_way.start(open_socket, now)
                 if events is None:
                     results[i] = under_way
@@ -366,7 +387,9 @@ def run_probes(probes, open_socket, concurrent=CONCURRENT):
 
 
 def result_of(probe, got, detail, rtt=None):
-    agrees = None if got == 'not run' else (got == 'reach') == (probe['expect'] == 'reach')
+    # An error (an open port that does not speak HTTP, a socket the process could not make) is never
+    # what a probe expects: it proves neither that traffic flows nor that it is blocked.
+    agrees = None if got == 'not run' else False if got == 'error' else (got == 'reach') == (probe['expect'] == 'reach')
     return {'from': probe['from'], 'to': probe['namespace'] or probe['to'], 'address': probe['to'],
             'proto': probe['proto'], 'port': probe['port'], 'expected': probe['expect'], 'got': got,
             'detail': detail, 'rtt_ms': rtt, 'ok': agrees}
@@ -415,21 +438,21 @@ def probe_all(entries, kernel, check_mode=False, retries=0, delay=1.0, sleep=tim
     ``delay`` seconds apart); the results in the order given.
 
     In check mode a probe whose namespace (``from``, or the one ``to`` names) does not exist
-    yet is not run: an earlier task may make it.  Otherwise such a probe is an error.
+    yet, or whose ``to`` names a namespace without an address yet, is not run: an earlier task
+    may make it.  Otherwise such a probe is an error.  The probes that do run see the host as
+    it is, before any earlier task of the play has really run.
     """
     probes = normalise_probes(entries)
-    namespaces = set(p['from'] for p in probes if p['from']) | set(p['namespace'] for p in probes if p['namespace'])
-    absent = set(netns for netns in namespaces if not kernel.namespace_exists(netns))
-    if absent and not check_mode:
+    absent = dict((i, p['from']) for i, p in enumerate(probes) if p['from'] and not kernel.namespace_exists(p['from']))
+    missing = dict((i, 'namespace %s does not exist yet' % netns) for i, netns in absent.items())
+    for i, why in resolve_targets(probes, kernel.namespace_addresses, check_mode).items():
+        missing.setdefault(i, why)
+    if missing and not check_mode:
         raise ProbeError(['probes[%d].%s: namespace %s does not exist' % (
-            i, 'from' if p['from'] in absent else 'to', p['from'] if p['from'] in absent else p['namespace'])
-            for i, p in enumerate(probes) if p['from'] in absent or p['namespace'] in absent])
-    resolve_targets([p for p in probes if p['namespace'] not in absent],
-                    kernel.namespace_addresses)
-    runnable = [i for i, p in enumerate(probes) if p['from'] not in absent and p['namespace'] not in absent]
-    results = [result_of(p, 'not run', 'check mode: namespace %s does not exist yet' % (
-        p['from'] if p['from'] in absent else p['namespace'])) for p in probes]
-    todo = runnable
+            (i, 'from', absent[i]) if i in absent else (i, 'to', probes[i]['namespace'])) for i in sorted(missing)])
+    results = [result_of(p, 'not run', 'check mode: %s' % missing[i]) if i in missing else None
+               for i, p in enumerate(probes)]
+    todo = [i for i in range(len(probes)) if i not in missing]
     for attempt in range(retries + 1):
         for i, result in zip(todo, run_probes([probes[i] for i in todo], kernel.socket_in)):
             results[i] = result

@@ -24,7 +24,9 @@ description:
     V(refused) (a TCP reset, or an ICMP port unreachable for UDP; the far end is there, and nothing listens);
     V(timeout) (no answer in O(probes[].timeout) seconds);
     V(unreachable) (no route from this end, or a router says so);
-    V(not run) (check mode, see below). O(probes[].expect=blocked) agrees with anything but V(reach).
+    V(error) (anything else, such as an open port that does not answer HTTP; never what a probe expects);
+    V(not run) (check mode, see below). O(probes[].expect=blocked) agrees with V(refused), V(timeout) and
+    V(unreachable).
 author: netvirt.linux contributors (@netvirt-linux)
 requirements:
   - pyroute2 >= 0.7.2 on the managed node (Debian and Ubuntu package C(python3-pyroute2))
@@ -44,14 +46,16 @@ options:
         description:
           - The address to probe (IPv4 or IPv6), or the name of a namespace that stands for its address.
           - A namespace stands for its address when that is unambiguous, one IPv4 address beyond C(lo) (or,
-            with none, one global IPv6 address); otherwise the task fails and names the addresses it has.
+            with none, one IPv6 address that is not link-local); otherwise the task fails and names the addresses
+            it has.
         type: str
         required: true
       proto:
         description:
           - V(icmp) sends O(probes[].count) echo requests and reaches with one reply.
           - V(tcp) reaches when the connection is made. V(http) then sends C(GET /) and reaches with any HTTP
-            status line (the status is in RV(results[].detail)).
+            status line (the status is in RV(results[].detail)); a connection that brings no HTTP answer is an
+            V(error).
           - V(udp) sends one datagram and reaches when an answer comes back (an echo service); a UDP service
             that does not answer reads as V(timeout).
         type: str
@@ -70,7 +74,8 @@ options:
         default: reach
       count:
         description:
-          - How many echo requests an V(icmp) probe sends (1 to 100).
+          - How many echo requests an V(icmp) probe sends (1 to 100), all at once; it reaches with one reply,
+            and waits up to O(probes[].timeout) for the others. The other protocols make one attempt.
         type: int
         default: 1
       timeout:
@@ -95,9 +100,11 @@ options:
         disagrees, skipped where it did not run), which CI systems read. Not written in check mode.
     type: path
 notes:
-  - In check mode the probes whose namespaces exist run as they would, since they change nothing; a probe whose
-    namespace (O(probes[].from), or the one O(probes[].to) names) does not exist yet is not run (an earlier
-    task may make it) and is reported as V(not run). Outside check mode such a probe fails the task.
+  - In check mode the probes whose namespaces exist run as they would, since they change nothing, against the
+    host as it is (the earlier tasks of the play have not really run). A probe whose namespace
+    (O(probes[].from), or the one O(probes[].to) names) does not exist yet, or whose O(probes[].to) names a
+    namespace without an address yet, is not run (an earlier task may make it) and is reported as V(not run).
+    Outside check mode such a probe fails the task.
   - Needs root on the managed node (raw ICMP sockets, and entering namespaces).
   - The kernel keeps one ARP table for all namespaces (C(net.ipv4.neigh.default.gc_thresh3), 1024 entries by
     default). A matrix in which hundreds of namespaces each probe many neighbours on one bridge at once can

@@ -102,23 +102,27 @@ def test_every_protocol_reports_reachable_and_blocked_pairs_as_the_kernel_carrie
     assert disagreements(results) is None
     assert results[1]['address'] == '10.0.0.12' and results[1]['detail'] == '3 of 3 replies'
     assert results[11]['detail'] == 'HTTP 404' or results[11]['detail'].startswith('HTTP ')
-    assert all(r['rtt_ms'] > 0 for r in results if r['got'] == 'reach')
+    assert all(r['rtt_ms'] is not None for r in results if r['got'] == 'reach')
     assert snapshot() == before  # probes change nothing
 
 
 def test_wrong_expectations_fail_naming_each_pair_with_what_happened(lab):
     results = probe_all([{'from': 'c1', 'to': 'c2', 'expect': 'blocked'},
                          {'from': 'c1', 'to': '10.0.0.12'},
-                         {'from': 'inet', 'to': 'c1', 'proto': 'tcp', 'port': 5000}], lab)
-    assert [r['ok'] for r in results] == [False, True, False]
+                         {'from': 'inet', 'to': 'c1', 'proto': 'tcp', 'port': 5000},
+                         # An open port that does not speak HTTP proves nothing either way.
+                         {'from': 'c2', 'to': 'c1', 'proto': 'http', 'port': 5000, 'expect': 'blocked'}], lab)
+    assert [r['ok'] for r in results] == [False, True, False, False]
     assert disagreements(results) == (
-        '2 of 3 probes disagree: c1 -> c2 (10.0.0.12) icmp: expected blocked, got reach (1 of 1 replies); '
-        'inet -> c1 (10.0.0.11) tcp/5000: expected reach, got unreachable (Network is unreachable)')
+        '3 of 4 probes disagree: c1 -> c2 (10.0.0.12) icmp: expected blocked, got reach (1 of 1 replies); '
+        'inet -> c1 (10.0.0.11) tcp/5000: expected reach, got unreachable (Network is unreachable); '
+        'c2 -> c1 (10.0.0.11) http/5000: expected blocked, got error (connected, but the server closed the '
+        'connection without an HTTP status line)')
     report = ElementTree.fromstring(junit_xml(results, 1.5))
     suite = report.find('testsuite')
-    assert (suite.get('tests'), suite.get('failures'), suite.get('skipped')) == ('3', '2', '0')
+    assert (suite.get('tests'), suite.get('failures'), suite.get('skipped')) == ('4', '3', '0')
     assert [case.get('name') for case in suite.findall('testcase') if case.find('failure') is not None] == [
-        'c1 -> c2 (10.0.0.12) icmp', 'inet -> c1 (10.0.0.11) tcp/5000']
+        'c1 -> c2 (10.0.0.12) icmp', 'inet -> c1 (10.0.0.11) tcp/5000', 'c2 -> c1 (10.0.0.11) http/5000']
 
 
 def test_many_probes_run_at_once_in_one_process(lab, monkeypatch):
@@ -140,32 +144,42 @@ def test_many_probes_run_at_once_in_one_process(lab, monkeypatch):
 
 
 def test_retries_wait_for_a_server_that_comes_up_late(lab):
-    def serve_later():
-        time.sleep(1.0)
-        late = lab.socket_in('c2', socket.AF_INET, socket.SOCK_STREAM)
-        late.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        late.bind(('10.0.0.12', 5005))
-        late.listen(8)
-        holder.append(late)
+    # The server starts during the second pause between attempts: two attempts are refused, the third reaches.
     holder = []
-    thread = threading.Thread(target=serve_later)
-    thread.start()
     naps = []
+
+    def nap(seconds):
+        naps.append(seconds)
+        if len(naps) == 2:
+            late = lab.socket_in('c2', socket.AF_INET, socket.SOCK_STREAM)
+            late.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            late.bind(('10.0.0.12', 5005))
+            late.listen(8)
+            holder.append(late)
+        time.sleep(seconds)
     try:
-        results = probe_all([{'from': 'c1', 'to': 'c2', 'proto': 'tcp', 'port': 5005}], lab, retries=30, delay=0.3,
-                            sleep=lambda s: (naps.append(s), time.sleep(s)))
+        results = probe_all([{'from': 'c1', 'to': 'c2', 'proto': 'tcp', 'port': 5005}], lab, retries=5, delay=0.1,
+                            sleep=nap)
     finally:
-        thread.join()
         for sock in holder:
             sock.close()
-    assert results[0]['got'] == 'reach' and naps and set(naps) == {0.3}
+    assert results[0]['got'] == 'reach' and naps == [0.1, 0.1]
+    assert probe_all([{'from': 'c1', 'to': 'c2', 'proto': 'tcp', 'port': 5006}], lab, retries=2, delay=0.1,
+                     sleep=nap)[0]['got'] == 'refused' and naps == [0.1] * 4
 
 
 def test_check_mode_runs_what_exists_and_reports_the_rest_as_not_run(lab):
     probes = [{'from': 'c1', 'to': 'c2'}, {'from': 'c7', 'to': 'c1'}, {'from': 'c1', 'to': 'c8'}]
-    results = probe_all(probes, lab, check_mode=True)
-    assert [(r['got'], r['ok']) for r in results] == [('reach', True), ('not run', None), ('not run', None)]
-    assert results[1]['detail'] == 'check mode: namespace c7 does not exist yet'
+    results = probe_all(probes + [{'from': 'c1', 'to': 'iso'}], lab, check_mode=True)
+    assert [(r['got'], r['ok']) for r in results] == [('reach', True), ('not run', None), ('not run', None),
+                                                      ('not run', None)]
+    assert [r['detail'] for r in results[1:]] == ['check mode: namespace c7 does not exist yet',
+                                                  'check mode: namespace c8 does not exist yet',
+                                                  'check mode: namespace iso has no address yet']
+    # Errors name the probe by its place in the task, whatever comes before it.
+    with pytest.raises(ProbeError) as refused:
+        probe_all([{'to': 'c8'}, {'from': 'c1', 'to': 'gw'}], lab, check_mode=True)
+    assert refused.value.errors[0].startswith('probes[1].to: namespace gw has 2 addresses')
     with pytest.raises(ProbeError) as refused:
         probe_all(probes, lab)
     assert refused.value.errors == ['probes[1].from: namespace c7 does not exist',

@@ -125,7 +125,7 @@ class RoutePlanning(PlannerBase):
         they were, when their gateway is on the link's new addresses.  Routes
         this plan removes are neither put back nor part of an undo.
         """
-        removed = set(self.route_key(dict(a.args['route'], netns=a.args['netns'])) for a in self.buckets['unroute'])
+        removed = self.routes_removed()
         planned = set(self.route_key(r) for r in self.doc['routes'])
         for record in self.dropped:
             kept = [r for r in record['routes'] if self.route_key(r) not in removed]
@@ -143,9 +143,15 @@ class RoutePlanning(PlannerBase):
                 self.add('route', 'restore %s' % describe_route(route), ADD_ROUTE(netns=route['netns'], route=route),
                          DELETE_ROUTE(netns=route['netns'], route=route))
 
+    def routes_removed(self):
+        """The keys (route_key) of the routes this plan removes so far."""
+        return set(self.route_key(dict(a.args['route'], netns=a.args['netns'])) for a in self.buckets['unroute'])
+
     def purge_routes(self, scanned):
-        """This owner's routes the document no longer lists: those its record names, in the namespaces that stay."""
+        """This owner's routes the document no longer lists: those its record names, in the namespaces that stay
+        (not again those a `state: absent` entry already removes)."""
         wanted_routes = set(self.route_key(r) for r in self.doc['routes'] if r['state'] == 'present')
+        wanted_routes |= self.routes_removed()
         recorded_in = set(key[0] for key in self.route_records.get(self.owner, ()))
         for netns in scanned:
             if netns not in recorded_in:

@@ -453,6 +453,17 @@ def test_a_route_reads_the_same_in_the_diff_whether_named_absent_or_purged():
     assert purged.diff()['before']['route c1/default table 254'] == purged.diff()['after']['route c1/default table 254']
 
 
+def test_a_route_named_absent_in_a_purged_lab_is_removed_once():
+    # Issue 18's review: the purge removed it a second time (an action the kernel would refuse mid-run).
+    doc = dict(LAB, routes=LAB['routes'] + [{'netns': 'c1', 'dest': '10.7.0.0/16', 'state': 'absent'}])
+    p = plan(doc, lab_reader(), owner='lab', purge=True)
+    assert [text for text in p.texts if 'route' in text] == ['remove route 10.7.0.0/16 in c1']
+    # One named with another gateway is not that route: the purge removes the one there, as before.
+    doc = dict(LAB, routes=LAB['routes'] + [{'netns': 'c1', 'dest': '10.7.0.0/16', 'via': '10.0.0.9', 'state': 'absent'}])
+    assert [text for text in plan(doc, lab_reader(), owner='lab', purge=True).texts if 'route' in text] == [
+        'remove route 10.7.0.0/16 via 10.0.0.254 dev eth0 in c1']
+
+
 def test_state_absent_is_a_purge_of_an_empty_document():
     empty = {'namespaces': [], 'links': [], 'routes': []}
     p = plan(empty, lab_reader(), owner='lab', single=False, purge=True)

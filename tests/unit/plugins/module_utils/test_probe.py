@@ -23,7 +23,7 @@ def test_defaults_and_a_namespace_standing_for_its_one_address():
     assert probes[0] == {'from': None, 'to': None, 'namespace': 'c1', 'proto': 'icmp', 'port': None,
                          'expect': 'reach', 'count': 1, 'timeout': 1.0}
     assert (probes[1]['port'], probes[2]['to'], probes[2]['port']) == (80, 'fd00::2', 53)
-    assert resolve_targets(probes, ADDRESSES.get) == {'c9'}
+    assert resolve_targets(probes, ADDRESSES.get) == {3: 'namespace c9 does not exist yet'}
     # IPv4 first; an IPv6-only namespace by its global address, never its link-local one.
     assert [p['to'] for p in probes] == ['10.0.0.11', 'fd00::2', 'fd00::2', None]
 
