@@ -170,7 +170,9 @@ def test_retries_wait_for_a_server_that_comes_up_late(lab):
 
 def test_check_mode_runs_what_exists_and_reports_the_rest_as_not_run(lab):
     probes = [{'from': 'c1', 'to': 'c2'}, {'from': 'c7', 'to': 'c1'}, {'from': 'c1', 'to': 'c8'}]
+    before = snapshot()
     results = probe_all(probes + [{'from': 'c1', 'to': 'iso'}], lab, check_mode=True)
+    assert snapshot() == before
     assert [(r['got'], r['ok']) for r in results] == [('reach', True), ('not run', None), ('not run', None),
                                                       ('not run', None)]
     assert [r['detail'] for r in results[1:]] == ['check mode: namespace c7 does not exist yet',
