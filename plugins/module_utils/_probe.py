@@ -257,8 +257,7 @@ class _Probe:
         if proto == 'udp':
             return self.done('reach', now, '%d bytes back' % len(data))
         if not data:
-            return self.done('error', now, 'connected, but the server closed the connection without an HTTP '
-                             'status line%s' % (': %r' % self.buffer[:80] if self.buffer else ''))
+            return self.ended_without_status(now)
         self.buffer += data
         line = self.buffer.split(b'\r\n', 1)[0] if b'\r\n' in self.buffer else None
         if line is None and len(self.buffer) < 4096:
@@ -310,8 +309,16 @@ class _Probe:
             self.rtt = round((now - self.sent) * 1000, 3)
         return None
 
+    def ended_without_status(self, now):
+        return self.done('error', now, 'connected, but the server closed the connection without an HTTP '
+                         'status line%s' % (': %r' % self.buffer[:80] if self.buffer else ''))
+
     def fail_with(self, code, error=None):
-        if code == errno.ECONNREFUSED:
+        if self.connected and code in (errno.ECONNRESET, errno.EPIPE):
+            # Whether a server that hangs up sends FIN or RST depends on whether our request was
+            # already in its buffer: a race, and the same answer (no HTTP) either way.
+            self.ended_without_status(None)
+        elif code == errno.ECONNREFUSED:
             self.got, self.detail = 'refused', 'connection refused'
         elif code in UNREACHABLE:
             self.got, self.detail = 'unreachable', os.strerror(code)

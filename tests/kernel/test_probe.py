@@ -2,6 +2,7 @@
 inbound traffic, an isolated namespace, wrong expectations named pair by pair, retries, check mode."""
 
 import socket
+import struct
 import threading
 import time
 from xml.etree import ElementTree
@@ -26,8 +27,10 @@ class Servers:
         self.stopping = False
         self.tcp = self.listen(kernel, 'c1', socket.SOCK_STREAM, 5000)
         self.udp = self.listen(kernel, 'c2', socket.SOCK_DGRAM, 5001)
+        self.resetting = self.listen(kernel, 'c1', socket.SOCK_STREAM, 5003)
         self.threads = [threading.Thread(target=self.accept, daemon=True),
-                        threading.Thread(target=self.echo, daemon=True)]
+                        threading.Thread(target=self.echo, daemon=True),
+                        threading.Thread(target=self.reset, daemon=True)]
         for thread in self.threads:
             thread.start()
 
@@ -47,6 +50,21 @@ class Servers:
                 self.tcp.accept()[0].close()
             except OSError:
                 continue
+
+    def reset(self):
+        """Hangs up with a reset, always: it waits for the request, and a zero linger turns close into RST."""
+        while not self.stopping:
+            try:
+                conn = self.resetting.accept()[0]
+            except OSError:
+                continue
+            with conn:
+                conn.settimeout(2)
+                try:
+                    conn.recv(1, socket.MSG_PEEK)
+                except OSError:
+                    pass
+                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
 
     def echo(self):
         while not self.stopping:
@@ -123,6 +141,14 @@ def test_wrong_expectations_fail_naming_each_pair_with_what_happened(lab):
     assert (suite.get('tests'), suite.get('failures'), suite.get('skipped')) == ('4', '3', '0')
     assert [case.get('name') for case in suite.findall('testcase') if case.find('failure') is not None] == [
         'c1 -> c2 (10.0.0.12) icmp', 'inet -> c1 (10.0.0.11) tcp/5000', 'c2 -> c1 (10.0.0.11) http/5000']
+
+
+def test_a_server_that_hangs_up_on_the_request_is_one_error_whether_it_closes_or_resets(lab):
+    # Port 5000 closes before reading (FIN, or RST when the request came first: a race); 5003 always resets.
+    results = probe_all([{'from': 'c2', 'to': 'c1', 'proto': 'http', 'port': port, 'expect': 'blocked'}
+                         for port in (5000, 5003)], lab)
+    assert [(r['got'], r['detail']) for r in results] == 2 * [
+        ('error', 'connected, but the server closed the connection without an HTTP status line')]
 
 
 def test_many_probes_run_at_once_in_one_process(lab, monkeypatch):
