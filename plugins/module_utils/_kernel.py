@@ -41,8 +41,8 @@ from ansible_collections.netvirt.linux.plugins.module_utils._kinds import BY_KER
 from ansible_collections.netvirt.linux.plugins.module_utils._ops import (
     ADD_ADDRESS, ADD_FDB, ADD_LINK, ADD_ROUTE, CREATE_NAMESPACE, DELETE_ADDRESS, DELETE_FDB, DELETE_LINK,
     DELETE_NAMESPACE, DELETE_NAT_TABLE, DELETE_ROUTE, LOAD_NAT_TABLE, MOVE_LINK, PARTIAL_FILE_SUFFIX,
-    REMOVE_STALE_NAMESPACE, REPLACE_ROUTE, RESTORE_LINK, RESTORE_STALE_NAMESPACE, SET_LINK, SET_SYSCTL, WRITE_FILE,
-    executes, executors,
+    REMOVE_STALE_NAMESPACE, REPLACE_ROUTE, RESTORE_LINK, RESTORE_STALE_NAMESPACE, SET_LINK, SET_SYSCTL,
+    UNDONE_WITH_NAMESPACE, WRITE_FILE, executes, executors,
 )
 from ansible_collections.netvirt.linux.plugins.module_utils._nft import (
     TABLE_PREFIX, delete_payload, list_table_payload, list_tables_payload, state_lines, table_state,
@@ -1104,6 +1104,10 @@ class Kernel:
             except (IOError, OSError):
                 return None
         return self._in_namespace(netns, read)
+
+    @executes(UNDONE_WITH_NAMESPACE)
+    def op_undone_with_namespace(self, netns):
+        pass
 
     @executes(SET_SYSCTL)
     def op_set_sysctl(self, netns, key, value):

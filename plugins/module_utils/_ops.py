@@ -115,6 +115,8 @@ DELETE_ROUTE = _declare('delete_route', 'netns route')
 
 # Sysctls and files (content None removes the file).
 SET_SYSCTL = _declare('set_sysctl', 'netns key value')
+# The undo of a change inside a namespace the same run creates: undoing the creation takes it.
+UNDONE_WITH_NAMESPACE = _declare('undone_with_namespace', 'netns')
 WRITE_FILE = _declare('write_file', 'path content')
 # write_file writes PATH + this first and renames it onto PATH: a run killed between leaves it behind.
 PARTIAL_FILE_SUFFIX = '.netvirt-tmp'

@@ -113,7 +113,12 @@ def test_a_second_signal_does_not_stop_the_rollback(mode):
 @pytest.mark.parametrize('mode', MODES)
 def test_a_signal_during_the_last_action_undoes_the_run(mode, kernel):
     doc = lab(3)
-    total = len(plan(doc, kernel, check_mode=True, owner='sig').actions)
+    # Forwarding in a namespace the run creates: its last action, which the namespace's removal undoes.
+    # Its undo was missing, and the rollback said it was incomplete.
+    doc['namespaces'][0]['sysctls'] = {'net.ipv4.ip_forward': 1}
+    planned = plan(doc, kernel, check_mode=True, owner='sig').texts
+    assert planned[-1] == 'set sysctl net.ipv4.ip_forward=1 in s0'
+    total = len(planned)
     before = snapshot()
     run = Run(mode, doc, stop_at=[total - 1])
     run.wait_stopped()

@@ -17,7 +17,7 @@ import os
 from ansible_collections.netvirt.linux.plugins.module_utils._diff import netns_key
 from ansible_collections.netvirt.linux.plugins.module_utils._ops import (
     CREATE_NAMESPACE, DELETE_NAMESPACE, PARTIAL_FILE_SUFFIX, REMOVE_STALE_NAMESPACE, RESTORE_STALE_NAMESPACE,
-    SET_LINK, SET_SYSCTL, WRITE_FILE,
+    SET_LINK, SET_SYSCTL, UNDONE_WITH_NAMESPACE, WRITE_FILE,
 )
 from ansible_collections.netvirt.linux.plugins.module_utils._planners._base import STALE_CAUSE, PlannerBase, stale_entry
 
@@ -125,7 +125,8 @@ class NamespacePlanning(PlannerBase):
                 if current != value:
                     self.add('sysctl', 'set sysctl %s=%s in %s' % (key, value, name),
                              SET_SYSCTL(netns=name, key=key, value=value),
-                             SET_SYSCTL(netns=name, key=key, value=current) if current else None)
+                             SET_SYSCTL(netns=name, key=key, value=current) if exists
+                             else UNDONE_WITH_NAMESPACE(netns=name))
         for option, filename, render in (('nameservers', 'resolv.conf', render_resolv_conf),
                                          ('hosts', 'hosts', render_hosts)):
             if ns[option] is None:

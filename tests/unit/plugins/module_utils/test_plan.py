@@ -380,6 +380,10 @@ def test_sysctls_and_files():
     assert p.actions[0].undo_args['value'] == '0'
     with pytest.raises(PlanError, match='sysctls.net.ipv4.nope: no such sysctl in namespace r'):
         plan({'namespaces': [{'name': 'r', 'sysctls': {'net.ipv4.nope': 1}}]}, reader)
+    # In a namespace the run creates, removing the namespace undoes the sysctl: a rollback is complete.
+    p = plan({'namespaces': [{'name': 'new', 'sysctls': {'net.ipv4.ip_forward': 1}}]}, reader)
+    assert [(a.text, a.undo_op, a.undo_args) for a in p.actions if a.op == 'set_sysctl'] == [
+        ('set sysctl net.ipv4.ip_forward=1 in new', 'undone_with_namespace', {'netns': 'new'})]
 
 
 def test_check_mode_plan_equals_real_plan():
