@@ -40,6 +40,30 @@ class ApplyError(Exception):
         super(ApplyError, self).__init__(message)
 
 
+class VerifyFailed(Exception):
+    """The run's own check (``verify`` of apply_plan) failed after its last action.
+
+    ``undone``: whether the run was rolled back (``undo_errors`` lists what could not be),
+    else its changes are kept.  ``changes``: how many actions the run made.
+    """
+
+    def __init__(self, failure, changes, undone, undo_errors=()):
+        self.failure = failure
+        self.changes = changes
+        self.undone = undone
+        self.undo_errors = list(undo_errors)
+        if not changes:
+            message = '%s; this run changed nothing' % failure
+        elif not undone:
+            message = '%s; %s of this run %s kept' % (
+                failure, 'the change' if changes == 1 else 'the %d changes' % changes, 'is' if changes == 1 else 'are')
+        elif undo_errors:
+            message = '%s; the run was rolled back, incompletely: %s' % (failure, '; '.join(undo_errors))
+        else:
+            message = '%s; the run was rolled back: every change it made was undone' % failure
+        super(VerifyFailed, self).__init__(message)
+
+
 class _Step:
     """A step of a run that is not an action of its plan (the owner's record), named in an ApplyError."""
 
@@ -50,7 +74,7 @@ class _Step:
 class ApplyInterrupted(Exception):
     """A signal stopped the run between two actions; the actions before were undone."""
 
-    def __init__(self, signals, done, total, undo_errors):
+    def __init__(self, signals, done, total, undo_errors, verifying=False):
         self.signals = list(signals)
         self.done = done
         self.total = total
@@ -58,6 +82,8 @@ class ApplyInterrupted(Exception):
         name = signal_name(self.signals[0])
         if not done:
             message = 'interrupted by %s before any change: nothing was changed' % name
+        elif verifying:
+            message = 'interrupted by %s while verifying the run of %d actions' % (name, total)
         elif done == total:
             message = 'interrupted by %s during the last of %d actions' % (name, total)
         else:
@@ -167,7 +193,7 @@ def rollback(kernel, done):
     return errors
 
 
-def apply_plan(kernel, plan, signals=None):
+def apply_plan(kernel, plan, signals=None, verify=None, keep_unverified=False):
     """Run every action in order; on the first failure undo the ones before it and raise ApplyError.
 
     ``signals`` is the HeldSignals of the caller's signals_held(), which from
@@ -175,10 +201,16 @@ def apply_plan(kernel, plan, signals=None):
     action under way has finished and it and every action before it were
     undone; one that comes while the kernel settles after the last action
     leaves the finished run alone (the caller may still see it in the list).
+
+    ``verify``: called with the kernel once it has settled, still under the caller's lock, even
+    when the plan has no action; it returns None when the result is right, else what is
+    wrong.  Then VerifyFailed is raised, after the run was undone (unless
+    ``keep_unverified``).  A signal that comes while verifying undoes the run too: it is
+    not finished before it is verified.
     """
     if signals is None:
         with signals_held() as held:
-            return apply_plan(kernel, plan, held)
+            return apply_plan(kernel, plan, held, verify, keep_unverified)
     signals.immediate = False
     if plan.actions:
         # Before the first change: a run killed from here on leaves this note
@@ -201,14 +233,31 @@ def apply_plan(kernel, plan, signals=None):
         except Exception as e:
             raise ApplyError(_Step('record the routes of owner %s' % plan.route_record[0]), e, _undo(kernel, plan, done))
     kernel.settle()
+    if verify is not None:
+        failure = verify(kernel)
+        if signals:
+            raise ApplyInterrupted(signals, len(done), len(plan.actions), _undo(kernel, plan, done, recorded=True),
+                                   verifying=True)
+        if failure and done and not keep_unverified:
+            raise VerifyFailed(failure, len(done), True, _undo(kernel, plan, done, recorded=True))
     if plan.actions:
         write_claims(plan.owner, plan.leftover_claims)
+    if verify is not None and failure:
+        raise VerifyFailed(failure, len(done), False)
     return [action.text for action in done]
 
 
-def _undo(kernel, plan, done):
-    """Roll back; a complete rollback leaves the journal as the run found it, an incomplete one all of it."""
+def _undo(kernel, plan, done, recorded=False):
+    """Roll back; a complete rollback leaves the journal as the run found it, an incomplete one all of it.
+
+    ``recorded``: the plan's record of routes was written, and is put back as it was.
+    """
     errors = rollback(kernel, done)
+    if recorded and plan.route_record is not None:
+        try:
+            kernel.write_route_record(plan.owner, plan.route_record_before)
+        except Exception as e:
+            errors.append(str(e))
     if not errors:
         write_claims(plan.owner, plan.old_claims)
     return errors

@@ -97,6 +97,8 @@ class _Planner(NamespacePlanning, LinkPlanning, RoutePlanning, NatPlanning):
         recorded = set(key for key in self.recorded if key[0] not in self.gone_namespaces)
         if recorded != set(self.route_records.get(self.owner, ())):
             self.plan.route_record = (self.owner, sorted(recorded, key=lambda key: tuple(map(str, key))))
+            self.plan.route_record_before = sorted(self.route_records.get(self.owner, ()),
+                                                   key=lambda key: tuple(map(str, key)))
         for phase in LEADING_REMOVALS + PHASES + TRAILING_REMOVALS:
             self.plan.actions.extend(self.buckets[phase])
         self.plan.claims = merge_claims(self.plan.old_claims, claims_of(self.plan.actions))

@@ -84,14 +84,14 @@ def _check_timeout(value, what):
     return number
 
 
-def normalise_probes(probes):
-    """Every probe with its defaults, or ProbeError naming each bad field and its value."""
+def normalise_probes(probes, field='probes'):
+    """Every probe with its defaults, or ProbeError naming each bad field (under ``field``) and its value."""
     c = Collector()
     result = []
     if not isinstance(probes, list) or not probes:
-        raise ProbeError(['probes: must be a non-empty list of probes, got %r' % (probes,)])
+        raise ProbeError(['%s: must be a non-empty list of probes, got %r' % (field, probes)])
     for i, entry in enumerate(probes):
-        path = 'probes[%d]' % i
+        path = '%s[%d]' % (field, i)
         if not isinstance(entry, dict):
             c.add(path, 'must be a dict with to (and from, proto, port, expect, count, timeout), got %r' % (entry,))
             continue
@@ -134,7 +134,7 @@ def normalise_probes(probes):
     return result
 
 
-def resolve_targets(probes, addresses_of, check_mode=False):
+def resolve_targets(probes, addresses_of, check_mode=False, field='probes'):
     """Each probe's address: its ``to``, or the one address of the namespace it names.
 
     ``addresses_of(netns)``: the namespace's addresses as [(link, CIDR)], None when there
@@ -142,7 +142,7 @@ def resolve_targets(probes, addresses_of, check_mode=False):
     unambiguous: one IPv4 address beyond lo, or else one IPv6 address that is not
     link-local.  Returns {index: why it is not run} for the probes whose namespace does
     not exist, and in check mode also for those whose namespace has no address yet (an
-    earlier task may give it one); raises ProbeError naming each probe by its index.
+    earlier task may give it one); raises ProbeError naming each probe by its index in ``field``.
     """
     c = Collector()
     not_run = {}
@@ -163,9 +163,9 @@ def resolve_targets(probes, addresses_of, check_mode=False):
         elif not chosen and check_mode:
             not_run[i] = 'namespace %s has no address yet' % netns
         elif not chosen:
-            c.add('probes[%d].to' % i, 'namespace %s has no address to probe; name an address' % netns)
+            c.add('%s[%d].to' % (field, i), 'namespace %s has no address to probe; name an address' % netns)
         else:
-            c.add('probes[%d].to' % i, 'namespace %s has %d addresses (%s); name the one to probe' % (
+            c.add('%s[%d].to' % (field, i), 'namespace %s has %d addresses (%s); name the one to probe' % (
                 netns, len(chosen), ', '.join('%s on %s' % (ip, link) for link, ip in chosen)))
     if c.errors:
         raise ProbeError(c.errors)
@@ -440,23 +440,24 @@ def junit_xml(results, seconds):
     return '\n'.join(lines) + '\n'
 
 
-def probe_all(entries, kernel, check_mode=False, retries=0, delay=1.0, sleep=time.sleep):
+def probe_all(entries, kernel, check_mode=False, retries=0, delay=1.0, sleep=time.sleep, field='probes'):
     """Validate, resolve and run every probe, again for those that disagree (``retries`` times,
     ``delay`` seconds apart); the results in the order given.
 
     In check mode a probe whose namespace (``from``, or the one ``to`` names) does not exist
     yet, or whose ``to`` names a namespace without an address yet, is not run: an earlier task
     may make it.  Otherwise such a probe is an error.  The probes that do run see the host as
-    it is, before any earlier task of the play has really run.
+    it is, before any earlier task of the play has really run.  Errors name the probes by
+    their index in ``field``, the option that lists them.
     """
-    probes = normalise_probes(entries)
+    probes = normalise_probes(entries, field)
     absent = dict((i, p['from']) for i, p in enumerate(probes) if p['from'] and not kernel.namespace_exists(p['from']))
     missing = dict((i, 'namespace %s does not exist yet' % netns) for i, netns in absent.items())
-    for i, why in resolve_targets(probes, kernel.namespace_addresses, check_mode).items():
+    for i, why in resolve_targets(probes, kernel.namespace_addresses, check_mode, field).items():
         missing.setdefault(i, why)
     if missing and not check_mode:
-        raise ProbeError(['probes[%d].%s: namespace %s does not exist' % (
-            (i, 'from', absent[i]) if i in absent else (i, 'to', probes[i]['namespace'])) for i in sorted(missing)])
+        raise ProbeError(['%s[%d].%s: namespace %s does not exist' % (
+            (field, i, 'from', absent[i]) if i in absent else (field, i, 'to', probes[i]['namespace'])) for i in sorted(missing)])
     results = [result_of(p, 'not run', 'check mode: %s' % missing[i]) if i in missing else None
                for i, p in enumerate(probes)]
     todo = [i for i in range(len(probes)) if i not in missing]

@@ -22,8 +22,10 @@ from ansible_collections.netvirt.linux.plugins.module_utils._plan import (
     PlanError, StateReader, plan_document,
 )
 from ansible_collections.netvirt.linux.plugins.module_utils._apply import (
-    ApplyError, ApplyInterrupted, Interrupted, apply_plan, host_lock, signal_name, signals_held,
+    ApplyError, ApplyInterrupted, Interrupted, VerifyFailed, apply_plan, host_lock, signal_name, signals_held,
 )
+from ansible_collections.netvirt.linux.plugins.module_utils._probe import ProbeError
+from ansible_collections.netvirt.linux.plugins.module_utils._verify import Verification
 from ansible_collections.netvirt.linux.plugins.module_utils._journal import JournalError
 from ansible_collections.netvirt.linux.plugins.module_utils._kinds import KINDS
 from ansible_collections.netvirt.linux.plugins.module_utils._kinds._base import END_OPTIONS, END_SCHEMA, argument_spec
@@ -94,25 +96,36 @@ def run_module(module, document, single=True, purge=False, remove_all=False):
     # comes before the first change stops the run there, one that comes while
     # applying rolls the run back (apply_plan), and either way the module ends
     # with a result Ansible can read.
+    verification = unverified = None
     with signals_held(immediate=True) as signals:
         try:
             try:
                 doc = normalise_document(document, owner=params.get('owner') or DEFAULT_OWNER, single=single)
+                verification = Verification.from_params(params)
                 if remove_all:
                     doc = dict(doc, namespaces=[], links=[], routes=[], nat=[])
                 force = params.get('force', False)
                 with _kernel.Kernel() as kernel:
+                    if verification:
+                        verification.refuse_unknown_namespaces(doc, kernel)
                     if module.check_mode:
                         plan = plan_document(doc, StateReader(kernel, bulk=not single), True, force, single, purge)
+                        if verification:
+                            verification.check_mode = True
+                            unverified = verification(kernel)
                     else:
                         with host_lock():
                             plan = plan_document(doc, StateReader(kernel, bulk=not single), False, force, single,
                                                  purge)
-                            apply_plan(kernel, plan, signals)
+                            apply_plan(kernel, plan, signals, verification,
+                                       keep_unverified=bool(verification and not verification.rollback))
             finally:
                 signals.immediate = False  # from here on a signal only waits for the result to be written
-        except (ModelError, PlanError) as e:
+        except (ModelError, PlanError, ProbeError) as e:
             module.fail_json(msg='; '.join(e.errors), errors=e.errors, **echo)
+        except VerifyFailed as e:
+            module.fail_json(msg=str(e), verify=verification.results, rolled_back=e.undone,
+                             changed=bool(e.changes and not e.undone), actions=plan.texts, **echo)
         except Interrupted as e:
             module.fail_json(msg=str(e), signal=signal_name(e.signum), **echo)
         except ApplyInterrupted as e:
@@ -127,7 +140,16 @@ def run_module(module, document, single=True, purge=False, remove_all=False):
                         % signal_name(signals[0]))
         for warning in plan.warnings:
             module.warn(warning)
+        if unverified and not plan.changed:
+            module.fail_json(msg=str(VerifyFailed(unverified, 0, False)), verify=verification.results,
+                             changed=False, actions=[], **echo)
+        if unverified:
+            # Check mode has not made the planned changes, which may make these probes agree.
+            module.warn('%s (check mode: probed the host as it is, without the %d planned changes)'
+                        % (unverified, len(plan.actions)))
         result = dict(changed=plan.changed, actions=plan.texts)
+        if verification:
+            result['verify'] = verification.results
         if module._diff:
             result['diff'] = plan.diff()
         result.update(echo)

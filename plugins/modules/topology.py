@@ -87,6 +87,39 @@ options:
         owner, and the steps it would take.
     type: bool
     default: false
+  verify:
+    description:
+      - Probes to run once the lab is built, each with the fields of O(netvirt.linux.probe#module:probes)
+        (C(from), C(to), C(proto), C(port), C(expect), C(count), C(timeout)); C(to) may name a namespace,
+        which stands for its one address.
+      - They run in this task, under the same lock as the apply, after every action, and also when there is
+        nothing to change. When any disagrees, the task fails, naming each such probe with what it expected and
+        what it got, and (see O(verify_rollback)) every change of the run is undone, so the host is as it was
+        before the task.
+      - A probe naming a namespace that is neither in O(namespaces) nor on the host fails the task before any
+        change.
+      - In check mode the probes whose namespaces exist run against the host as it is, and the others are
+        reported as V(not run). When the run would change nothing, a disagreement fails the task as the real
+        run would; otherwise it is a warning, since the planned changes may make the probe agree.
+    type: list
+    elements: dict
+    default: []
+  verify_retries:
+    description:
+      - How many more times to run the probes that disagree, O(verify_delay) seconds apart, before the run
+        counts as failed; a link that was just made may take a moment to carry traffic.
+    type: int
+    default: 2
+  verify_delay:
+    description:
+      - Seconds between two runs of the probes that disagree.
+    type: float
+    default: 1.0
+  verify_rollback:
+    description:
+      - When O(verify) fails, undo every change of the run (V(true)), or keep the changes and fail (V(false)).
+    type: bool
+    default: true
 extends_documentation_fragment:
   - netvirt.linux.link.ATTRIBUTES
 '''
@@ -110,6 +143,17 @@ EXAMPLES = r'''
       - {netns: ns2, dest: default, via: 172.17.0.1}
     purge: true
 
+- name: The same lab, undone by itself when a container cannot reach its gateway or another container
+  netvirt.linux.topology:
+    owner: seed002
+    namespaces: "{{ seed002_namespaces }}"
+    links: "{{ seed002_links }}"
+    routes: "{{ seed002_routes }}"
+    verify:
+      - {from: ns0, to: 172.17.0.1}
+      - {from: ns0, to: ns1}
+      - {from: ns2, to: ns0, proto: tcp, port: 22, expect: blocked}
+
 - name: Remove everything the lab created
   netvirt.linux.topology:
     owner: seed002
@@ -124,11 +168,26 @@ actions:
   elements: str
   sample: ['create netns ns0', 'add veth veth0 in the current namespace (peer eth0 in ns0)',
            'add address 172.17.0.101/16 to eth0 in ns0']
+verify:
+  description:
+    - Each probe of O(verify), in the order given, with what it got, as M(netvirt.linux.probe) returns them
+      (RV(netvirt.linux.probe#module:results)). On a failure, the last run of the probes.
+  returned: when O(verify) is given and its probes could run
+  type: list
+  elements: dict
+  sample:
+    - {from: ns0, to: ns1, address: 172.17.0.102, proto: icmp, port: null, expected: reach, got: reach,
+       detail: 1 of 1 replies, rtt_ms: 0.071, ok: true}
+rolled_back:
+  description: Whether the run's changes were undone because O(verify) failed.
+  returned: when O(verify) failed outside check mode
+  type: bool
 '''
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.netvirt.linux.plugins.module_utils._runner import run_module
+from ansible_collections.netvirt.linux.plugins.module_utils._verify import VERIFY_OPTIONS
 
 
 def main():
@@ -142,6 +201,7 @@ def main():
             state=dict(type='str', default='present', choices=['present', 'absent']),
             purge=dict(type='bool', default=False),
             force=dict(type='bool', default=False),
+            **VERIFY_OPTIONS
         ),
         supports_check_mode=True,
     )

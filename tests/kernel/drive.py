@@ -18,7 +18,8 @@ such as between making a namespace's file and mounting the namespace on it.
 "module" runs plugins/modules/MODULE.py as Ansible runs it (its arguments in a
 file, its JSON result on stdout); it needs ansible.  "engine" runs the same
 flow without ansible (the pyroute2 lanes have none): normalise, plan and apply
-under the host lock, with signals held as the runner holds them, and prints
+(and verify, with topology's verify options) under the host lock, with signals
+held as the runner holds them, and prints
 {"failed": ..., "msg": ...}.
 """
 
@@ -35,8 +36,9 @@ sys.path.insert(0, os.path.abspath(os.path.join(HERE, '..', '..', '..', '..', '.
 
 from ansible_collections.netvirt.linux.plugins.module_utils import _kernel  # noqa: E402
 from ansible_collections.netvirt.linux.plugins.module_utils._apply import (  # noqa: E402
-    ApplyError, ApplyInterrupted, Interrupted, apply_plan, host_lock, signals_held,
+    ApplyError, ApplyInterrupted, Interrupted, VerifyFailed, apply_plan, host_lock, signals_held,
 )
+from ansible_collections.netvirt.linux.plugins.module_utils._verify import Verification  # noqa: E402
 from ansible_collections.netvirt.linux.plugins.module_utils._journal import JournalError  # noqa: E402
 from ansible_collections.netvirt.linux.plugins.module_utils._model import normalise_document  # noqa: E402
 from ansible_collections.netvirt.linux.plugins.module_utils._plan import StateReader, plan_document  # noqa: E402
@@ -116,14 +118,16 @@ def run_engine(spec):
                 doc = normalise_document(document, owner=spec['owner'])
                 if spec.get('remove_all'):
                     doc = dict(doc, namespaces=[], links=[], routes=[], nat=[])
+                verification = Verification(args['verify'], args.get('verify_retries', 2),
+                                            args.get('verify_delay', 1.0)) if args.get('verify') else None
                 with _kernel.Kernel() as kernel, host_lock():
                     plan = plan_document(doc, StateReader(kernel, bulk=True), False, False, False,
                                          spec.get('purge', False))
-                    apply_plan(kernel, plan, signals)
+                    apply_plan(kernel, plan, signals, verification)
                     result['actions'] = plan.texts
             finally:
                 signals.immediate = False
-        except (Interrupted, ApplyInterrupted, ApplyError, JournalError, _kernel.KernelError) as e:
+        except (Interrupted, ApplyInterrupted, ApplyError, VerifyFailed, JournalError, _kernel.KernelError) as e:
             result = {'failed': True, 'msg': str(e)}
         sys.stdout.write(json.dumps(result))
         sys.stdout.flush()

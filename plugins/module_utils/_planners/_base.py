@@ -55,8 +55,10 @@ class Plan:
         self.actions = []
         self.warnings = []
         self.differences = DiffTracker()
-        # (owner, {netns: [route key, ...]}) to write once every action has run; None: unchanged
+        # (owner, {netns: [route key, ...]}) to write once every action has run; None: unchanged.
+        # The keys the record held before, for a rollback after the record was written.
         self.route_record = None
+        self.route_record_before = []
         # The journal (see _journal): what an interrupted run of the owner had
         # claimed, what this plan claims with it, and what it leaves unresolved.
         self.old_claims = empty_claims()

@@ -1,0 +1,75 @@
+# -*- coding: utf-8 -*-
+# Copyright: netvirt.linux contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A lab's ``verify``: the probes that decide whether a run stands (apply_plan's ``verify``).
+
+PRIVATE: not a public API of the collection.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import time
+
+from ansible_collections.netvirt.linux.plugins.module_utils._probe import (
+    ProbeError, disagreements, normalise_probes, probe_all,
+)
+
+VERIFY_OPTIONS = dict(
+    verify=dict(type='list', elements='dict', default=[]),
+    verify_retries=dict(type='int', default=2),
+    verify_delay=dict(type='float', default=1.0),
+    verify_rollback=dict(type='bool', default=True),
+)
+
+
+class Verification:
+    """A lab's ``verify``: probes run once it is built (apply_plan's ``verify``), or in check mode
+    against the host as it is.  Called, it returns None when every probe agrees, else what is wrong."""
+
+    def __init__(self, probes, retries=2, delay=1.0, rollback=True, sleep=time.sleep):
+        errors = ['verify_%s: must be 0 or more, got %r' % (key, value)
+                  for key, value in (('retries', retries), ('delay', delay)) if value < 0]
+        if errors:
+            raise ProbeError(errors)
+        self.entries = probes
+        self.probes = normalise_probes(probes, 'verify')
+        self.retries = retries
+        self.delay = delay
+        self.rollback = rollback
+        self.sleep = sleep
+        self.check_mode = False
+        self.results = None
+
+    @classmethod
+    def from_params(cls, params):
+        """The module's verify options (VERIFY_OPTIONS); None without probes."""
+        if not params.get('verify'):
+            return None
+        return cls(params['verify'], params['verify_retries'], params['verify_delay'], params['verify_rollback'])
+
+    def refuse_unknown_namespaces(self, doc, kernel):
+        """Before anything changes: each namespace a probe names is one the lab keeps or the host has."""
+        listed = dict((netns['name'], netns['state']) for netns in doc['namespaces'])
+        errors = []
+        for i, probe in enumerate(self.probes):
+            for field, netns in (('from', probe['from']), ('to', probe['namespace'])):
+                state = listed.get(netns)
+                if netns is None or state == 'present' or state is None and kernel.namespace_exists(netns):
+                    continue
+                where = 'is absent in the lab' if state else 'is neither in the lab nor on the host'
+                errors.append('verify[%d].%s: namespace %s %s' % (i, field, netns, where))
+        if errors:
+            raise ProbeError(errors)
+
+    def __call__(self, kernel):
+        try:
+            self.results = probe_all(self.entries, kernel, self.check_mode, self.retries, self.delay, self.sleep,
+                                     field='verify')
+        except ProbeError as e:
+            return 'verify: ' + '; '.join(e.errors)
+        except Exception as e:  # whatever stops the probes, the lab is not verified
+            return 'verify could not run the probes: %s' % e
+        wrong = disagreements(self.results)
+        return 'verify: ' + wrong if wrong else None
