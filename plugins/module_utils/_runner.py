@@ -111,12 +111,15 @@ def run_module(module, document, single=True, purge=False, remove_all=False):
                     if module.check_mode:
                         plan = plan_document(doc, StateReader(kernel, bulk=not single), True, force, single, purge)
                         if verification:
+                            verification.refuse_removed_namespaces(plan)
                             verification.check_mode = True
                             unverified = verification(kernel)
                     else:
                         with host_lock():
                             plan = plan_document(doc, StateReader(kernel, bulk=not single), False, force, single,
                                                  purge)
+                            if verification:
+                                verification.refuse_removed_namespaces(plan)
                             apply_plan(kernel, plan, signals, verification,
                                        keep_unverified=bool(verification and not verification.rollback))
             finally:

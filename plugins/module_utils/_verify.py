@@ -63,12 +63,22 @@ class Verification:
         if errors:
             raise ProbeError(errors)
 
+    def refuse_removed_namespaces(self, plan):
+        """Before anything changes: no probe names a namespace the plan removes (a purge, state: absent);
+        its probe could not run, and removing a namespace is not undone."""
+        removed = set(action.args['netns'] for action in plan.actions if action.op == 'delete_namespace')
+        errors = ['verify[%d].%s: namespace %s is removed by this run' % (i, field, netns)
+                  for i, probe in enumerate(self.probes)
+                  for field, netns in (('from', probe['from']), ('to', probe['namespace'])) if netns in removed]
+        if errors:
+            raise ProbeError(errors)
+
     def __call__(self, kernel):
         try:
             self.results = probe_all(self.entries, kernel, self.check_mode, self.retries, self.delay, self.sleep,
                                      field='verify')
-        except ProbeError as e:
-            return 'verify: ' + '; '.join(e.errors)
+        except ProbeError as e:  # each error names its verify[i] already
+            return '; '.join(e.errors)
         except Exception as e:  # whatever stops the probes, the lab is not verified
             return 'verify could not run the probes: %s' % e
         wrong = disagreements(self.results)

@@ -152,6 +152,29 @@ def test_a_probe_from_a_namespace_the_lab_does_not_keep_fails_the_run_before_any
     assert snapshot() == before
 
 
+def test_a_probe_of_a_namespace_the_run_removes_is_refused_before_any_change():
+    """Removing a namespace is not undone: a run that would remove one its probes need never starts."""
+    converge(NAT_LAB)
+    before = snapshot()
+    verification = Verification([{'from': 'c1', 'to': 'c2'}, {'from': 'inet', 'to': 'c3', 'expect': 'blocked'}])
+    purged = dict(NAT_LAB, namespaces=[ns for ns in NAT_LAB['namespaces'] if ns['name'] != 'c3'],
+                  links=[link for link in NAT_LAB['links'] if link['name'] != 'v3'], routes=NAT_LAB['routes'][:2])
+    with Kernel() as kernel, pytest.raises(ProbeError) as refused:
+        verification.refuse_removed_namespaces(plan(purged, kernel, purge=True))
+    assert refused.value.errors == ['verify[1].to: namespace c3 is removed by this run']
+    assert snapshot() == before
+
+
+def test_a_probe_whose_namespace_has_two_addresses_fails_naming_them_once():
+    converge(NAT_LAB)
+    ip('link', 'add', 'x0', 'type', 'veth', 'peer', 'name', 'x1', netns='c2')  # someone's link, not the lab's
+    ip('addr', 'add', '10.9.0.1/24', 'dev', 'x0', netns='c2')
+    with pytest.raises(VerifyFailed) as failed:
+        verified(NAT_LAB, [{'from': 'c1', 'to': 'c2'}])
+    assert str(failed.value) == ('verify[0].to: namespace c2 has 2 addresses (10.0.0.12 on eth0, 10.9.0.1 on x0); '
+                                 'name the one to probe; this run changed nothing')
+
+
 @pytest.mark.parametrize('mode', MODES)
 def test_a_signal_while_verifying_undoes_the_run(mode):
     before = snapshot()
