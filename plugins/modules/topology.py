@@ -96,8 +96,8 @@ options:
         nothing to change. When any disagrees, the task fails, naming each such probe with what it expected and
         what it got, and (see O(verify_rollback)) every change of the run is undone, so the host is as it was
         before the task.
-      - A probe naming a namespace that is neither in O(namespaces) nor on the host fails the task before any
-        change.
+      - A probe naming a namespace that is neither in O(namespaces) nor on the host, or one that this run removes
+        (O(purge), O(state=absent)), fails the task before any change; removing a namespace cannot be undone.
       - In check mode the probes whose namespaces exist run against the host as it is, and the others are
         reported as V(not run). When the run would change nothing, a disagreement fails the task as the real
         run would; otherwise it is a warning, since the planned changes may make the probe agree.
