@@ -32,7 +32,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.build
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help setup debian vm-debian fleet-debian user-debian venv user-venv build user user-2.19 user-2.20 user-2.21 sanity-2.20 sanity-2.21 lab lab-down test unit sanity lint tarball kernel kernel-0.7 kernel-0.8 kill-test integration integration-0.7 lab-test molecule docs fleet vm bench bench-probe
+.PHONY: help setup debian vm-debian fleet-debian user-debian venv user-venv build user user-2.19 user-2.20 user-2.21 sanity-2.20 sanity-2.21 lab lab-down test unit sanity lint tarball kernel kernel-0.7 kernel-0.8 kill-test integration integration-0.7 lab-test molecule docs fleet vm vm-full bench bench-probe
 
 help:
 	@echo "make lab       build, verify and show the default lab on this host (namespaces only)"
@@ -192,9 +192,13 @@ fleet: fleet-debian user-debian
 docs:
 	$(VENV)/bin/python tests/docs/run.py
 
-# Debian stable's kernel in qemu: the kinds this machine's kernel lacks, and the whole kernel suite.
+# Debian stable's kernel in qemu: the kinds this machine's kernel lacks, and the kernel-facing part of
+# the kernel suite. `make vm-full` runs the whole suite there (about an hour; not part of make test).
 vm: vm-debian
 	tests/vm/run $(CURDIR)/$(VENV)/bin/python
+
+vm-full: setup vm-debian
+	tests/vm/run $(CURDIR)/$(VENV)/bin/python full
 
 # ansible-test bootstraps pip in its test venvs with a script from its own file
 # server, which this network cannot reach; tests/bin/get-pip-offline.py does the

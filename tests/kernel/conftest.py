@@ -20,6 +20,14 @@ sys.path.insert(0, os.path.join(HERE, '..', 'bin'))
 from sandboxed import inside as in_sandbox  # noqa: E402  (the one check every lane uses)
 
 
+def pytest_configure(config):
+    # Under emulation (the VM lane) each Python start costs about 40 s, and these tests start
+    # several; what they prove is how the engine meets a signal or a kill, which the host's
+    # three pyroute2 lanes prove on every run, not anything of the kernel's.
+    config.addinivalue_line('markers', 'own_process: runs the module or the engine as a process of '
+                            'its own to signal, stop or kill it (the VM lane leaves these out)')
+
+
 def pytest_collection_modifyitems(config, items):
     if not in_sandbox():
         raise pytest.UsageError('the kernel suite must run inside tests/bin/sandbox (make kernel)')

@@ -99,6 +99,7 @@ def journal_left():
     return os.path.exists(journal_path(OWNER))
 
 
+@pytest.mark.own_process
 def test_a_kill_or_a_signal_at_any_moment_leaves_a_host_the_next_run_converges_and_absent_clears():
     doc = kill_lab(NAMESPACES)
     start = snapshot()
@@ -132,6 +133,7 @@ def test_a_kill_or_a_signal_at_any_moment_leaves_a_host_the_next_run_converges_a
 
 
 # Before the namespace's mount (a stale file), before the mark on its lo, before the bridge's mark.
+@pytest.mark.own_process
 @pytest.mark.parametrize('point, left', [('mount:1', 'stale j1'), ('_set_alias:0', 'netns j1'),
                                          ('_set_alias:1', 'bridge jbr')])
 def test_an_unmarked_object_without_its_journal_stays_someone_elses(point, left):
@@ -151,6 +153,7 @@ def test_an_unmarked_object_without_its_journal_stays_someone_elses(point, left)
     assert kept == [left], 'state absent without the journal removed or kept the wrong things: %s' % kept
 
 
+@pytest.mark.own_process
 def test_check_mode_after_a_kill_shows_the_marks_it_will_set_and_changes_nothing(kernel):
     doc = {'owner': OWNER, 'namespaces': [{'name': 'j1'}], 'links': [{'kind': 'bridge', 'name': 'jbr'}]}
     run = Run('engine', doc, stop_in=['_set_alias:1'])  # the bridge is made, its mark is not

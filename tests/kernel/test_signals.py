@@ -21,6 +21,8 @@ import pytest
 from conftest import plan, snapshot
 from ansible_collections.netvirt.linux.plugins.module_utils._apply import host_lock
 
+pytestmark = pytest.mark.own_process
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 DRIVE = os.path.join(HERE, 'drive.py')
 

@@ -95,6 +95,7 @@ def test_a_link_in_a_stale_namespace_is_refused_by_name(kernel):
                             'c9 in a task or lab to repair it')
 
 
+@pytest.mark.own_process
 @pytest.mark.skipif('module' not in MODES, reason='netns_info is an Ansible module; the engine part runs above')
 def test_netns_info_reads_the_rest_and_warns_by_name():
     ip('netns', 'add', 'a1')
@@ -108,6 +109,7 @@ def test_netns_info_reads_the_rest_and_warns_by_name():
     assert len(warnings) == 1 and warnings[0].startswith('/run/netns/c9 is not a namespace but a stale entry (')
 
 
+@pytest.mark.own_process
 def test_a_real_sigkill_while_creating_a_namespace_leaves_what_the_next_run_repairs():
     """The process stops itself right after the namespace's file is made, before the mount (drive.py's
     stop_in), and is killed there: the entry it leaves is the one the tests above make by hand."""

@@ -175,6 +175,7 @@ def test_a_probe_whose_namespace_has_two_addresses_fails_naming_them_once():
                                  'name the one to probe; this run changed nothing')
 
 
+@pytest.mark.own_process
 @pytest.mark.parametrize('mode', MODES)
 def test_a_signal_while_verifying_undoes_the_run(mode):
     before = snapshot()
