@@ -107,7 +107,7 @@ def run_module(module, document, single=True, purge=False, remove_all=False):
                 force = params.get('force', False)
                 with _kernel.Kernel() as kernel:
                     if verification:
-                        verification.refuse_unknown_namespaces(doc, kernel)
+                        verification.refuse_unrunnable(doc, kernel)
                     if module.check_mode:
                         plan = plan_document(doc, StateReader(kernel, bulk=not single), True, force, single, purge)
                         if verification:

@@ -10,6 +10,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import ipaddress
 import time
 
 from ansible_collections.netvirt.linux.plugins.module_utils._probe import (
@@ -49,8 +50,15 @@ class Verification:
             return None
         return cls(params['verify'], params['verify_retries'], params['verify_delay'], params['verify_rollback'])
 
-    def refuse_unknown_namespaces(self, doc, kernel):
-        """Before anything changes: each namespace a probe names is one the lab keeps or the host has."""
+    def refuse_unrunnable(self, doc, kernel):
+        """Before anything changes: every probe names namespaces the built lab will have, and a ``to``
+        that names one can resolve to its address; ProbeError names each that cannot, all at once."""
+        errors = self._unknown_namespaces(doc, kernel) + self._unresolvable_targets(doc, kernel)
+        if errors:
+            raise ProbeError(errors)
+
+    def _unknown_namespaces(self, doc, kernel):
+        """Each namespace a probe names is one the lab keeps or the host has."""
         listed = dict((netns['name'], netns['state']) for netns in doc['namespaces'])
         errors = []
         for i, probe in enumerate(self.probes):
@@ -60,8 +68,32 @@ class Verification:
                     continue
                 where = 'is absent in the lab' if state else 'is neither in the lab nor on the host'
                 errors.append('verify[%d].%s: namespace %s %s' % (i, field, netns, where))
-        if errors:
-            raise ProbeError(errors)
+        return errors
+
+    def _unresolvable_targets(self, doc, kernel):
+        """A namespace a probe's ``to`` names stands for one address once the lab is built.  When the lab
+        gives it two IPv4 addresses, or it is new and the lab gives it none, the probe could not resolve
+        after the apply, and the run would be undone for nothing."""
+        declared = {}
+        for link in doc['links']:
+            if link.get('state', 'present') != 'present':
+                continue
+            for end in (link, link.get('peer') or {}):
+                for cidr in end.get('addresses') or []:
+                    declared.setdefault(end.get('netns'), []).append((end['name'], ipaddress.ip_interface(cidr).ip))
+        listed = set(netns['name'] for netns in doc['namespaces'] if netns['state'] == 'present')
+        errors = []
+        for i, probe in enumerate(self.probes):
+            netns = probe['namespace']
+            if netns is None or netns not in listed:
+                continue
+            four = [(link, ip) for link, ip in declared.get(netns, []) if ip.version == 4 and link != 'lo']
+            if len(four) > 1:
+                errors.append('verify[%d].to: namespace %s gets %d addresses in the lab (%s); name the one to probe'
+                              % (i, netns, len(four), ', '.join('%s on %s' % (ip, link) for link, ip in four)))
+            elif netns not in declared and not kernel.namespace_exists(netns):
+                errors.append('verify[%d].to: namespace %s gets no address in the lab; name an address' % (i, netns))
+        return errors
 
     def refuse_removed_namespaces(self, plan):
         """Before anything changes: no probe names a namespace the plan removes (a purge, state: absent);

@@ -98,6 +98,8 @@ options:
         before the task.
       - A probe naming a namespace that is neither in O(namespaces) nor on the host, or one that this run removes
         (O(purge), O(state=absent)), fails the task before any change; removing a namespace cannot be undone.
+        So does a C(to) naming a namespace of the lab to which the lab gives two IPv4 addresses, or, when it is
+        new, none, since it could not stand for one address once the lab is built.
       - In check mode the probes whose namespaces exist run against the host as it is, and the others are
         reported as V(not run). When the run would change nothing, a disagreement fails the task as the real
         run would; otherwise it is a warning, since the planned changes may make the probe agree.

@@ -19,6 +19,7 @@ import ipaddress
 from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.netvirt.linux.plugins.module_utils._inventory import owned_key
+from ansible_collections.netvirt.linux.plugins.module_utils._probe import ProbeError, normalise_probes
 from ansible_collections.netvirt.linux.plugins.module_utils._values import (
     MAX_MTU, MIN_MTU, Collector, check_int, check_interface_name, check_name,
 )
@@ -54,6 +55,25 @@ def _flag(p, path, value, default=False):
     except TypeError:
         p.add(path, '%r is not a boolean (true or false)' % (value,))
         return default
+
+
+def _probes(p, path, value):
+    """A role's own probes (its ``*_probes`` variable), checked as netvirt.linux.probe checks them and named
+    by the variable; they join the default probes in the topology task's ``verify``."""
+    if value is None or value == []:
+        return []
+    try:
+        normalise_probes(value, path)
+    except ProbeError as e:
+        p.errors.extend(e.errors)
+        return []
+    return list(value)
+
+
+def _verify(p, pre, settings, defaults):
+    """The topology task's ``verify``: the role's default probes unless ``*_verify`` is false, then the user's."""
+    wanted = _flag(p, pre + 'verify', settings.get('verify'), default=True)
+    return (defaults if wanted else []) + _probes(p, pre + 'probes', settings.get('probes'))
 
 
 def _network(p, path, value):
@@ -294,6 +314,8 @@ def container_network(settings, existing=None):
         if target['address'] is not None:
             nat['dnat'].append({'proto': proto, 'port': port, 'to': '%s:%s' % (target['address'], to_port),
                                 'in_interface': '!%s' % bridge})
+    # Each container reaches its gateway: the bridge, its veth and its address, proven by one echo each.
+    verify = _verify(p, pre, settings, [{'from': c['name'], 'to': str(gateway)} for c in containers])
     p.raise_any()
 
     forwarding = settings.get('forwarding')
@@ -321,6 +343,7 @@ def container_network(settings, existing=None):
         'links': links,
         'routes': routes,
         'nat': [nat] if nat['masquerade'] or nat['dnat'] else [],
+        'verify': verify,
         # What the role's own tasks need besides the document.
         'facts': {
             'gateway': str(gateway),
@@ -367,6 +390,9 @@ def router_network(settings):
                          'masquerade': _flag(p, path + '.masquerade', item.get('masquerade'))})
     if not segments:
         p.add(pre + 'segments', 'give at least one segment')
+    # Each segment reaches the router's address on it.
+    verify = _verify(p, pre, settings, [{'from': s['name'], 'to': str(s['router_address'])}
+                                        for s in segments if s['router_address'] is not None])
     _duplicates(p, pre + 'segments', [(s['index'], s['name']) for s in segments], 'segment name')
     _duplicates(p, pre + 'segments', [(s['index'], s['router_interface']) for s in segments], 'router_interface')
     for a in segments:
@@ -396,6 +422,7 @@ def router_network(settings):
         'links': links,
         'routes': routes,
         'nat': [{'netns': router, 'name': 'router_lab', 'masquerade': masquerade}] if masquerade else [],
+        'verify': verify,
         'facts': {
             'segments': dict((s['name'], {'address': str(s['address']), 'router_address': str(s['router_address']),
                                           'subnet': str(s['net'])}) for s in segments),
@@ -433,6 +460,7 @@ def vxlan_network(settings, existing=None):
     if mtu is None and underlay is not None and underlay.get('mtu'):
         mtu = underlay['mtu'] - VXLAN_OVERHEAD
     port = settings.get('port') or 4789
+    wants_verify = _flag(p, pre + 'verify', settings.get('verify'), default=True)
     seen_vni = {}
     docs = []
     for i, seg in _as_entries(p, pre + 'segments', settings.get('segments'), key='vni'):
@@ -467,7 +495,7 @@ def vxlan_network(settings, existing=None):
             'gateway': str(ipaddress.ip_address(base + slice_size - 2)), 'ifname': 'eth0', 'mtu': mtu,
             'containers': [{'name': 'vx%d-c%d' % (vni, c), 'host_veth': 'vx%d-%d' % (vni, c),
                             'address': str(ipaddress.ip_address(base + c))} for c in range(1, count + 1)],
-            'masquerade': False, 'ports': [], 'forwarding': False}, existing, path)
+            'masquerade': False, 'ports': [], 'forwarding': False, 'verify': wants_verify}, existing, path)
         if built is None:
             continue
         vxlan = {'kind': 'vxlan', 'name': 'vxlan%d' % vni, 'vni': vni, 'local': str(local) if local else None,
@@ -481,12 +509,15 @@ def vxlan_network(settings, existing=None):
         docs.append(built)
     if not docs and not p.problems:
         p.add(pre + 'segments', 'give at least one segment')
+    # This host's containers reach their gateway; a probe across hosts would need the others built first.
+    probes = _probes(p, pre + 'probes', settings.get('probes'))
     p.raise_any()
     return {
         'namespaces': [ns for d in docs for ns in d['namespaces']],
         'links': [link for d in docs for link in d['links']],
         'routes': [route for d in docs for route in d['routes']],
         'nat': [],
+        'verify': [probe for d in docs for probe in d['verify']] + probes,
         'facts': {'mtu': mtu, 'peers': sorted(peers),
                   'containers': dict(item for d in docs for item in d['facts']['containers'].items())},
     }

@@ -146,9 +146,27 @@ def test_a_probe_from_a_namespace_the_lab_does_not_keep_fails_the_run_before_any
     from ansible_collections.netvirt.linux.plugins.module_utils._model import normalise_document
     verification = Verification([{'from': 'nosuch', 'to': 'c1'}, {'from': 'c1', 'to': 'old'}])
     with Kernel() as kernel, pytest.raises(ProbeError) as refused:
-        verification.refuse_unknown_namespaces(normalise_document(doc, 'test'), kernel)
+        verification.refuse_unrunnable(normalise_document(doc, 'test'), kernel)
     assert refused.value.errors == ['verify[0].from: namespace nosuch is neither in the lab nor on the host',
                                     'verify[1].to: namespace old is absent in the lab']
+    assert snapshot() == before
+
+
+def test_a_probe_to_a_namespace_the_lab_gives_two_addresses_or_none_is_refused_before_any_change():
+    """Found only after the apply, either would undo a whole run for a probe that could never resolve."""
+    before = snapshot()
+    from ansible_collections.netvirt.linux.plugins.module_utils._model import normalise_document
+    doc = dict(NAT_LAB, namespaces=NAT_LAB['namespaces'] + [{'name': 'bare'}],
+               links=NAT_LAB['links'] + [{'kind': 'veth', 'name': 'side', 'netns': 'c2', 'addresses': ['10.7.0.1/24'],
+                                          'peer': {'name': 'side', 'netns': 'c3', 'addresses': ['10.7.0.2/24']}}])
+    verification = Verification([{'from': 'c1', 'to': 'c2'}, {'from': 'c1', 'to': 'bare'}, {'from': 'c2', 'to': 'c1'},
+                                 {'from': 'c1', 'to': '10.7.0.1'}])
+    with Kernel() as kernel, pytest.raises(ProbeError) as refused:
+        verification.refuse_unrunnable(normalise_document(doc, 'test'), kernel)
+    assert refused.value.errors == [
+        'verify[0].to: namespace c2 gets 2 addresses in the lab (10.0.0.12 on eth0, 10.7.0.1 on side); '
+        'name the one to probe',
+        'verify[1].to: namespace bare gets no address in the lab; name an address']
     assert snapshot() == before
 
 

@@ -234,3 +234,43 @@ def test_an_overlay_mtu_the_kernel_cannot_take_is_named(mtu, problem):
     with pytest.raises(RoleInputError) as e:
         vxlan_network(dict(OVERLAY, mtu=mtu), UNDERLAY)
     assert problem in str(e.value)
+
+
+def test_each_role_proves_what_it_built_with_default_probes_and_the_users_own():
+    from ansible_collections.netvirt.linux.plugins.plugin_utils._labs import vxlan_network
+    assert container_network(CBN)['verify'] == [{'from': 'a', 'to': '172.30.0.1'}, {'from': 'b', 'to': '172.30.0.1'}]
+    assert router_network(SEED_000)['verify'] == [
+        {'from': 'client', 'to': '10.0.1.1'}, {'from': 'server', 'to': '10.0.2.1'},
+        {'from': 'internet', 'to': '192.168.3.1'}]
+    # Host 1's containers reach their bridge on this host, never a container on another host.
+    assert vxlan_network(OVERLAY, UNDERLAY)['verify'] == [
+        {'from': 'vx100-c%d' % c, 'to': '10.200.0.14'} for c in range(1, 5)]
+    mine = [{'from': 'a', 'to': 'b', 'proto': 'tcp', 'port': 22}, {'from': 'a', 'to': '192.0.2.9', 'expect': 'blocked'}]
+    assert container_network(dict(CBN, verify=False, probes=mine))['verify'] == mine
+    assert container_network(dict(CBN, verify='false'))['verify'] == []  # -e on the command line gives a string
+    assert router_network(dict(SEED_000, probes=mine[:1]))['verify'][-1] == mine[0]
+    assert vxlan_network(dict(OVERLAY, verify=False, probes=mine[1:]), UNDERLAY)['verify'] == mine[1:]
+
+
+@pytest.mark.parametrize('build, settings, problem', [
+    (container_network, dict(CBN, probes=[{'from': 'a'}]),
+     'container_bridge_net_probes[0].to: a probe needs to'),
+    (container_network, dict(CBN, probes=[{'to': 'b', 'proto': 'tcp'}]),
+     'container_bridge_net_probes[0].port: a tcp probe needs port'),
+    (container_network, dict(CBN, probes='b'), "container_bridge_net_probes: must be a non-empty list of probes, got 'b'"),
+    (container_network, dict(CBN, verify='maybe'), "container_bridge_net_verify: 'maybe' is not a boolean"),
+    (router_network, dict(SEED_000, probes=[{'to': 'x/y'}]), 'router_lab_probes[0].to: '),
+    (router_network, dict(SEED_000, probes=[{'to': 'server', 'expect': 'never'}]),
+     "router_lab_probes[0].expect: must be one of reach, blocked, got 'never'"),
+])
+def test_a_bad_probe_of_a_roles_own_is_named_by_its_variable(build, settings, problem):
+    with pytest.raises(RoleInputError) as e:
+        build(settings)
+    assert problem in str(e.value)
+
+
+def test_a_bad_probe_of_the_overlays_own_is_named_by_its_variable():
+    from ansible_collections.netvirt.linux.plugins.plugin_utils._labs import vxlan_network
+    with pytest.raises(RoleInputError) as e:
+        vxlan_network(dict(OVERLAY, probes=[{'to': '10.200.0.17', 'count': 0}]), UNDERLAY)
+    assert 'vxlan_overlay_probes[0].count: ' in str(e.value)
