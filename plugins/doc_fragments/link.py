@@ -62,6 +62,52 @@ options:
     description:
       - Bridge, in the same namespace, to attach the link to.
     type: str
+  tc:
+    description:
+      - Shaping of what leaves this end, by one root qdisc on it. Omitted means shaping is not managed.
+      - Only O(tc.rate) makes a C(tbf) qdisc (a token bucket, in every kernel with traffic control); any other
+        field makes a C(netem) qdisc (with O(tc.rate) as netem's own rate), which needs the kernel's
+        C(sch_netem). A change replaces the whole qdisc; the kernel keeps times in ticks of 64 ns, and two
+        values that come to the same ticks are the same.
+      - The two ends of a veth shape the two directions. A qdisc this collection did not set (another root
+        handle than C(4e56:)) is not replaced without O(force), and one of another kind than C(tbf) or
+        C(netem) not at all, since it could not be put back if the run is undone.
+      - Not supported - delay distributions, correlations, loss models, ECN, slots, and rates above 34gbit.
+    type: dict
+    suboptions:
+      delay:
+        description: Delay added to each packet - C(20ms), C(500us), C(1s) (a bare number is milliseconds).
+        type: str
+      jitter:
+        description: Random variation of the delay, up to this much either way; needs O(tc.delay).
+        type: str
+      loss:
+        description: Share of packets dropped - C(1%), C(0.5%) (a bare number is percent).
+        type: str
+      duplicate:
+        description: Share of packets sent twice.
+        type: str
+      reorder:
+        description: Share of packets sent at once, ahead of the delayed others; needs O(tc.delay).
+        type: str
+      corrupt:
+        description: Share of packets with a bit flipped.
+        type: str
+      rate:
+        description:
+          - The most this end sends - C(500kbit), C(10mbit), C(1gbit) (C(bit), C(kbit), C(mbit), C(gbit),
+            C(tbit); C(bps), C(kbps), C(mbps), C(gbps) are bytes).
+          - Alone, a C(tbf) qdisc with a burst of 10 frames or 4 ms, and a queue of 50 ms at the rate.
+        type: str
+      limit:
+        description: Packets the netem queue holds (1000 unless given).
+        type: int
+      enabled:
+        description:
+          - V(false) removes the shaping this collection set and keeps the declaration, to switch it back on
+            with V(true).
+        type: bool
+        default: true
 '''
 
     OWNERSHIP = r'''

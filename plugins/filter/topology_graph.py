@@ -65,6 +65,15 @@ def _ends(link):
         yield link['peer']
 
 
+def _tc_lines(end):
+    """An end's shaping (netns_info's tc, what leaves the end), as one line: 'tc: delay 40ms, loss 1%'."""
+    tc = end.get('tc')
+    if not isinstance(tc, dict) or tc.get('enabled') is False:
+        return []
+    shown = ', '.join('%s %s' % (key, tc[key]) for key in sorted(tc) if key not in ('enabled', 'profile'))
+    return ['tc: ' + shown] if shown else []
+
+
 def _nat_lines(nat):
     if nat.get('rules') is not None:  # netns_info: the table in nft syntax
         # The owner chain's one rule only carries the owner's mark: it is shown as the owner.
@@ -106,7 +115,7 @@ class _Graph:
                 kind = kind_of(link.get('kind'))
                 for end in _ends(link):
                     netns = end.get('netns')
-                    label = '\n'.join([end['name']] + list(end.get('addresses') or []))
+                    label = '\n'.join([end['name']] + list(end.get('addresses') or []) + _tc_lines(end))
                     switch = end is link and kind.takes_ports
                     self.add(host, netns, end['name'], label + ('\n(%s)' % kind.name if switch else ''),
                              'bridge' if switch else 'interface')

@@ -20,6 +20,7 @@ import fnmatch
 
 from ansible_collections.netvirt.linux.plugins.module_utils._kinds import kind_of
 from ansible_collections.netvirt.linux.plugins.module_utils._nft import TABLE_PREFIX, table_owner
+from ansible_collections.netvirt.linux.plugins.module_utils._tc import HANDLE, describe
 
 MANAGED_SYSCTLS = ('net.ipv4.ip_forward', 'net.ipv6.conf.all.forwarding')
 LINK_FIELDS = ('name', 'netns', 'up', 'mtu', 'mac', 'addresses', 'master')
@@ -50,8 +51,13 @@ def read_inventory(kernel, namespaces=None, include_host=True):
     for netns in scopes:
         links = kernel.read_links(netns)
         addresses = kernel.read_all_addresses(netns)
+        qdiscs = kernel.read_root_qdiscs(netns)
         for link in links:
             link['addresses'] = addresses.get(link['index'], [])
+            qdisc = qdiscs.get(link['index'])
+            # Only the shaping this collection set is the end's tc: fed back, it plans nothing.
+            if qdisc is not None and qdisc['handle'] == HANDLE and qdisc['params'] is not None:
+                link['tc'] = describe(qdisc['params'])
         described[netns] = links
         if netns is not None:
             lo = [link for link in links if link['name'] == 'lo']
@@ -88,7 +94,7 @@ def read_inventory(kernel, namespaces=None, include_host=True):
                 peer = _find_peer(kernel, by_index, link)
                 if peer is not None:
                     seen.add((peer['netns'], peer['name']))
-                    entry['peer'] = dict((k, peer[k]) for k in LINK_FIELDS)
+                    entry['peer'] = _end_fields(peer)
             if handler.takes_ports:
                 entry['ports'] = sorted(other['name'] for other in described[netns]
                                         if other['master'] == link['name'])
@@ -101,9 +107,16 @@ def read_inventory(kernel, namespaces=None, include_host=True):
 def link_entry(kernel, link):
     """A link as the topology document writes it, with its kind's own fields (VLAN id, VNI, remotes, fdb...)."""
     entry = {'kind': link['kind']}
-    entry.update((k, link[k]) for k in LINK_FIELDS)
+    entry.update(_end_fields(link))
     entry.update(kind_of(link['kind']).report(link, kernel))
     return entry
+
+
+def _end_fields(link):
+    end = dict((k, link[k]) for k in LINK_FIELDS)
+    if link.get('tc'):
+        end['tc'] = link['tc']
+    return end
 
 
 def _find_peer(kernel, by_index, link):

@@ -40,8 +40,8 @@ import time
 from ansible_collections.netvirt.linux.plugins.module_utils._kinds import BY_KERNEL_KIND, CHANGEABLE, KINDS
 from ansible_collections.netvirt.linux.plugins.module_utils._ops import (
     ADD_ADDRESS, ADD_FDB, ADD_LINK, ADD_ROUTE, CREATE_NAMESPACE, DELETE_ADDRESS, DELETE_FDB, DELETE_LINK,
-    DELETE_NAMESPACE, DELETE_NAT_TABLE, DELETE_ROUTE, LOAD_NAT_TABLE, MOVE_LINK, PARTIAL_FILE_SUFFIX,
-    REMOVE_STALE_NAMESPACE, REPLACE_ROUTE, RESTORE_LINK, RESTORE_STALE_NAMESPACE, SET_LINK, SET_SYSCTL,
+    DELETE_NAMESPACE, DELETE_NAT_TABLE, DELETE_QDISC, DELETE_ROUTE, LOAD_NAT_TABLE, MOVE_LINK, PARTIAL_FILE_SUFFIX,
+    REMOVE_STALE_NAMESPACE, REPLACE_ROUTE, RESTORE_LINK, RESTORE_STALE_NAMESPACE, SET_LINK, SET_QDISC, SET_SYSCTL,
     UNDONE_WITH_NAMESPACE, WRITE_FILE, executes, executors,
 )
 from ansible_collections.netvirt.linux.plugins.module_utils._nft import (
@@ -50,8 +50,9 @@ from ansible_collections.netvirt.linux.plugins.module_utils._nft import (
 # HAS_PYROUTE2 and PYROUTE2_IMPORT_ERROR are the modules' to report (missing_required_lib).
 from ansible_collections.netvirt.linux.plugins.module_utils._netlink import (
     AF_INET, AF_INET6, HAS_PYROUTE2, IFF_UP, PYROUTE2_IMPORT_ERROR, RTN_UNICAST, IPRoute, Netlink,
-    NetlinkDumpInterrupted, NetlinkError, nf_table_names, version_of,
+    NetlinkDumpInterrupted, NetlinkError, nf_table_names, tcmsg, version_of,
 )
+from ansible_collections.netvirt.linux.plugins.module_utils._tc import ROOT, decode, encode_options, text_of
 from ansible_collections.netvirt.linux.plugins.module_utils._values import sysctl_path_parts
 
 NETNS_RUN_DIR = '/run/netns'
@@ -853,6 +854,47 @@ class Kernel:
         except NetlinkError as e:
             raise KernelError('cannot %s fdb entry %s -> %s on %s%s: %s' % (
                 'add' if what == 'append' else 'remove', mac, dst, name, _where(netns), _describe_error(e)))
+
+    def read_root_qdiscs(self, netns):
+        """{ifindex: {'handle', 'kind', 'params'}} of the root qdiscs of a namespace, from one dump; a link
+        whose root is the kernel's default (handle 0:) is not listed.  ``params`` (_tc's) is None for a
+        kind this collection does not set."""
+        roots = {}
+        for msg in self._dump(netns, lambda: self._netlink.qdiscs(netns)):
+            if msg['parent'] != ROOT or not msg['handle']:
+                continue
+            kind = msg.get_attr('TCA_KIND')
+            roots[msg['index']] = {'handle': msg['handle'], 'kind': kind,
+                                   'params': decode(kind, msg.get_attr('TCA_OPTIONS'))}
+        return roots
+
+    @executes(SET_QDISC)
+    def op_set_qdisc(self, netns, name, handle, params):
+        index = self._index(netns, name)
+        current = self.read_root_qdiscs(netns).get(index)
+        if current is not None and current['handle'] == handle and current['kind'] != params['kind']:
+            # The kernel replaces a qdisc in place only with one of its kind: another kind takes its place.
+            self._qdisc_call('remove the %s qdisc from' % current['kind'], netns, name, 'del', index, handle)
+        kind, options = encode_options(params)
+        self._qdisc_call('set tc %s on' % text_of(params), netns, name, 'replace', index, handle,
+                         [['TCA_KIND', kind], ['TCA_OPTIONS', options]])
+
+    @executes(DELETE_QDISC)
+    def op_delete_qdisc(self, netns, name, handle):
+        index = self._index(netns, name)
+        if self.read_root_qdiscs(netns).get(index, {}).get('handle') == handle:
+            self._qdisc_call('remove tc from', netns, name, 'del', index, handle)
+
+    def _qdisc_call(self, what, netns, name, command, index, handle, attrs=()):
+        msg = tcmsg()
+        msg['index'] = index
+        msg['handle'] = handle
+        msg['parent'] = ROOT
+        msg['attrs'] = list(attrs)
+        try:
+            self._netlink.qdisc(netns, command, msg)
+        except NetlinkError as e:
+            raise KernelError('cannot %s %s%s: %s' % (what, name, _where(netns), _describe_error(e)))
 
     @executes(DELETE_LINK)
     def op_delete_link(self, netns, name):

@@ -29,6 +29,7 @@ from ansible_collections.netvirt.linux.plugins.module_utils._values import (
 )
 from ansible_collections.netvirt.linux.plugins.module_utils._kinds import KINDS, LINK_KINDS, kind_of
 from ansible_collections.netvirt.linux.plugins.module_utils._kinds._base import ENTRY_OPTIONS, normalise_end
+from ansible_collections.netvirt.linux.plugins.module_utils._tc import expand_profiles
 
 DEFAULT_OWNER = 'netvirt'
 
@@ -257,9 +258,11 @@ def normalise_document(doc, owner=DEFAULT_OWNER, single=False):
         raise ModelError(['document: must be a dictionary'])
     owner = c.check('owner', check_owner, owner)
     out = {'owner': owner, 'namespaces': [], 'links': [], 'routes': [], 'nat': []}
+    given = dict(doc, links=expand_profiles(c, doc.get('links') or [], doc.get('tc_profiles'),
+                                            '' if single else 'links'))
     for section, func in (('namespaces', normalise_namespace), ('links', normalise_link),
                           ('routes', normalise_route), ('nat', normalise_nat)):
-        entries = doc.get(section) or []
+        entries = given.get(section) or []
         if not isinstance(entries, list):
             c.add(section, 'must be a list')
             continue

@@ -16,6 +16,8 @@ same calls, each for a namespace (None: the one we run in):
   is None; it may give more tables than the one asked for.
 - ``netnsid(netns, fd)``: what IPRoute.get_netnsid(fd=fd) answers.
 - ``fdb(netns, command, **kwargs)``: IPRoute.fdb.
+- ``qdiscs(netns)``: a dump of the namespace's qdiscs; ``qdisc(netns, command, msg)``: one tcmsg
+  sent as RTM_NEWQDISC (``replace``: create or replace) or RTM_DELQDISC (``del``).
 - ``drop(netns)``: close the namespace's sockets (it is going away).
 - ``close()``.
 
@@ -37,22 +39,25 @@ import resource
 try:
     import pyroute2
     from pyroute2 import IPRoute, IPRSocket
-    from pyroute2.netlink import NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR
+    from pyroute2.netlink import (
+        NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_REPLACE, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR,
+    )
     # NetlinkError is for _kernel, which catches what the transport raises.
     from pyroute2.netlink.exceptions import NetlinkDumpInterrupted, NetlinkError  # pylint: disable=unused-import
     from pyroute2.netlink.rtnl import (
-        RTM_DELADDR, RTM_DELLINK, RTM_DELROUTE, RTM_GETADDR, RTM_GETLINK, RTM_GETNSID, RTM_GETROUTE, RTM_NEWADDR,
-        RTM_NEWLINK, RTM_NEWROUTE,
+        RTM_DELADDR, RTM_DELLINK, RTM_DELQDISC, RTM_DELROUTE, RTM_GETADDR, RTM_GETLINK, RTM_GETNSID, RTM_GETQDISC,
+        RTM_GETROUTE, RTM_NEWADDR, RTM_NEWLINK, RTM_NEWQDISC, RTM_NEWROUTE,
     )
     from pyroute2.netlink.rtnl.ifaddrmsg import ifaddrmsg
     from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
     from pyroute2.netlink.rtnl.nsidmsg import nsidmsg
     from pyroute2.netlink.rtnl.rtmsg import rtmsg
+    from pyroute2.netlink.rtnl.tcmsg import tcmsg
     from pyroute2.nftables.main import NFTables
     HAS_PYROUTE2 = True
     PYROUTE2_IMPORT_ERROR = None
 except ImportError as e:  # reported by the module through missing_required_lib
-    IPRoute = None
+    IPRoute = tcmsg = None
     NetlinkError = OSError
 
     class NetlinkDumpInterrupted(Exception):
@@ -177,6 +182,12 @@ class IPRouteNetlink:
     def fdb(self, netns, command, **kwargs):
         return self._iproutes.get(netns).fdb(command, **kwargs)
 
+    def qdiscs(self, netns):
+        return self._iproutes.get(netns).get_qdiscs()
+
+    def qdisc(self, netns, command, msg):
+        return self._iproutes.get(netns).nlm_request(msg, *_QDISC_REQUESTS[command])
+
     def drop(self, netns):
         self._iproutes.drop(netns)
 
@@ -206,6 +217,12 @@ class BareNetlink(IPRouteNetlink):
 
     def netnsid(self, netns, fd):
         return self._bare.get(netns).netnsid(fd)
+
+    def qdiscs(self, netns):
+        return self._bare.get(netns).qdiscs()
+
+    def qdisc(self, netns, command, msg):
+        return self._bare.get(netns).qdisc(command, msg)
 
     def drop(self, netns):
         super(BareNetlink, self).drop(netns)
@@ -286,6 +303,12 @@ class _BareSocket:
         msg['family'] = family
         return self._dump(msg, RTM_GETROUTE)
 
+    def qdiscs(self):
+        return self._dump(tcmsg(), RTM_GETQDISC)
+
+    def qdisc(self, command, msg):
+        return self._send(msg, *_QDISC_REQUESTS[command])
+
     def netnsid(self, fd):
         """What IPRoute.get_netnsid(fd=fd) answers."""
         msg = nsidmsg()
@@ -296,6 +319,11 @@ class _BareSocket:
 
 
 if HAS_PYROUTE2:
+    # {command: (message type, flags)} of a qdisc request: tc's `qdisc replace` and `qdisc del`.
+    _QDISC_REQUESTS = {
+        'replace': (RTM_NEWQDISC, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE),
+        'del': (RTM_DELQDISC, NLM_F_REQUEST | NLM_F_ACK),
+    }
     # {method: (message class, {command: (message type, flags name)})}, as IPRoute maps them.
     _REQUESTS = {
         'link': (ifinfmsg, {'add': (RTM_NEWLINK, 'create'), 'set': (RTM_NEWLINK, 'req'),

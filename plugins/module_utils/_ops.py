@@ -103,6 +103,9 @@ MOVE_LINK = _declare('move_link', 'netns name to_netns to_name', 'up master addr
 RESTORE_LINK = _declare('restore_link', 'snapshot')
 ADD_FDB = _declare('add_fdb', 'netns name mac dst')
 DELETE_FDB = _declare('delete_fdb', 'netns name mac dst')
+# The root qdisc of a link end (_tc's params), with ``handle``; its deletion takes the one with ``handle``.
+SET_QDISC = _declare('set_qdisc', 'netns name handle params')
+DELETE_QDISC = _declare('delete_qdisc', 'netns name handle')
 
 # Addresses; ``routes`` are those the kernel dropped with the link's last IPv4 address.
 ADD_ADDRESS = _declare('add_address', 'netns name cidr', 'routes')

@@ -218,6 +218,7 @@ class StateReader:
         self._all_routes = {}
         self._dumps = {}
         self._address_dumps = {}
+        self._qdiscs = {}
         self._exists = {}
         self._stale = None
         self._claims = empty_claims()
@@ -336,6 +337,16 @@ class StateReader:
 
     def fdb(self, netns, name):
         return self.kernel.read_fdb(netns, name)
+
+    def root_qdisc(self, netns, name):
+        """The root qdisc of a link (Kernel.read_root_qdiscs), None for the kernel's default; one dump a
+        namespace."""
+        link = self.link(netns, name)
+        if link is None:
+            return None
+        if netns not in self._qdiscs:
+            self._qdiscs[netns] = self.kernel.read_root_qdiscs(netns)
+        return self._qdiscs[netns].get(link['index'])
 
     def numeric_id(self, option, value):
         return self.kernel.user_id(value) if option == 'user' else self.kernel.group_id(value)

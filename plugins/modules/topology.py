@@ -48,9 +48,18 @@ options:
       - A link refers to namespaces by name; each must be listed in O(namespaces) or exist already.
       - Entries are not typed by Ansible as a module's options are, so a boolean (C(up), C(recreate), C(stp),
         C(learning), C(loopback)) must be C(true) or C(false); a string such as C("false") is refused, naming it.
+      - "Each end (a link, and a veth's C(peer)) takes C(tc) as the link modules do, or the name of one of
+        O(tc_profiles) (C(tc: wan)), or a profile with changes (C(tc: {profile: wan, loss: 2%}))."
     type: list
     elements: dict
     default: []
+  tc_profiles:
+    description:
+      - "Named shapings that a link end's C(tc) names, each with the fields of C(tc) (see
+        M(netvirt.linux.veth)'s O(netvirt.linux.veth#module:tc)), for example
+        C({wan: {delay: 40ms, jitter: 5ms, loss: 0.5%}, narrow: {rate: 10mbit}})."
+    type: dict
+    default: {}
   routes:
     description:
       - Routes, each with the options of M(netvirt.linux.route).
@@ -198,6 +207,7 @@ def main():
             owner=dict(type='str', required=True),
             namespaces=dict(type='list', elements='dict', default=[]),
             links=dict(type='list', elements='dict', default=[]),
+            tc_profiles=dict(type='dict', default={}),
             routes=dict(type='list', elements='dict', default=[]),
             nat=dict(type='list', elements='dict', default=[]),
             state=dict(type='str', default='present', choices=['present', 'absent']),
@@ -208,7 +218,7 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
-    document = dict((key, params[key]) for key in ('namespaces', 'links', 'routes', 'nat'))
+    document = dict((key, params[key]) for key in ('namespaces', 'links', 'routes', 'nat', 'tc_profiles'))
     if params['state'] == 'absent':
         # Validate what was given, then remove all that the owner made.
         run_module(module, document, single=False, purge=True, remove_all=True)

@@ -51,6 +51,38 @@ options:
       master:
         description: Bridge in the other end's namespace to attach it to.
         type: str
+      tc:
+        description: Shaping of what leaves the other end, as O(tc) (the other direction of the pair).
+        type: dict
+        suboptions:
+          delay:
+            description: Delay added to each packet.
+            type: str
+          jitter:
+            description: Random variation of the delay.
+            type: str
+          loss:
+            description: Share of packets dropped.
+            type: str
+          duplicate:
+            description: Share of packets sent twice.
+            type: str
+          reorder:
+            description: Share of packets sent ahead of the delayed others.
+            type: str
+          corrupt:
+            description: Share of packets with a bit flipped.
+            type: str
+          rate:
+            description: The most the other end sends.
+            type: str
+          limit:
+            description: Packets the netem queue holds.
+            type: int
+          enabled:
+            description: V(false) removes the shaping and keeps the declaration.
+            type: bool
+            default: true
 extends_documentation_fragment:
   - netvirt.linux.link
   - netvirt.linux.link.OWNERSHIP

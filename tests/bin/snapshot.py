@@ -1,7 +1,7 @@
 """Print the network state a test compares before and after: every namespace's
-links, addresses, routes, forwarding sysctls, /etc/netns files and the nft
+links, addresses, routes, qdiscs, forwarding sysctls, /etc/netns files and the nft
 ruleset, as JSON with the fields that change on their own (timers, counters)
-left out.  It reads with `ip -j` and `nft -j`, not with the collection's code,
+left out.  It reads with `ip -j`, `tc -j` and `nft -j`, not with the collection's code,
 so a bug in our kernel layer cannot hide itself.  Run it inside the sandbox:
     python3 tests/bin/snapshot.py"""
 
@@ -16,7 +16,7 @@ import sys
 # and the ports) change on their own; configuration is what is compared.
 VOLATILE = ('timer', 'gc_', 'topology_change', 'stats', 'valid_life', 'preferred_life',
             'operstate', 'linkmode', 'hello_time', 'age', 'bridge_id', 'root_id', 'root_port',
-            'root_path_cost', 'designated_')
+            'root_path_cost', 'designated_', 'refcnt')
 
 
 def ip_json(netns, *args):
@@ -85,7 +85,11 @@ def namespace(netns):
     if shutil.which('nft'):
         out = subprocess.run(in_netns(netns, ['nft', '-j', 'list', 'ruleset']), capture_output=True, text=True, check=False)
         nft = scrub(json.loads(out.stdout)) if out.returncode == 0 and out.stdout.strip() else out.stderr.strip()
-    return {'links': links, 'addresses': addrs, 'routes': routes, 'sysctls': sysctls, 'nft': nft}
+    # Each link's qdiscs (tc's shaping), by link name: `tc` reads them, not the collection.
+    out = subprocess.run(['tc'] + (['-n', netns] if netns else []) + ['-j', 'qdisc', 'show'],
+                         capture_output=True, text=True, check=True).stdout
+    qdiscs = sorted((scrub(q) for q in json.loads(out or '[]')), key=lambda q: json.dumps(q, sort_keys=True))
+    return {'links': links, 'addresses': addrs, 'routes': routes, 'sysctls': sysctls, 'nft': nft, 'qdiscs': qdiscs}
 
 
 def main():

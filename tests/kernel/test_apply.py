@@ -26,16 +26,16 @@ class FailingKernel(Kernel):
         return super(FailingKernel, self).run(op, args)
 
 
-def assert_every_failure_rolls_back(doc, owner='test', at_least=1):
+def assert_every_failure_rolls_back(doc, owner='test', at_least=1, force=False):
     """Inject a failure at each action of doc's plan in turn (failure_points): each time the
     failing action is named, every undo succeeds, and the kernel is exactly as it was."""
     before = snapshot()
     with Kernel() as kernel:
-        total = len(plan(doc, kernel, owner=owner).actions)
+        total = len(plan(doc, kernel, owner=owner, force=force).actions)
     assert total >= at_least
     for k in failure_points(total):
         with FailingKernel(k) as kernel, host_lock():
-            p = plan(doc, kernel, owner=owner)
+            p = plan(doc, kernel, owner=owner, force=force)
             with pytest.raises(ApplyError) as e:
                 apply_plan(kernel, p)
         assert 'injected failure' in str(e.value)

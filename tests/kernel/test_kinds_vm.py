@@ -1,5 +1,6 @@
-"""VLAN, IPVLAN, GENEVE and dummy, which this machine's kernel lacks: the VM lane (tests/vm/run) runs them
-under Debian stable's kernel with NETVIRT_REQUIRE_KINDS set, where a missing kind is a failure."""
+"""VLAN, IPVLAN, GENEVE, dummy and netem (a link end's tc beyond a rate), which this machine's kernel
+lacks: the VM lane (tests/vm/run) runs them under Debian stable's kernel with NETVIRT_REQUIRE_KINDS set,
+where a missing kind is a failure."""
 
 import contextlib
 import gc
@@ -10,6 +11,8 @@ import runpy
 import subprocess
 from unittest import mock
 
+import re
+
 import pytest
 
 from conftest import converge, four_steps, ip_json, link, ping, plan, snapshot
@@ -19,13 +22,17 @@ from ansible_collections.netvirt.linux.plugins.module_utils._kernel import Kerne
 
 
 def kernel_has(kind):
-    """Whether this kernel can make a link of this kind (tried in a scratch namespace, then removed)."""
+    """Whether this kernel can make a link (or a qdisc) of this kind (tried in a scratch namespace, then removed)."""
     args = {'vlan': ['link', 'lo', 'type', 'vlan', 'id', '9'], 'ipvlan': ['link', 'lo', 'type', 'ipvlan'],
-            'geneve': ['type', 'geneve', 'id', '9', 'remote', '192.0.2.1'], 'dummy': ['type', 'dummy']}[kind]
+            'geneve': ['type', 'geneve', 'id', '9', 'remote', '192.0.2.1'], 'dummy': ['type', 'dummy'],
+            'netem': None}[kind]
     subprocess.run(['ip', 'netns', 'add', 'probe'], check=True)
     try:
         subprocess.run(['ip', '-n', 'probe', 'link', 'add', 'probe0', 'type', 'veth', 'peer', 'name', 'probe1'],
                        check=True)
+        if args is None:
+            return subprocess.run(['tc', '-n', 'probe', 'qdisc', 'add', 'dev', 'probe0', 'root', 'netem', 'delay',
+                                   '1ms'], capture_output=True, check=False).returncode == 0
         if args[0] == 'link':
             args[1] = 'probe0'
         return subprocess.run(['ip', '-n', 'probe', 'link', 'add', 'probe2'] + args, capture_output=True,
@@ -139,6 +146,59 @@ def test_a_dummy_holds_an_address_its_namespace_answers_on():
     assert converge(gone).texts == ['remove dummy svc0 in r2']
     assert link('svc0', 'r2') is None and not ping('r1', '10.255.0.2')
     assert converge(gone).texts == []
+
+
+def impaired(tc=None, peer_tc=None):
+    """n1 (10.63.0.1) and n2 (10.63.0.2) on one pair, each end's tc as given."""
+    end = {'kind': 'veth', 'name': 'eth0', 'netns': 'n1', 'addresses': ['10.63.0.1/24'],
+           'peer': {'name': 'eth0', 'netns': 'n2', 'addresses': ['10.63.0.2/24']}}
+    if tc is not None:
+        end['tc'] = tc
+    if peer_tc is not None:
+        end['peer']['tc'] = peer_tc
+    return {'namespaces': [{'name': 'n1'}, {'name': 'n2'}], 'links': [end]}
+
+
+def pings(count=5, interval='0.2'):
+    """(fastest round trip in ms, share lost) of ``count`` pings from n1 to n2."""
+    out = subprocess.run(['ip', 'netns', 'exec', 'n1', 'ping', '-q', '-c', str(count), '-i', interval, '-W', '2',
+                          '10.63.0.2'], capture_output=True, text=True, check=False).stdout
+    lost = float(re.search(r'([0-9.]+)% packet loss', out).group(1)) / 100
+    rtt = re.search(r'= ([0-9.]+)/', out)
+    return (float(rtt.group(1)) if rtt else None), lost
+
+
+def test_netem_delay_on_each_end_adds_to_the_round_trip_and_loss_drops_its_share():
+    need('netem')
+    converge(impaired())
+    base = pings()[0]
+    four_steps(impaired({'delay': '50ms'}))
+    added = pings()[0] - base
+    assert 40 <= added <= 60, 'delay 50ms on n1 added %.1f ms' % added
+    both = impaired({'delay': '50ms'}, {'delay': '30ms'})
+    assert converge(both).texts == ['set tc delay 30ms on eth0 in n2']
+    added = pings()[0] - base
+    assert 70 <= added <= 90, '50ms and 30ms on the two ends added %.1f ms' % added
+    # One value changed replaces that end's qdisc whole: the delay goes with it.
+    converge(impaired({'loss': '20%'}, {'delay': '30ms', 'enabled': False}))
+    lost = pings(300, '0.01')[1]
+    assert 0.10 <= lost <= 0.30, 'loss 20%% lost %.0f%% of 300' % (lost * 100)
+
+
+def test_netem_takes_every_option_and_reads_it_back_as_given():
+    need('netem')
+    every = {'delay': '10ms', 'jitter': '2ms', 'loss': '1%', 'duplicate': '0.5%', 'reorder': '5%', 'corrupt': '0.1%',
+             'rate': '100mbit', 'limit': 500}
+    four_steps(impaired(every))
+    shown = json.loads(subprocess.run(['tc', '-n', 'n1', '-j', 'qdisc', 'show', 'dev', 'eth0'], check=True,
+                                      capture_output=True, text=True).stdout)[0]
+    assert (shown['kind'], shown['handle'], shown['options']['limit']) == ('netem', '4e56:', 500)
+    with Kernel() as kernel:
+        report = read_inventory(kernel, ['n1', 'n2'], include_host=False)
+    reported = [e for e in report['links'] if e['name'] == 'eth0'][0]
+    ends = dict((end['netns'], end) for end in (reported, reported['peer']))
+    assert ends['n1']['tc'] == dict(every, limit=500)
+    assert_every_failure_rolls_back(impaired({'delay': '20ms'}, {'rate': '10mbit'}), at_least=2)
 
 
 # Each module's task as a playbook writes it: a dummy as the parent NIC, and the seed's three on it

@@ -19,6 +19,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.netvirt.linux.plugins.module_utils._ops import ADD_LINK
+from ansible_collections.netvirt.linux.plugins.module_utils._tc import normalise_tc
 from ansible_collections.netvirt.linux.plugins.module_utils._values import (
     MIN_MTU, MAX_MTU, join_path, check_interface_name, check_name, check_int, check_bool, normalise_cidr,
     normalise_mac, ns_label, where,
@@ -70,6 +71,19 @@ def argument_spec(options, required=False):
     return dict((option.name, option.argument_spec(required and option.required)) for option in options)
 
 
+# A link end's shaping (_tc), as a module and a veth's peer take it.
+TC_SCHEMA = (
+    Option('delay', 'str', 'Delay added to each packet (20ms, 500us, 1s).'),
+    Option('jitter', 'str', 'Random variation of the delay, with delay.'),
+    Option('loss', 'str', 'Share of packets dropped (1%, 0.5%).'),
+    Option('duplicate', 'str', 'Share of packets sent twice.'),
+    Option('reorder', 'str', 'Share of packets sent at once, ahead of the delayed others, with delay.'),
+    Option('corrupt', 'str', 'Share of packets with one bit flipped.'),
+    Option('rate', 'str', 'Rate the end sends at, at most (500kbit, 10mbit, 1gbit).'),
+    Option('limit', 'int', 'Packets the impairment queue holds (1000 unless given).'),
+    Option('enabled', 'bool', 'False removes the shaping and keeps the declaration.', default=True),
+)
+
 # The options of one link end, as a module and a veth's peer take them (the model: normalise_end).
 END_SCHEMA = (
     Option('name', 'str', 'Interface name.', required=True),
@@ -79,6 +93,7 @@ END_SCHEMA = (
     Option('mac', 'str', 'Unicast MAC address.'),
     Option('addresses', 'list', 'The exact list of addresses (CIDR).', elements='str'),
     Option('master', 'str', 'Bridge, in the same namespace, to attach the link to.'),
+    Option('tc', 'dict', 'Shaping of what leaves the end: delay, loss, rate.', suboptions=TC_SCHEMA),
 )
 END_OPTIONS = tuple(option.name for option in END_SCHEMA)
 # The options of every link entry.
@@ -95,6 +110,7 @@ def normalise_end(c, entry, path, defaults_up=True):
         'mac': None,
         'addresses': None,
         'master': None,
+        'tc': None,
     }
     if entry.get('netns') is not None:
         end['netns'] = c.check(join_path(path, 'netns'), check_name, entry['netns'], 'netns')
@@ -120,6 +136,8 @@ def normalise_end(c, entry, path, defaults_up=True):
             end['addresses'] = normal
     if entry.get('master') is not None:
         end['master'] = c.check(join_path(path, 'master'), check_interface_name, entry['master'], 'master')
+    if entry.get('tc') is not None:
+        end['tc'] = normalise_tc(c, entry['tc'], join_path(path, 'tc'))
     return end
 
 

@@ -16,8 +16,10 @@ from ansible_collections.netvirt.linux.plugins.module_utils._diff import ObjectD
 from ansible_collections.netvirt.linux.plugins.module_utils._kinds import kind_of
 from ansible_collections.netvirt.linux.plugins.module_utils._model import link_ends, route_family, where
 from ansible_collections.netvirt.linux.plugins.module_utils._ops import (
-    ADD_ADDRESS, ADD_FDB, DELETE_ADDRESS, DELETE_FDB, DELETE_LINK, MOVE_LINK, RESTORE_LINK, SET_LINK,
+    ADD_ADDRESS, ADD_FDB, DELETE_ADDRESS, DELETE_FDB, DELETE_LINK, DELETE_QDISC, MOVE_LINK, RESTORE_LINK, SET_LINK,
+    SET_QDISC,
 )
+from ansible_collections.netvirt.linux.plugins.module_utils._tc import HANDLE, describe, params_of, text_of
 from ansible_collections.netvirt.linux.plugins.module_utils._planners._base import PlannerBase, field_path
 from ansible_collections.netvirt.linux.plugins.module_utils._values import ns_label
 
@@ -254,6 +256,8 @@ class LinkPlanning(PlannerBase):
                     self.add('addr', 'add address %s to %s' % (cidr, loc),
                              ADD_ADDRESS(netns=netns, name=name, cidr=cidr),
                              DELETE_ADDRESS(netns=netns, name=name, cidr=cidr))
+        if end['tc'] is not None:
+            self.plan_tc(end, start, p(label + 'tc'), diff)
         if end['up'] is not None:
             diff.field('up', start.was_up, end['up'])
             if cur['up'] != end['up']:
@@ -261,6 +265,49 @@ class LinkPlanning(PlannerBase):
                 self.add('up' if end['up'] else 'attr', 'bring %s %s' % (loc, 'up' if end['up'] else 'down'),
                          SET_LINK(netns=netns, name=name, up=end['up']), SET_LINK(netns=netns, name=name, up=cur['up']))
         return diff
+
+    def plan_tc(self, end, start, path, diff):
+        """The end's root qdisc (_tc): set, replaced or removed as one whole qdisc, never changed in part.
+        A made or moved end has the kernel's default (a move takes the qdisc with the old namespace)."""
+        netns, name = end['netns'], end['name']
+        loc = '%s%s' % (name, where(netns))
+        have = None
+        if not start.made and not start.moved_from:
+            have = self.reader.root_qdisc(netns, name)
+        want = params_of(end['tc'])
+        units = end['tc']['units']
+        ours = have is not None and have['handle'] == HANDLE
+        before = (describe(have['params'], units) if have['params'] is not None else {'qdisc': have['kind']}) \
+            if have is not None else None
+        diff.field('tc', before, describe(want, units))
+        if have is not None and not ours:
+            if want is None:
+                return  # nothing of ours to remove; somebody's qdisc stays
+            what = 'the %s qdisc %x: on %s' % (have['kind'], have['handle'] >> 16, loc)
+            if have['params'] is None:
+                self.error(path, '%s was not set by netvirt.linux, and a %s qdisc is not one it can put back '
+                           'if the run is undone; remove it first (tc qdisc del dev %s root)'
+                           % (what, have['kind'], name))
+                return
+            if not self.force:
+                self.error(path, '%s was not set by netvirt.linux; set force: true to replace it; without force '
+                           'this task would not: set tc %s on %s' % (what, text_of(want), loc))
+                return
+        if ours and have['params'] == want:
+            return
+        if want is None:
+            if ours:
+                self.add('attr', 'remove tc from %s' % loc, DELETE_QDISC(netns=netns, name=name, handle=HANDLE),
+                         SET_QDISC(netns=netns, name=name, handle=HANDLE, params=have['params']))
+            return
+        if have is None:
+            undo = DELETE_QDISC(netns=netns, name=name, handle=HANDLE)
+        elif ours:
+            undo = SET_QDISC(netns=netns, name=name, handle=HANDLE, params=have['params'])
+        else:  # forced: ours goes, and somebody's comes back under its own handle
+            undo = SET_QDISC(netns=netns, name=name, handle=have['handle'], params=have['params'])
+        self.add('attr', 'set tc %s on %s' % (text_of(want), loc),
+                 SET_QDISC(netns=netns, name=name, handle=HANDLE, params=want), undo)
 
     def routes_dropped_with_addresses(self, start, have, want):
         """(routes, record) the kernel drops when the addresses of a link go from ``have`` to ``want``.

@@ -86,17 +86,21 @@ def as_documented(spec):
     return dict((name, dict((key, value) for key, value in (
         ('type', option['type']), ('default', option.get('default')), ('choices', option.get('choices')),
         ('elements', option.get('elements')), ('required', option.get('required', False)),
-        ('suboptions', as_documented(option['options']) if 'options' in option else None)) if value is not None))
+        ('suboptions', _nested(option))) if value is not None))
         for name, option in spec.items())
+
+
+def _nested(option):
+    """The options within an option: an argument_spec's ``options``, DOCUMENTATION's ``suboptions``."""
+    nested = option.get('options', option.get('suboptions'))
+    return as_documented(nested) if nested is not None else None
 
 
 @pytest.mark.parametrize('kind', LINK_KINDS)
 def test_a_link_modules_arguments_come_from_its_kinds_schema_and_agree_with_its_documentation(kind):
     arguments = module_arguments(kind)
     documented = all_documented_options(kind)
-    assert as_documented(arguments['argument_spec']) == as_documented(dict(
-        (name, dict(option, options=option.get('suboptions'))) if 'suboptions' in option else (name, option)
-        for name, option in documented.items()))
+    assert as_documented(arguments['argument_spec']) == as_documented(documented)
     # DOCUMENTATION has no 'required when present': the module's required_if is the schema's required options.
     required = [option.name for option in KINDS[kind].options if option.required]
     assert arguments.get('required_if', []) == ([('state', 'present', required)] if required else [])

@@ -95,6 +95,9 @@ class TableReader:
     def nat_table_names(self, netns):
         return sorted(self.namespaces[netns].get('nat', {}))
 
+    def root_qdisc(self, netns, name):
+        return self.namespaces[netns].get('qdiscs', {}).get(name)
+
 
 def plan(doc, reader, check_mode=False, force=False, owner='netvirt', single=False, purge=False):
     return plan_document(normalise_document(doc, owner), reader, check_mode, force, single, purge)
@@ -521,3 +524,48 @@ def test_a_stale_entry_is_removed_with_state_absent_and_named_elsewhere():
     assert p.warnings == ['/run/netns/c8 is not a namespace but a stale entry (a plain file, as a run or `ip netns '
                           'add` killed while creating or removing a namespace leaves); it was left alone. Name '
                           'namespace c8 in a task or lab to repair it, or with state: absent to remove it']
+
+
+def test_tc_is_one_qdisc_set_replaced_or_removed_whole_and_somebodys_needs_force():
+    from ansible_collections.netvirt.linux.plugins.module_utils._tc import HANDLE, params_of
+    reader = TableReader().with_links(None, {'v0': {'peer_at': (None, 'v1')}, 'v1': {'peer_at': (None, 'v0')}})
+    pair = {'kind': 'veth', 'name': 'v0', 'tc': {'rate': '20mbit'}, 'peer': {'name': 'v1', 'tc': {'delay': '40ms'}}}
+    p = plan({'links': [pair]}, reader)
+    assert p.texts == ['set tc rate 20mbit on v0 in the current namespace',
+                       'set tc delay 40ms on v1 in the current namespace']
+    assert [(a.op, a.undo_op) for a in p.actions] == [('set_qdisc', 'delete_qdisc')] * 2
+    after = p.diff()['after']['veth (current)/v0']
+    assert after['tc'] == {'rate': '20mbit'} and after['peer']['tc'] == {'delay': '40ms'}
+    # As the kernel reports them back, nothing to do; 40000us is the same ticks as 40ms.
+    ours = {'handle': HANDLE, 'kind': 'tbf', 'params': params_of({'enabled': True, 'rate': 20000000})}
+    netem = {'handle': HANDLE, 'kind': 'netem', 'params': params_of({'enabled': True, 'delay': 40000})}
+    reader.namespaces[None]['qdiscs'] = {'v0': ours, 'v1': netem}
+    assert plan({'links': [pair]}, reader).texts == []
+    same = dict(pair, peer={'name': 'v1', 'tc': {'delay': '40000us'}})
+    assert plan({'links': [same]}, reader).texts == []
+    # One value changed: that end only, the whole qdisc replaced, and the undo puts the old one back.
+    p = plan({'links': [dict(pair, tc={'rate': '10mbit'})]}, reader)
+    assert p.texts == ['set tc rate 10mbit on v0 in the current namespace']
+    undo = {'netns': None, 'name': 'v0', 'handle': HANDLE, 'params': ours['params']}
+    assert (p.actions[0].undo_op, p.actions[0].undo_args) == ('set_qdisc', undo)
+    assert p.diff()['before']['veth (current)/v0']['tc'] == {'rate': '20mbit'}  # in the units written
+    # Switched off: removed, the declaration kept; left out: not managed.
+    off = plan({'links': [dict(pair, tc={'rate': '20mbit', 'enabled': False})]}, reader)
+    assert off.texts == ['remove tc from v0 in the current namespace']
+    assert [(a.op, a.undo_op) for a in off.actions] == [('delete_qdisc', 'set_qdisc')]
+    assert plan({'links': [dict(pair, tc=None, peer={'name': 'v1'})]}, reader).texts == []
+    # Somebody's netem (tc qdisc add ... root netem gets handle 8001:): refused without force, then replaced.
+    theirs = dict(netem, handle=0x80010000)
+    reader.namespaces[None]['qdiscs'] = {'v0': ours, 'v1': theirs}
+    with pytest.raises(PlanError, match=r'peer.tc: the netem qdisc 8001: on v1 in the current namespace was not '
+                                        r'set by netvirt.linux; set force: true to replace it'):
+        plan({'links': [dict(pair, peer={'name': 'v1', 'tc': {'delay': '50ms'}})]}, reader)
+    forced = plan({'links': [dict(pair, peer={'name': 'v1', 'tc': {'delay': '50ms'}})]}, reader, force=True)
+    undo = {'netns': None, 'name': 'v1', 'handle': 0x80010000, 'params': netem['params']}
+    assert (forced.actions[0].undo_op, forced.actions[0].undo_args) == ('set_qdisc', undo)
+    # Switching off leaves somebody's alone; a kind it could not put back is refused even with force.
+    assert plan({'links': [dict(pair, peer={'name': 'v1', 'tc': {'enabled': False, 'delay': '1ms'}})]},
+                reader).texts == []
+    reader.namespaces[None]['qdiscs'] = {'v0': {'handle': 0x10000, 'kind': 'htb', 'params': None}}
+    with pytest.raises(PlanError, match=r'tc: the htb qdisc 1: on v0 .* not one it can put back'):
+        plan({'links': [pair]}, reader, force=True)

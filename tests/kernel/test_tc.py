@@ -1,0 +1,137 @@
+"""A link end's tc on the real kernel (issue 19): a rate measured with real TCP, the four steps,
+switching off and on, somebody's qdisc, rollback, and netns_info's report fed back.
+
+This kernel has tbf (a rate alone) but no netem: delay, loss and the rest are proven in the
+VM lane (test_kinds_vm.py), under Debian stable's kernel."""
+
+import json
+import socket
+import subprocess
+import threading
+import time
+
+import pytest
+
+from conftest import converge, four_steps, plan, snapshot
+from test_apply import assert_every_failure_rolls_back
+from ansible_collections.netvirt.linux.plugins.module_utils._inventory import read_inventory
+from ansible_collections.netvirt.linux.plugins.module_utils._kernel import Kernel
+from ansible_collections.netvirt.linux.plugins.module_utils._plan import PlanError
+
+PAIR = {
+    'namespaces': [{'name': 'ta'}, {'name': 'tb'}],
+    'links': [{'kind': 'veth', 'name': 'eth0', 'netns': 'ta', 'addresses': ['10.61.0.1/24'], 'tc': {'rate': '20mbit'},
+               'peer': {'name': 'eth0', 'netns': 'tb', 'addresses': ['10.61.0.2/24']}}],
+}
+
+
+def qdiscs(netns):
+    """`tc -j qdisc show` in ``netns``: the kernel's word, not ours."""
+    out = subprocess.run(['tc', '-n', netns, '-j', 'qdisc', 'show'], check=True, capture_output=True, text=True)
+    return dict((q['dev'], q) for q in json.loads(out.stdout or '[]') if q.get('root'))
+
+
+def megabits_per_second(sender, receiver, address, size=5 * 1000 * 1000):
+    """Send ``size`` bytes over TCP from namespace ``sender`` to ``address`` in ``receiver``; the rate the
+    receiver saw from its first byte to its last."""
+    with Kernel() as kernel:
+        server = kernel.socket_in(receiver, socket.AF_INET, socket.SOCK_STREAM)
+        client = kernel.socket_in(sender, socket.AF_INET, socket.SOCK_STREAM)
+    seen = []
+    with server, client:
+        server.bind((address, 5201))
+        server.listen(1)
+
+        def receive():
+            conn = server.accept()[0]
+            with conn:
+                total, first = 0, None
+                while True:
+                    data = conn.recv(1 << 16)
+                    if not data:
+                        break
+                    first = first or time.monotonic()
+                    total += len(data)
+                seen.append((total, time.monotonic() - first))
+        thread = threading.Thread(target=receive)
+        thread.start()
+        client.connect((address, 5201))
+        client.sendall(b'x' * size)
+        client.shutdown(socket.SHUT_WR)
+        thread.join(60)
+    total, seconds = seen[0]
+    assert total == size
+    return total * 8 / seconds / 1e6
+
+
+def test_a_rate_on_one_end_shapes_what_leaves_it_and_not_the_other_direction():
+    four_steps(PAIR)
+    assert qdiscs('ta')['eth0']['kind'] == 'tbf' and qdiscs('ta')['eth0']['handle'] == '4e56:'
+    assert 'eth0' not in qdiscs('tb') or qdiscs('tb')['eth0']['kind'] == 'noqueue'
+    shaped = megabits_per_second('ta', 'tb', '10.61.0.2')
+    assert 15 <= shaped <= 25, 'ta -> tb through rate 20mbit: %.1f Mbit/s' % shaped
+    other_way = megabits_per_second('tb', 'ta', '10.61.0.1')
+    assert other_way > 2 * 20, 'tb -> ta, not shaped: %.1f Mbit/s' % other_way
+
+
+def test_switched_off_and_on_and_one_value_changed_on_one_end():
+    both = dict(PAIR, links=[dict(PAIR['links'][0], peer=dict(PAIR['links'][0]['peer'], tc={'rate': '5mbit'}))])
+    converge(both)
+    link = both['links'][0]
+    off = dict(both, links=[dict(link, tc=dict(link['tc'], enabled=False))])
+    with Kernel() as kernel:
+        assert plan(off, kernel).texts == ['remove tc from eth0 in ta']
+    converge(off)
+    assert qdiscs('ta').get('eth0', {}).get('kind') in (None, 'noqueue') and qdiscs('tb')['eth0']['kind'] == 'tbf'
+    with Kernel() as kernel:
+        assert plan(off, kernel).texts == []
+        assert plan(both, kernel).texts == ['set tc rate 20mbit on eth0 in ta']
+    converge(both)
+    changed = dict(both, links=[dict(link, peer=dict(link['peer'], tc={'rate': '8mbit'}))])
+    assert converge(changed).texts == ['set tc rate 8mbit on eth0 in tb']
+    assert qdiscs('tb')['eth0']['options']['rate'] == 1000000 and qdiscs('ta')['eth0']['options']['rate'] == 2500000
+    # Left out: not managed, whatever is there.
+    with Kernel() as kernel:
+        assert plan(dict(both, links=[dict(link, tc=None, peer=dict(link['peer'], tc=None))]), kernel).texts == []
+
+
+def test_somebodys_qdisc_needs_force_and_a_rollback_puts_it_back():
+    converge(dict(PAIR, links=[dict(PAIR['links'][0], tc=None)]))
+    subprocess.run(['tc', '-n', 'ta', 'qdisc', 'add', 'dev', 'eth0', 'root', 'handle', '7:', 'tbf', 'rate', '1mbit',
+                    'burst', '32k', 'latency', '40ms'], check=True)
+    before = snapshot()
+    with Kernel() as kernel, pytest.raises(PlanError) as refused:
+        plan(PAIR, kernel)
+    assert str(refused.value) == ('links[0].tc: the tbf qdisc 7: on eth0 in ta was not set by netvirt.linux; set '
+                                  'force: true to replace it; without force this task would not: set tc rate 20mbit '
+                                  'on eth0 in ta')
+    assert snapshot() == before
+    # With force it is replaced, and each failure after that puts it back as it was.
+    assert_every_failure_rolls_back(dict(PAIR, links=PAIR['links'] + [
+        {'kind': 'bridge', 'name': 'after', 'netns': 'tb'}]), force=True)
+    converge(PAIR, force=True)
+    assert qdiscs('ta')['eth0']['handle'] == '4e56:'
+
+
+def test_every_failure_rolls_the_shaping_back():
+    converge(PAIR)
+    changed = dict(PAIR, links=[dict(PAIR['links'][0], tc={'rate': '1mbit'},
+                                     peer=dict(PAIR['links'][0]['peer'], tc={'rate': '2mbit'}))])
+    assert_every_failure_rolls_back(changed, at_least=2)
+
+
+def test_netns_info_reports_our_shaping_and_its_report_plans_nothing():
+    converge(dict(PAIR, links=[dict(PAIR['links'][0], peer=dict(PAIR['links'][0]['peer'], tc={'rate': '1500kbit'}))]))
+    subprocess.run(['ip', 'netns', 'add', 'tc'], check=True)
+    subprocess.run(['ip', '-n', 'tc', 'link', 'add', 'name', 'x0', 'type', 'veth', 'peer', 'name', 'x1'], check=True)
+    subprocess.run(['tc', '-n', 'tc', 'qdisc', 'add', 'dev', 'x0', 'root', 'tbf', 'rate', '1mbit', 'burst', '32k',
+                    'latency', '40ms'], check=True)
+    with Kernel() as kernel:
+        report = read_inventory(kernel, ['ta', 'tb', 'tc'], include_host=False)
+        pair = [link for link in report['links'] if link['name'] == 'eth0'][0]
+        ends = dict((end['netns'], end) for end in (pair, pair['peer']))
+        assert ends['ta']['tc'] == {'rate': '20mbit'} and ends['tb']['tc'] == {'rate': '1500kbit'}
+        theirs = [link for link in report['links'] if link['name'] in ('x0', 'x1')][0]
+        assert 'tc' not in theirs and 'tc' not in theirs['peer']  # somebody's: not the collection's to report
+        fed_back = {'namespaces': [{'name': 'ta'}, {'name': 'tb'}], 'links': [pair]}
+        assert plan(fed_back, kernel).texts == []
