@@ -32,7 +32,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.build
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help setup debian vm-debian fleet-debian user-debian venv user-venv build user user-2.19 user-2.20 user-2.21 sanity-2.20 sanity-2.21 lab lab-down test unit sanity lint tarball kernel kernel-0.7 kernel-0.8 kill-test integration integration-0.7 lab-test molecule docs fleet vm vm-full bench bench-probe
+.PHONY: help setup debian vm-debian fleet-debian user-debian venv user-venv build user user-2.19 user-2.20 user-2.21 sanity-2.20 sanity-2.21 lab lab-down test unit sanity lint tarball kernel kernel-0.7 kernel-0.8 kill-test integration integration-0.7 lab-test molecule docs fleet vm vm-full bench bench-probe bench-tc
 
 help:
 	@echo "make lab       build, verify and show the default lab on this host (namespaces only)"
@@ -240,6 +240,9 @@ tarball:
 # One probe task against a shell loop of `ip netns exec ... ping`: 100 namespaces x 10 targets (not part of make test).
 bench-probe: setup
 	$(VENV)/bin/python bench/probe.py --repeat 3 100 10
+
+bench-tc: setup
+	$(VENV)/bin/python bench/tc.py --repeat 3 1000
 
 bench: setup
 	$(VENV)/bin/python bench/bench.py --repeat 3 $(if $(BENCH_AGAINST),--against $(BENCH_AGAINST)) 10 100 1000

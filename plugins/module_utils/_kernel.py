@@ -513,12 +513,12 @@ class Kernel:
         the thread is in later: a probe makes its socket here and is driven from anywhere."""
         return self._in_namespace(netns, lambda: socket.socket(family, kind, proto))
 
-    def read_namespace(self, netns, addresses=True, route_keys=(), owner=None):
+    def read_namespace(self, netns, addresses=True, route_keys=(), owner=None, qdiscs=False):
         """What a plan reads of one namespace, as plain data, entering it once.
 
         Its links; with ``addresses``, every address by ifindex; the routes of each
-        (table, family) in ``route_keys``; and, when its loopback names
-        ``owner``, every route (what a purge looks through).
+        (table, family) in ``route_keys``; when its loopback names ``owner``,
+        every route (what a purge looks through); with ``qdiscs``, its root qdiscs.
         """
         links = self.read_links(netns)
         lo = [link for link in links if link['name'] == 'lo']
@@ -527,6 +527,7 @@ class Kernel:
             'addresses': self.read_all_addresses(netns) if addresses else None,
             'routes': dict((key, self.read_routes(netns, key[0], key[1])) for key in route_keys),
             'all_routes': None,
+            'qdiscs': self.read_root_qdiscs(netns) if qdiscs else None,
         }
         if owner is not None and netns is not None and lo and lo[0]['owner'] == owner:
             state['all_routes'] = self.read_all_routes(netns)
@@ -535,7 +536,7 @@ class Kernel:
     def read_namespaces(self, requests, processes=None):
         """read_namespace for many namespaces: {netns: state}.
 
-        ``requests`` are (netns, addresses, route_keys, owner).  Decoding netlink
+        ``requests`` are (netns, addresses, route_keys, owner, qdiscs).  Decoding netlink
         messages in Python is what a large read costs, so a large one is shared
         among forked processes, one per CPU (at most MAX_READ_PROCESSES); each
         opens its own sockets and sends back plain data.  ``processes``
@@ -544,7 +545,7 @@ class Kernel:
         if processes is None:
             processes = min(len(os.sched_getaffinity(0)), MAX_READ_PROCESSES, len(requests) // PARALLEL_READ_MIN)
         if processes < 2:
-            return dict((request[0], self.read_namespace(*request)) for request in requests)
+            return self._remember(dict((request[0], self.read_namespace(*request)) for request in requests))
         # Namespaces differ in size (the host may hold a thousand links), so the
         # readers take small chunks from one queue instead of fixed shares.
         chunk = max(1, len(requests) // (processes * 8))
@@ -578,9 +579,15 @@ class Kernel:
                 errors.append(payload)
         if errors:
             raise KernelError(errors[0])
-        for netns, state in result.items():
+        return self._remember(result)
+
+    def _remember(self, states):
+        """Each namespace's links by ifindex and by name from read_namespaces' ``states``: a plan applied right
+        after, under the host lock, then needs no request to look a link up (_index)."""
+        for netns, state in states.items():
             self._names[netns] = dict((link['index'], link['name']) for link in state['links'])
-        return result
+            self._indexes[netns] = dict((link['name'], link['index']) for link in state['links'])
+        return states
 
     def _describe(self, netns, msg, names=None, attrs=None):
         attrs = attrs or _Attrs(msg)
@@ -778,6 +785,9 @@ class Kernel:
         namespace (where IFLA_LINK means something) and placed by IFLA_NET_NS_FD.
         """
         handler = KINDS[kind]
+        for end in handler.marked_ends(netns, name, options):
+            # A link of that name may have gone on its own (with its peer's namespace): its ifindex is not this one's.
+            self._forget(end[0], end[1])
         request = _AddRequest(self, netns)
         try:
             kwargs = handler.encode(options, request)
@@ -871,13 +881,19 @@ class Kernel:
     @executes(SET_QDISC)
     def op_set_qdisc(self, netns, name, handle, params):
         index = self._index(netns, name)
-        current = self.read_root_qdiscs(netns).get(index)
-        if current is not None and current['handle'] == handle and current['kind'] != params['kind']:
-            # The kernel replaces a qdisc in place only with one of its kind: another kind takes its place.
-            self._qdisc_call('remove the %s qdisc from' % current['kind'], netns, name, 'del', index, handle)
         kind, options = encode_options(params)
-        self._qdisc_call('set tc %s on' % text_of(params), netns, name, 'replace', index, handle,
-                         [['TCA_KIND', kind], ['TCA_OPTIONS', options]])
+        attrs = [['TCA_KIND', kind], ['TCA_OPTIONS', options]]
+        try:
+            self._qdisc_call('set tc %s on' % text_of(params), netns, name, 'replace', index, handle, attrs, raw=True)
+            return
+        except NetlinkError as e:
+            current = self.read_root_qdiscs(netns).get(index)
+            if e.code != errno.EINVAL or current is None or current['handle'] != handle or current['kind'] == kind:
+                raise KernelError('cannot set tc %s on %s%s: %s' % (text_of(params), name, _where(netns),
+                                                                  _describe_error(e)))
+        # The kernel replaces a qdisc in place only with one of its kind: the other kind goes first.
+        self._qdisc_call('remove the %s qdisc from' % current['kind'], netns, name, 'del', index, handle)
+        self._qdisc_call('set tc %s on' % text_of(params), netns, name, 'replace', index, handle, attrs)
 
     @executes(DELETE_QDISC)
     def op_delete_qdisc(self, netns, name, handle):
@@ -885,7 +901,8 @@ class Kernel:
         if self.read_root_qdiscs(netns).get(index, {}).get('handle') == handle:
             self._qdisc_call('remove tc from', netns, name, 'del', index, handle)
 
-    def _qdisc_call(self, what, netns, name, command, index, handle, attrs=()):
+    def _qdisc_call(self, what, netns, name, command, index, handle, attrs=(), raw=False):
+        """One qdisc request; ``raw`` lets the kernel's NetlinkError through (for a caller that handles it)."""
         msg = tcmsg()
         msg['index'] = index
         msg['handle'] = handle
@@ -894,6 +911,8 @@ class Kernel:
         try:
             self._netlink.qdisc(netns, command, msg)
         except NetlinkError as e:
+            if raw:
+                raise
             raise KernelError('cannot %s %s%s: %s' % (what, name, _where(netns), _describe_error(e)))
 
     @executes(DELETE_LINK)

@@ -149,16 +149,19 @@ class _Planner(NamespacePlanning, LinkPlanning, RoutePlanning, NatPlanning):
         }
 
     def reads(self):
-        """What planning a whole lab reads: (netns, addresses, route_keys, owner) per existing namespace.
+        """What planning a whole lab reads: (netns, addresses, route_keys, owner, qdiscs) per existing namespace.
 
         Every namespace the document names, with its addresses and the route
-        tables its routes are in; with purge also every other namespace, for
-        its links and, where this owner made it, its routes.
+        tables its routes are in, and its root qdiscs where an end in it has
+        tc; with purge also every other namespace, for its links and, where
+        this owner made it, its routes.
         """
         doc = self.doc
         named = set(ns['name'] for ns in doc['namespaces'])
+        shaped = set()
         for link in doc['links']:
             named.update(end['netns'] for end in link_ends(link))
+            shaped.update(end['netns'] for end in link_ends(link) if end.get('tc') is not None)
             if link.get('link_netns'):
                 named.add(link['link_netns'])
         named.update(nat['netns'] for nat in doc.get('nat', []))
@@ -170,7 +173,7 @@ class _Planner(NamespacePlanning, LinkPlanning, RoutePlanning, NatPlanning):
         existing = set(self.reader.namespace_names())
         scanned = (existing | set([None])) if self.purge else set()
         owner = self.owner if self.purge else None
-        return [(netns, netns in named, sorted(route_keys.get(netns, ())), owner)
+        return [(netns, netns in named, sorted(route_keys.get(netns, ())), owner, netns in shaped)
                 for netns in sorted((named & existing) | scanned | (named & set([None])), key=lambda n: n or '')]
 
     # --- purge: what this owner made that the document no longer has --------------------
@@ -241,6 +244,8 @@ class StateReader:
                 self._routes[(netns, table, family)] = routes
             if state['all_routes'] is not None:
                 self._all_routes[netns] = state['all_routes']
+            if state.get('qdiscs') is not None:
+                self._qdiscs[netns] = state['qdiscs']
 
     def _dump(self, netns):
         if netns not in self._dumps:

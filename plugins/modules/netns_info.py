@@ -74,6 +74,8 @@ topology:
       description:
         - Each link once, with C(kind), C(name), C(netns), C(up), C(mtu), C(mac), C(addresses) and C(master).
         - A veth pair appears once, its other end under C(peer); a bridge lists its C(ports), C(stp) and C(forward_delay).
+        - An end with shaping this collection set has C(tc), in the shape the link modules take (C(rate), C(delay),
+          C(loss), ...); an end without it has no C(tc), so fed back the shaping is not managed there.
         - Other kinds carry their own fields, as their modules name them, for example C(vni), C(remote), C(local),
           C(dev), C(port) and C(fdb) of a VXLAN, C(id) and C(protocol) of a VLAN, C(link), C(link_netns) and C(mode)
           of a MACVLAN, MACVTAP or IPVLAN.

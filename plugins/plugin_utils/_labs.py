@@ -20,6 +20,7 @@ from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.netvirt.linux.plugins.module_utils._inventory import owned_key
 from ansible_collections.netvirt.linux.plugins.module_utils._probe import ProbeError, normalise_probes
+from ansible_collections.netvirt.linux.plugins.module_utils._tc import normalise_tc
 from ansible_collections.netvirt.linux.plugins.module_utils._values import (
     MAX_MTU, MIN_MTU, Collector, check_int, check_interface_name, check_name,
 )
@@ -74,6 +75,16 @@ def _verify(p, pre, settings, defaults):
     """The topology task's ``verify``: the role's default probes unless ``*_verify`` is false, then the user's."""
     wanted = _flag(p, pre + 'verify', settings.get('verify'), default=True)
     return (defaults if wanted else []) + _probes(p, pre + 'probes', settings.get('probes'))
+
+
+def _tc(p, path, value):
+    """A link end's shaping given in a role's variables, checked as the link modules check tc and named by
+    the variable; None when not given."""
+    if value is None:
+        return None
+    if normalise_tc(p, value, path) is None:
+        return None
+    return value
 
 
 def _network(p, path, value):
@@ -248,7 +259,7 @@ def container_network(settings, existing=None):
     entries = _as_entries(p, pre + 'containers', settings.get('containers'))
     for i, item in entries:
         path = '%s[%d]' % (pre + 'containers', i)
-        _unknown(p, path, item, ('name', 'address', 'host_veth'))
+        _unknown(p, path, item, ('name', 'address', 'host_veth', 'tc', 'host_tc'))
         name = _name(p, path + '.name', item.get('name'), 'container name')
         if name is not None and name == host:
             p.add(path + '.name', 'container %r has the name of the host namespace' % name)
@@ -264,7 +275,9 @@ def container_network(settings, existing=None):
                       % (address, pre + 'containers', explicit[address]))
             elif address is not None:
                 explicit[address] = i
-        containers.append({'index': i, 'name': name, 'veth': veth, 'address': address})
+        containers.append({'index': i, 'name': name, 'veth': veth, 'address': address,
+                           'tc': _tc(p, path + '.tc', item.get('tc')),
+                           'host_tc': _tc(p, path + '.host_tc', item.get('host_tc'))})
     _duplicates(p, pre + 'containers', [(c['index'], c['name']) for c in containers], 'container name')
     first = dict((c['name'], c['index']) for c in reversed(containers))
     _duplicates(p, pre + 'containers', [(c['index'], c['veth']) for c in containers
@@ -332,6 +345,11 @@ def container_network(settings, existing=None):
     for c in containers:
         links.append({'kind': 'veth', 'name': c['veth'], 'netns': host, 'master': bridge,
                       'peer': {'name': ifname, 'netns': c['name'], 'addresses': ['%s/%d' % (c['address'], prefix)]}})
+        # tc shapes what the container sends; host_tc, on the host's end, what it receives.
+        if c['tc'] is not None:
+            links[-1]['peer']['tc'] = c['tc']
+        if c['host_tc'] is not None:
+            links[-1]['tc'] = c['host_tc']
     if mtu is not None:
         for link in links:
             link['mtu'] = mtu
@@ -362,7 +380,7 @@ def router_network(settings):
     for i, item in _as_entries(p, pre + 'segments', settings.get('segments')):
         path = '%s[%d]' % (pre + 'segments', i)
         _unknown(p, path, item, ('name', 'subnet', 'address', 'router_address', 'interface',
-                                 'router_interface', 'routes', 'masquerade'))
+                                 'router_interface', 'routes', 'masquerade', 'tc', 'router_tc'))
         name = _name(p, path + '.name', item.get('name'), 'namespace name')
         if name is not None and name == router:
             p.add(path + '.name', '%r is the router namespace (%srouter)' % (name, pre))
@@ -387,7 +405,9 @@ def router_network(settings):
                     routes.append(str(dnet))
         segments.append({'index': i, 'name': name, 'interface': interface, 'router_interface': router_interface,
                          'net': net, 'address': address, 'router_address': router_address, 'routes': routes,
-                         'masquerade': _flag(p, path + '.masquerade', item.get('masquerade'))})
+                         'masquerade': _flag(p, path + '.masquerade', item.get('masquerade')),
+                         'tc': _tc(p, path + '.tc', item.get('tc')),
+                         'router_tc': _tc(p, path + '.router_tc', item.get('router_tc'))})
     if not segments:
         p.add(pre + 'segments', 'give at least one segment')
     # Each segment reaches the router's address on it.
@@ -413,6 +433,11 @@ def router_network(settings):
                       'addresses': ['%s/%d' % (s['address'], prefix)],
                       'peer': {'name': s['router_interface'], 'netns': router,
                                'addresses': ['%s/%d' % (s['router_address'], prefix)]}})
+        # tc shapes what the segment sends; router_tc, on the router's end, what it receives.
+        if s['tc'] is not None:
+            links[-1]['tc'] = s['tc']
+        if s['router_tc'] is not None:
+            links[-1]['peer']['tc'] = s['router_tc']
         for dest in s['routes']:
             routes.append({'netns': s['name'], 'dest': dest, 'via': str(s['router_address'])})
         if s['masquerade']:

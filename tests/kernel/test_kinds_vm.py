@@ -179,8 +179,11 @@ def test_netem_delay_on_each_end_adds_to_the_round_trip_and_loss_drops_its_share
     assert converge(both).texts == ['set tc delay 30ms on eth0 in n2']
     added = pings()[0] - base
     assert 70 <= added <= 90, '50ms and 30ms on the two ends added %.1f ms' % added
-    # One value changed replaces that end's qdisc whole: the delay goes with it.
-    converge(impaired({'loss': '20%'}, {'delay': '30ms', 'enabled': False}))
+    # A rate alone is a tbf; then loss makes the same end a netem (another kind: the tbf goes first), and
+    # the qdisc is replaced whole, no delay left behind.
+    converge(impaired({'rate': '50mbit'}, {'delay': '30ms', 'enabled': False}))
+    assert converge(impaired({'loss': '20%'}, {'delay': '30ms', 'enabled': False})).texts == [
+        'set tc loss 20% on eth0 in n1']
     lost = pings(300, '0.01')[1]
     assert 0.10 <= lost <= 0.30, 'loss 20%% lost %.0f%% of 300' % (lost * 100)
 

@@ -497,12 +497,12 @@ def test_a_lab_reads_each_namespace_it_names_once_up_front_and_purge_reads_every
     plan(doc, reader, owner='lab')
     # c1 with its addresses and the route tables its routes are in; the host (v1, br0);
     # not 'new' (nothing to read yet), and no namespace the document does not name.
-    assert reader.prefetched == [(None, True, [], None), ('c1', True, [(7, 6), (254, 4)], None)]
+    assert reader.prefetched == [(None, True, [], None, False), ('c1', True, [(7, 6), (254, 4)], None, False)]
     reader = lab_reader()
     plan(doc, reader, owner='lab', purge=True)
     assert reader.prefetched == [
-        (None, True, [], 'lab'), ('c1', True, [(7, 6), (254, 4)], 'lab'),
-        ('c2', False, [], 'lab'), ('c9', False, [], 'lab'), ('theirs', False, [], 'lab')]
+        (None, True, [], 'lab', False), ('c1', True, [(7, 6), (254, 4)], 'lab', False),
+        ('c2', False, [], 'lab', False), ('c9', False, [], 'lab', False), ('theirs', False, [], 'lab', False)]
 
 
 STALE = ('remove the stale entry /run/netns/c9 (not a namespace: a plain file, as a run or `ip netns add` killed '

@@ -274,3 +274,20 @@ def test_a_bad_probe_of_the_overlays_own_is_named_by_its_variable():
     with pytest.raises(RoleInputError) as e:
         vxlan_network(dict(OVERLAY, probes=[{'to': '10.200.0.17', 'count': 0}]), UNDERLAY)
     assert 'vxlan_overlay_probes[0].count: ' in str(e.value)
+
+
+def test_a_container_or_a_segment_is_shaped_each_way_and_bad_shaping_is_named():
+    built = container_network(dict(CBN, containers=[{'name': 'a', 'tc': {'rate': '10mbit'},
+                                                     'host_tc': {'delay': '20ms'}}, 'b']))
+    normalise_document(document(built), 'web')
+    assert built['links'][1]['peer']['tc'] == {'rate': '10mbit'} and built['links'][1]['tc'] == {'delay': '20ms'}
+    assert 'tc' not in built['links'][2] and 'tc' not in built['links'][2]['peer']
+    lab = router_network(dict(SEED_000, segments=[dict(SEED_000['segments'][0], tc={'loss': '1%'},
+                                                       router_tc={'rate': '1mbit'})] + SEED_000['segments'][1:]))
+    assert lab['links'][0]['tc'] == {'loss': '1%'} and lab['links'][0]['peer']['tc'] == {'rate': '1mbit'}
+    with pytest.raises(RoleInputError) as e:
+        container_network(dict(CBN, containers=[{'name': 'a', 'tc': {'rate': 'fast'}}]))
+    assert "container_bridge_net_containers[0].tc.rate: rate must be a rate such as 500kbit" in str(e.value)
+    with pytest.raises(RoleInputError) as e:
+        router_network(dict(SEED_000, segments=[dict(SEED_000['segments'][0], router_tc={'jitter': '1ms'})]))
+    assert 'router_lab_segments[0].router_tc.jitter: jitter varies a delay: give delay too' in str(e.value)
