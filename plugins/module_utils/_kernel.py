@@ -1026,6 +1026,8 @@ class Kernel:
             for cidr in end.get('addresses') or []:
                 self.op_add_address(end['netns'], end['name'], cidr)
             self.op_set_link(end['netns'], end['name'], master=end['master'] or None, up=end['up'])
+            if end.get('qdisc'):
+                self.op_set_qdisc(end['netns'], end['name'], **end['qdisc'])
         for route in link.get('routes') or []:  # a recreated link's: they went with the old one
             self.op_replace_route(link['netns'], route)
 

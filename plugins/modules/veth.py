@@ -108,6 +108,16 @@ EXAMPLES = r'''
       name: veth2
       netns: ns2
       addresses: [10.0.0.2/24]
+
+- name: An asymmetric WAN link - ns1 sends at 10 Mbit/s, ns2 with 40 ms of delay and 0.5% loss (needs sch_netem)
+  netvirt.linux.veth:
+    name: veth1
+    netns: ns1
+    tc: {rate: 10mbit}
+    peer:
+      name: veth2
+      netns: ns2
+      tc: {delay: 40ms, jitter: 5ms, loss: 0.5%}
 '''
 
 RETURN = r'''

@@ -135,3 +135,12 @@ def test_netns_info_reports_our_shaping_and_its_report_plans_nothing():
         assert 'tc' not in theirs and 'tc' not in theirs['peer']  # somebody's: not the collection's to report
         fed_back = {'namespaces': [{'name': 'ta'}, {'name': 'tb'}], 'links': [pair]}
         assert plan(fed_back, kernel).texts == []
+
+
+def test_a_removed_link_comes_back_with_its_shaping_when_the_run_is_undone():
+    both = dict(PAIR, links=[dict(PAIR['links'][0], peer=dict(PAIR['links'][0]['peer'], tc={'rate': '3mbit'}))])
+    converge(both)
+    gone = {'links': [{'kind': 'veth', 'name': 'eth0', 'netns': 'ta', 'state': 'absent'},
+                      {'kind': 'bridge', 'name': 'after', 'netns': 'tb'}]}
+    assert_every_failure_rolls_back(gone, at_least=2)
+    assert qdiscs('ta')['eth0']['options']['rate'] == 2500000 and qdiscs('tb')['eth0']['options']['rate'] == 375000

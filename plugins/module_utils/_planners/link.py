@@ -419,6 +419,12 @@ class LinkPlanning(PlannerBase):
             snapshot['routes'] = self.record_dropped_routes(
                 netns, name, (4, 6), self.reader.routes_via(netns, name), link.get('addresses') or [],
                 'when %s %s%s is recreated' % (kind, name, where(netns)))
+        if extra is not None:
+            for end in kind_of(kind).snapshot_ends(snapshot):
+                # Its shaping goes with a link, and comes back with it (one a kind we can set).
+                qdisc = self.reader.root_qdisc(end['netns'], end['name'])
+                if qdisc is not None and qdisc['params'] is not None:
+                    end['qdisc'] = {'handle': qdisc['handle'], 'params': qdisc['params']}
         undo = RESTORE_LINK(snapshot=snapshot) if extra is not None else None
         self.add('unlink', '%s %s %s%s' % ('remove, to recreate,' if replacing else 'remove', kind, name, where(netns)),
                  DELETE_LINK(netns=netns, name=name), undo)
