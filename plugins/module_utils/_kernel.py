@@ -972,13 +972,15 @@ class Kernel:
                             ifname=name, state='up' if value else 'down')
 
     @executes(MOVE_LINK)
-    def op_move_link(self, netns, name, to_netns, to_name, up=False, master=None, addresses=None, routes=None):
+    def op_move_link(self, netns, name, to_netns, to_name, up=False, master=None, addresses=None, routes=None,
+                     qdisc=None):
         """Move and/or rename a link in one request.
 
         The kernel leaves a moved link down, outside any bridge, without its
-        addresses (IPv6 ones even on a rename) and without the routes through
-        it.  ``up``, ``master``, ``addresses`` and ``routes`` put those back,
-        as an undo must.
+        addresses (IPv6 ones even on a rename), without the routes through it
+        and, moved to another namespace, without its qdiscs.  ``up``,
+        ``master``, ``addresses``, ``routes`` and ``qdisc`` (SET_QDISC's handle
+        and params) put those back, as an undo must.
         """
         old = self.read_link(netns, name)
         if old is None:
@@ -1005,6 +1007,8 @@ class Kernel:
             if cidr not in present:
                 self.op_add_address(to_netns, to_name, cidr)
         self.op_set_link(to_netns, to_name, master=master, up=up or None)
+        if qdisc:
+            self.op_set_qdisc(to_netns, to_name, **qdisc)
         for route in routes or []:
             self.op_replace_route(to_netns, dict(route, dev=to_name))
 

@@ -97,8 +97,8 @@ ADD_LINK = _declare('add_link', 'netns name kind owner options', 'index')
 DELETE_LINK = _declare('delete_link', 'netns name')
 # None leaves an attribute alone; master '' detaches the link, owner '' clears the mark.
 SET_LINK = _declare('set_link', 'netns name', 'mtu mac up master stp forward_delay owner')
-# Moves and/or renames; up, master, addresses and routes put back what the kernel drops (an undo).
-MOVE_LINK = _declare('move_link', 'netns name to_netns to_name', 'up master addresses routes')
+# Moves and/or renames; up, master, addresses, routes and qdisc put back what the kernel drops (an undo).
+MOVE_LINK = _declare('move_link', 'netns name to_netns to_name', 'up master addresses routes qdisc')
 # The undo of a removal: the snapshot is what the plan read of the link before removing it.
 RESTORE_LINK = _declare('restore_link', 'snapshot')
 ADD_FDB = _declare('add_fdb', 'netns name mac dst')

@@ -144,3 +144,17 @@ def test_a_removed_link_comes_back_with_its_shaping_when_the_run_is_undone():
                       {'kind': 'bridge', 'name': 'after', 'netns': 'tb'}]}
     assert_every_failure_rolls_back(gone, at_least=2)
     assert qdiscs('ta')['eth0']['options']['rate'] == 2500000 and qdiscs('tb')['eth0']['options']['rate'] == 375000
+
+
+def test_a_moved_peer_loses_its_shaping_and_an_undone_move_puts_it_back():
+    both = dict(PAIR, links=[dict(PAIR['links'][0], peer=dict(PAIR['links'][0]['peer'], tc={'rate': '3mbit'}))])
+    converge(dict(both, namespaces=both['namespaces'] + [{'name': 'tm'}]))
+    moved = {'namespaces': [{'name': 'ta'}, {'name': 'tb'}, {'name': 'tm'}],
+             'links': [dict(PAIR['links'][0], peer={'name': 'eth1', 'netns': 'tm', 'addresses': ['10.61.0.2/24']}),
+                       {'kind': 'bridge', 'name': 'after', 'netns': 'tm'}]}
+    assert_every_failure_rolls_back(moved, at_least=3)
+    assert qdiscs('tb')['eth0']['options']['rate'] == 375000
+    # Renamed in its own namespace, it keeps its qdisc: nothing to set again.
+    renamed = dict(both, links=[dict(both['links'][0], peer=dict(both['links'][0]['peer'], name='eth5'))])
+    assert converge(renamed).texts == ['rename veth peer eth0 in tb to eth5 in tb', 'bring eth5 in tb up']
+    assert qdiscs('tb')['eth5']['options']['rate'] == 375000

@@ -178,12 +178,16 @@ class LinkPlanning(PlannerBase):
                 return None
             verb = 'move' if found['netns'] != peer['netns'] else 'rename'
             addresses = self.reader.addresses(found['netns'], found['name'])
+            restore = {}
+            qdisc = self.reader.root_qdisc(found['netns'], found['name']) if verb == 'move' else None
+            if qdisc is not None and qdisc['params'] is not None:  # a move takes it; moving back puts it back
+                restore['qdisc'] = {'handle': qdisc['handle'], 'params': qdisc['params']}
             self.add('move', '%s veth peer %s%s to %s%s' % (verb, found['name'], where(found['netns']),
                                                             peer['name'], where(peer['netns'])),
                      MOVE_LINK(netns=found['netns'], name=found['name'], to_netns=peer['netns'], to_name=peer['name']),
                      MOVE_LINK(netns=peer['netns'], name=peer['name'], to_netns=found['netns'], to_name=found['name'],
                                up=found['up'], master=found['master'], addresses=addresses,
-                               routes=self.reader.routes_via(found['netns'], found['name'])))
+                               routes=self.reader.routes_via(found['netns'], found['name']), **restore))
             # What the kernel leaves: a moved link loses every address, a renamed
             # one (down for the rename) its IPv6 ones; both lose their routes.
             kept = [] if verb == 'move' else [a for a in addresses if ':' not in a]
@@ -268,11 +272,14 @@ class LinkPlanning(PlannerBase):
 
     def plan_tc(self, end, start, path, diff):
         """The end's root qdisc (_tc): set, replaced or removed as one whole qdisc, never changed in part.
-        A made or moved end has the kernel's default (a move takes the qdisc with the old namespace)."""
+        A made end, or one moved to another namespace, has the kernel's default (a move takes the qdisc);
+        a renamed one keeps its own."""
         netns, name = end['netns'], end['name']
         loc = '%s%s' % (name, where(netns))
         have = None
-        if not start.made and not start.moved_from:
+        if start.moved_from is not None and start.moved_from[0] == netns:  # renamed: its qdisc stays
+            have = self.reader.root_qdisc(*start.moved_from)
+        elif not start.made and start.moved_from is None:
             have = self.reader.root_qdisc(netns, name)
         want = params_of(end['tc'])
         units = end['tc']['units']
