@@ -891,9 +891,17 @@ class Kernel:
             if e.code != errno.EINVAL or current is None or current['handle'] != handle or current['kind'] == kind:
                 raise KernelError('cannot set tc %s on %s%s: %s' % (text_of(params), name, _where(netns),
                                                                   _describe_error(e)))
-        # The kernel replaces a qdisc in place only with one of its kind: the other kind goes first.
+        # The kernel replaces a qdisc in place only with one of its kind: the other kind goes first, and
+        # comes back if the new one cannot be set (a kernel without sch_netem), so the action is all or nothing.
         self._qdisc_call('remove the %s qdisc from' % current['kind'], netns, name, 'del', index, handle)
-        self._qdisc_call('set tc %s on' % text_of(params), netns, name, 'replace', index, handle, attrs)
+        try:
+            self._qdisc_call('set tc %s on' % text_of(params), netns, name, 'replace', index, handle, attrs)
+        except KernelError:
+            if current['params'] is not None:
+                old_kind, old_options = encode_options(current['params'])
+                self._qdisc_call('put back the %s qdisc on' % old_kind, netns, name, 'replace', index, handle,
+                                 [['TCA_KIND', old_kind], ['TCA_OPTIONS', old_options]])
+            raise
 
     @executes(DELETE_QDISC)
     def op_delete_qdisc(self, netns, name, handle):

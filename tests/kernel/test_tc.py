@@ -158,3 +158,23 @@ def test_a_moved_peer_loses_its_shaping_and_an_undone_move_puts_it_back():
     renamed = dict(both, links=[dict(both['links'][0], peer=dict(both['links'][0]['peer'], name='eth5'))])
     assert converge(renamed).texts == ['rename veth peer eth0 in tb to eth5 in tb', 'bring eth5 in tb up']
     assert qdiscs('tb')['eth5']['options']['rate'] == 375000
+
+
+def test_switching_an_end_to_another_kind_is_whole_or_nothing():
+    """From a rate (tbf) to a delay (netem) on one end. The kernel replaces a qdisc in place only with one
+    of its kind, so the tbf goes first: without sch_netem (this machine) the switch fails naming the end,
+    and the tbf is back; with it (the VM lane's kernel) the end is a netem."""
+    converge(PAIR)
+    before = snapshot()
+    delayed = dict(PAIR, links=[dict(PAIR['links'][0], tc={'delay': '10ms'})])
+    has_netem = subprocess.run(['tc', '-n', 'tb', 'qdisc', 'add', 'dev', 'eth0', 'root', 'netem', 'delay', '1ms'],
+                               capture_output=True, check=False).returncode == 0
+    subprocess.run(['tc', '-n', 'tb', 'qdisc', 'del', 'dev', 'eth0', 'root'], capture_output=True, check=False)
+    if has_netem:
+        converge(delayed)
+        assert qdiscs('ta')['eth0']['kind'] == 'netem'
+        return
+    with pytest.raises(Exception) as failed:
+        converge(delayed)
+    assert 'cannot set tc delay 10ms on eth0 in namespace ta' in str(failed.value)
+    assert snapshot() == before
