@@ -173,6 +173,16 @@ def _describe_error(e):
     return str(e)
 
 
+def _qdisc_error(e, attrs):
+    """The kernel's refusal of a qdisc; ENOENT for a kind means the kernel lacks its module."""
+    kind = dict(attrs).get('TCA_KIND')
+    if getattr(e, 'code', None) == errno.ENOENT and kind:
+        return 'this kernel has no %s qdisc (module sch_%s); %s' % (kind, kind, 'delay, jitter, loss, duplicate, '
+                                                                  'reorder, corrupt and limit need it' if kind == 'netem'
+                                                                  else 'it is needed here')
+    return _describe_error(e)
+
+
 def _where(netns):
     return ' in namespace %s' % netns if netns else ' in the current namespace'
 
@@ -880,6 +890,7 @@ class Kernel:
 
     @executes(SET_QDISC)
     def op_set_qdisc(self, netns, name, handle, params):
+        """The end's root qdisc with ``handle`` becomes ``params`` (_tc's), whole."""
         index = self._index(netns, name)
         kind, options = encode_options(params)
         attrs = [['TCA_KIND', kind], ['TCA_OPTIONS', options]]
@@ -890,7 +901,7 @@ class Kernel:
             current = self.read_root_qdiscs(netns).get(index)
             if e.code != errno.EINVAL or current is None or current['handle'] != handle or current['kind'] == kind:
                 raise KernelError('cannot set tc %s on %s%s: %s' % (text_of(params), name, _where(netns),
-                                                                  _describe_error(e)))
+                                                                  _qdisc_error(e, attrs)))
         # The kernel replaces a qdisc in place only with one of its kind: the other kind goes first, and
         # comes back if the new one cannot be set (a kernel without sch_netem), so the action is all or nothing.
         self._qdisc_call('remove the %s qdisc from' % current['kind'], netns, name, 'del', index, handle)
@@ -921,7 +932,7 @@ class Kernel:
         except NetlinkError as e:
             if raw:
                 raise
-            raise KernelError('cannot %s %s%s: %s' % (what, name, _where(netns), _describe_error(e)))
+            raise KernelError('cannot %s %s%s: %s' % (what, name, _where(netns), _qdisc_error(e, attrs)))
 
     @executes(DELETE_LINK)
     def op_delete_link(self, netns, name):

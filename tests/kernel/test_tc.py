@@ -176,5 +176,6 @@ def test_switching_an_end_to_another_kind_is_whole_or_nothing():
         return
     with pytest.raises(Exception) as failed:
         converge(delayed)
-    assert 'cannot set tc delay 10ms on eth0 in namespace ta' in str(failed.value)
+    assert ('cannot set tc delay 10ms on eth0 in namespace ta: this kernel has no netem qdisc (module sch_netem); '
+            'delay, jitter, loss, duplicate, reorder, corrupt and limit need it') in str(failed.value)
     assert snapshot() == before
