@@ -177,9 +177,9 @@ def _qdisc_error(e, attrs):
     """The kernel's refusal of a qdisc; ENOENT for a kind means the kernel lacks its module."""
     kind = dict(attrs).get('TCA_KIND')
     if getattr(e, 'code', None) == errno.ENOENT and kind:
-        return 'this kernel has no %s qdisc (module sch_%s); %s' % (kind, kind, 'delay, jitter, loss, duplicate, '
-                                                                  'reorder, corrupt and limit need it' if kind == 'netem'
-                                                                  else 'it is needed here')
+        needs = 'delay, jitter, loss, duplicate, reorder, corrupt and limit need it' if kind == 'netem' \
+            else 'it is needed here'
+        return 'this kernel has no %s qdisc (module sch_%s); %s' % (kind, kind, needs)
     return _describe_error(e)
 
 
@@ -900,8 +900,8 @@ class Kernel:
         except NetlinkError as e:
             current = self.read_root_qdiscs(netns).get(index)
             if e.code != errno.EINVAL or current is None or current['handle'] != handle or current['kind'] == kind:
-                raise KernelError('cannot set tc %s on %s%s: %s' % (text_of(params), name, _where(netns),
-                                                                  _qdisc_error(e, attrs)))
+                raise KernelError('cannot set tc %s on %s%s: %s'
+                                  % (text_of(params), name, _where(netns), _qdisc_error(e, attrs)))
         # The kernel replaces a qdisc in place only with one of its kind: the other kind goes first, and
         # comes back if the new one cannot be set (a kernel without sch_netem), so the action is all or nothing.
         self._qdisc_call('remove the %s qdisc from' % current['kind'], netns, name, 'del', index, handle)
