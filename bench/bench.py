@@ -157,6 +157,24 @@ def shape():
     return found
 
 
+def sandboxed_rounds(script, inner_args, argv, default_args):
+    """For bench/probe.py and bench/tc.py: ``argv`` is ``[--repeat K] ARGS...`` (``default_args`` when
+    none); each of K rounds runs ``script --inner ARGS`` in a fresh sandbox and gives back the JSON of
+    its last line, printed as it comes.  Returns (args, rounds)."""
+    repeat = 1
+    if argv[:1] == ['--repeat']:
+        repeat, argv = int(argv[1]), argv[2:]
+    args = list(argv) or list(default_args)
+    args += default_args[len(args):]
+    rounds = []
+    for _round in range(repeat):
+        out = subprocess.run([SANDBOX, sys.executable, os.path.abspath(script), '--inner'] + inner_args(args),
+                             check=True, capture_output=True, text=True).stdout
+        rounds.append(json.loads(out.strip().splitlines()[-1]))
+        print(json.dumps(rounds[-1]), flush=True)
+    return args, rounds
+
+
 def cpu_ticks():
     with open('/proc/stat') as f:
         fields = [int(x) for x in f.readline().split()[1:]]

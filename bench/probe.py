@@ -29,11 +29,8 @@ import sys
 import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-SANDBOX = os.path.join(ROOT, 'tests', 'bin', 'sandbox')
-sys.path.insert(0, HERE)
-from bench import lab, settle  # noqa: E402  (the same container network)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench import lab, sandboxed_rounds, settle  # noqa: E402  (the same container network)
 
 PLAYBOOK = '''
 - hosts: localhost
@@ -102,18 +99,8 @@ def main(argv):
         with tempfile.TemporaryDirectory() as workdir:
             print(json.dumps(inner(int(argv[2]), int(argv[3]), workdir)))
         return
-    args = argv[1:]
-    repeat = 1
-    if args[:1] == ['--repeat']:
-        repeat, args = int(args[1]), args[2:]
-    n = int(args[0]) if args else 100
-    targets = int(args[1]) if len(args) > 1 else 10
-    rounds = []
-    for _round in range(repeat):
-        out = subprocess.run([SANDBOX, sys.executable, os.path.abspath(__file__), '--inner', str(n), str(targets)],
-                             check=True, capture_output=True, text=True).stdout
-        rounds.append(json.loads(out.strip().splitlines()[-1]))
-        print(json.dumps(rounds[-1]), flush=True)
+    args, rounds = sandboxed_rounds(__file__, lambda a: [a[0], a[1]], argv[1:], ['100', '10'])
+    n, targets = int(args[0]), int(args[1])
     print('| namespaces x targets | pings | shell loop of `ip netns exec ... ping` | one probe task | ratio |'
           ' unanswered (loop, probe) |')
     print('|---|---|---|---|---|---|')

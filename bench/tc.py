@@ -25,11 +25,8 @@ import sys
 import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-SANDBOX = os.path.join(ROOT, 'tests', 'bin', 'sandbox')
-sys.path.insert(0, HERE)
-from bench import lab, settle  # noqa: E402  (the same container network)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench import lab, sandboxed_rounds, settle  # noqa: E402  (the same container network)
 
 PLAYBOOK = '''
 - hosts: localhost
@@ -107,19 +104,10 @@ def main(argv):
         with tempfile.TemporaryDirectory() as workdir:
             print(json.dumps(inner(int(argv[2]), workdir)))
         return
-    args = argv[1:]
-    repeat = 1
-    if args[:1] == ['--repeat']:
-        repeat, args = int(args[1]), args[2:]
-    n = int(args[0]) if args else 1000
-    rounds = []
-    for _round in range(repeat):
-        out = subprocess.run([SANDBOX, sys.executable, os.path.abspath(__file__), '--inner', str(n)],
-                             check=True, capture_output=True, text=True).stdout
-        rounds.append(json.loads(out.strip().splitlines()[-1]))
-        print(json.dumps(rounds[-1]), flush=True)
-        assert rounds[-1]['shell_shaped'] == rounds[-1]['topology_shaped'] == n, rounds[-1]
-        assert rounds[-1]['topology_actions'] == n, rounds[-1]
+    args, rounds = sandboxed_rounds(__file__, lambda a: [a[0]], argv[1:], ['1000'])
+    n = int(args[0])
+    for r in rounds:
+        assert r['shell_shaped'] == r['topology_shaped'] == n and r['topology_actions'] == n, r
     print('| link ends | script of `tc qdisc replace` | one topology task | ratio |')
     print('|---|---|---|---|')
     print('| %d | %.2f s | %.2f s | %.3f |' % (
