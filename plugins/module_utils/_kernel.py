@@ -53,7 +53,7 @@ from ansible_collections.netvirt.linux.plugins.module_utils._netlink import (
     NetlinkDumpInterrupted, NetlinkError, nf_table_names, tcmsg, version_of,
 )
 from ansible_collections.netvirt.linux.plugins.module_utils._tc import ROOT, decode, encode_options, text_of
-from ansible_collections.netvirt.linux.plugins.module_utils._values import sysctl_path_parts
+from ansible_collections.netvirt.linux.plugins.module_utils._values import random_mac, sysctl_path_parts
 
 NETNS_RUN_DIR = '/run/netns'
 # Which owner added which route: the kernel has no place for that mark.
@@ -805,6 +805,8 @@ class Kernel:
                 kwargs['mtu'] = options['mtu']
             if options.get('mac') and not handler.made_in_namespace:
                 kwargs['address'] = options['mac']
+            elif handler.pins_address:
+                kwargs['address'] = random_mac()
             parent = handler.parent(netns, options)
             if handler.made_in_namespace:
                 self._in_namespace(netns, lambda: self._add_by_ioctl(netns, name, handler.label(options), kwargs))

@@ -15,6 +15,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import ipaddress
+import os
 import re
 
 # IFNAMSIZ is 16 including the terminating NUL.
@@ -211,6 +212,13 @@ def normalise_mac(value):
     if mac == '00:00:00:00:00:00':
         raise ValueError('mac %r is all zeros' % (value,))
     return mac
+
+
+def random_mac():
+    """A random locally administered unicast MAC address, as the kernel gives a new bridge or veth."""
+    octets = bytearray(os.urandom(6))
+    octets[0] = (octets[0] & 0xfe) | 0x02
+    return ':'.join('%02x' % octet for octet in octets)
 
 
 def check_int(value, low, high, what):

@@ -14,6 +14,9 @@ version_added: 0.1.0
 description:
   - Creates a bridge in any namespace (C(ip link add br0 type bridge)), sets STP and forward delay,
     its addresses (the gateway of a container network), and the exact set of its ports.
+  - A bridge made without O(mac) gets a random one and keeps it as ports come and go. (The kernel's own bridge
+    takes its lowest port's MAC, and another one's when that port leaves, which leaves every neighbour's ARP entry
+    for the gateway pointing at nobody.)
 author: netvirt.linux contributors (@netvirt-linux)
 requirements:
   - pyroute2 >= 0.7.2 on the managed node (Debian and Ubuntu package C(python3-pyroute2))

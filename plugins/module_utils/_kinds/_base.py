@@ -164,6 +164,9 @@ class LinkKind:
     takes_ports = False
     # Made by an ioctl inside its namespace (tun/tap): no ifindex can be asked for, mtu and mac come after.
     made_in_namespace = False
+    # Made with an address of its own when the entry gives none, so that the kernel never picks another
+    # (a bridge takes its lowest port's, and another one's when that port leaves).
+    pins_address = False
     # Read back by decode, and reported by netns_info as the document writes them.
     reported = ()
 

@@ -26,6 +26,10 @@ class Bridge(LinkKind):
     )
     add_options = ((), ('stp', 'forward_delay', 'index'))
     takes_ports = True
+    # Left to itself the bridge has its lowest port's MAC, and another one's when that port leaves: every
+    # neighbour's ARP entry for the bridge's address then names a MAC nobody has, and the containers lose
+    # their gateway until the entry goes stale (up to 30 s).  Docker's bridge driver gives its own too.
+    pins_address = True
     changeable = ('stp', 'forward_delay')
     reported = changeable
 

@@ -90,6 +90,12 @@ def test_mac(value, normal):
     assert values.normalise_mac(value) == normal
 
 
+def test_a_random_mac_is_a_locally_administered_unicast_one():
+    macs = set(values.random_mac() for _ in range(200))
+    assert len(macs) == 200
+    assert all(values.normalise_mac(mac) == mac and int(mac[:2], 16) & 3 == 2 for mac in macs)
+
+
 @pytest.mark.parametrize('value, message', [
     ('01:00:5e:00:00:01', 'multicast'), ('00:00:00:00:00:00', 'all zeros'),
     ('02:42:ac:11:00', 'six hex octets'), ('zz:42:ac:11:00:02', 'six hex octets'), (1, 'six hex octets')])
