@@ -226,6 +226,15 @@ def _where(netns):
     return 'namespace %s' % netns if netns else 'the host namespace'
 
 
+def mac_of(address):
+    """The MAC address of a container's interface, made from its IPv4 address as Docker's bridge does.
+
+    A new container may take the address of one that left; with a MAC of its own, the others would
+    send to the old one's MAC until their ARP entry went stale (up to 30 s).  The same address
+    always has the same MAC, so that never happens."""
+    return '02:4e:' + ':'.join('%02x' % octet for octet in ipaddress.ip_address(address).packed)
+
+
 def container_network(settings, existing=None):
     """container_bridge_net's variables -> a topology document.
 
@@ -344,7 +353,8 @@ def container_network(settings, existing=None):
     links = [bridge_link]
     for c in containers:
         links.append({'kind': 'veth', 'name': c['veth'], 'netns': host, 'master': bridge,
-                      'peer': {'name': ifname, 'netns': c['name'], 'addresses': ['%s/%d' % (c['address'], prefix)]}})
+                      'peer': {'name': ifname, 'netns': c['name'], 'addresses': ['%s/%d' % (c['address'], prefix)],
+                               'mac': mac_of(c['address'])}})
         # tc shapes what the container sends; host_tc, on the host's end, what it receives.
         if c['tc'] is not None:
             links[-1]['peer']['tc'] = c['tc']

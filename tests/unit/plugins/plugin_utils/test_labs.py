@@ -36,6 +36,11 @@ def test_a_container_keeps_its_address_when_another_is_removed():
     existing = dict(now, owners={'web': {'links': ['(current)/cbn0']}})
     after = container_network(dict(CBN, containers=['a', 'c', 'd']), existing)
     assert after['facts']['containers'] == {'a': '172.30.0.2', 'c': '172.30.0.4', 'd': '172.30.0.3'}
+    # d takes the address b had, and its MAC: the others' ARP entries for 172.30.0.3 stay true.
+    assert [link['peer']['mac'] for link in now['links'][1:]] == [
+        '02:4e:ac:1e:00:02', '02:4e:ac:1e:00:03', '02:4e:ac:1e:00:04']
+    assert [link['peer']['mac'] for link in after['links'][1:]] == [
+        '02:4e:ac:1e:00:02', '02:4e:ac:1e:00:04', '02:4e:ac:1e:00:03']
 
 
 def test_masquerade_and_a_port_forward_in_a_host_namespace_turn_forwarding_on_there():
