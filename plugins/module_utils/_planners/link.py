@@ -442,6 +442,13 @@ class LinkPlanning(PlannerBase):
         """This owner's links the document no longer lists, in the namespaces that stay (``scanned``):
         a link in a namespace that goes goes with it, and so does a veth whose peer is there."""
         handled = set(self.doc_links)
+        for named in self.doc['links']:  # one the document names absent is removed by its entry, once
+            if named['state'] == 'absent':
+                handled.add((named['netns'], named['name']))
+                current = self.reader.link(named['netns'], named['name'])
+                peer = self.reader.veth_peer(current, None) if current and kind_of(current['kind']).paired else None
+                if peer is not None:
+                    handled.add((peer['netns'], peer['name']))
         for netns in scanned:
             for link in self.reader.links(netns):
                 key = (netns, link['name'])

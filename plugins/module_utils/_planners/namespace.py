@@ -167,10 +167,11 @@ class NamespacePlanning(PlannerBase):
     def purge_namespaces(self):
         """This owner's namespaces the document no longer lists, and the stale entries its killed runs left."""
         wanted_ns = set(ns['name'] for ns in self.doc['namespaces'] if ns['state'] == 'present')
+        listed = set(ns['name'] for ns in self.doc['namespaces'])  # one named absent is removed by its entry
         existing = self.reader.namespace_names()
         owners = dict((netns, self.reader.namespace_owner(netns)) for netns in existing)
         for netns in existing:
-            if owners[netns] == self.owner and netns not in wanted_ns:
+            if owners[netns] == self.owner and netns not in listed:
                 self.plan_namespace({'name': netns, 'state': 'absent'}, '')
         for netns in sorted(self.reader.stale_namespaces()):
             # A killed run of this owner left it, creating or removing the namespace (its journal says so).

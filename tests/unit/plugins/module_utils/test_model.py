@@ -91,7 +91,7 @@ def test_mac(value, normal):
 
 
 def test_a_random_mac_is_a_locally_administered_unicast_one():
-    macs = set(values.random_mac() for _ in range(200))
+    macs = set(values.random_mac() for _attempt in range(200))
     assert len(macs) == 200
     assert all(values.normalise_mac(mac) == mac and int(mac[:2], 16) & 3 == 2 for mac in macs)
 
