@@ -16,6 +16,7 @@ import os
 import signal
 
 from ansible_collections.netvirt.linux.plugins.module_utils._journal import write_claims
+from ansible_collections.netvirt.linux.plugins.module_utils._ops import BRING_UP_LINKS, DELETE_NAMESPACE, QUIET_NAMESPACE
 
 LOCK_DIR = '/run/lock'
 LOCK_NAME = 'netvirt.linux.lock'
@@ -69,6 +70,36 @@ class _Step:
 
     def __init__(self, text):
         self.text = text
+
+
+# What apply runs on its own, beside the plan's actions.
+OWN_OPERATIONS = (QUIET_NAMESPACE.name, BRING_UP_LINKS.name)
+
+
+class _Quieted:
+    """A namespace the plan removes, cut off until the run is verified: removing it cannot be undone."""
+
+    def __init__(self, removal, links):
+        self.removal = removal
+        self.text = removal.text
+        self.undo_op, self.undo_args = BRING_UP_LINKS(links=links)
+
+
+def _quiet(kernel, plan, action):
+    """Cut off the namespace ``action`` removes (a _Quieted), or None when it cannot be cut off and brought
+    back whole, or a later action of the plan names an end it would bring down."""
+    links = kernel.run(*QUIET_NAMESPACE(netns=action.args['netns']))
+    if links is None:
+        return None
+    named = set()
+    for other in plan.actions:
+        args, options = other.args, other.args.get('options') or {}
+        named.update([(args.get('netns'), args.get('name')), (args.get('to_netns'), args.get('to_name')),
+                      (options.get('peer_netns'), options.get('peer_name'))])
+    if named & set(tuple(link) for link in links):
+        kernel.run(*BRING_UP_LINKS(links=links))
+        return None
+    return _Quieted(action, links)
 
 
 class ApplyInterrupted(Exception):
@@ -221,10 +252,14 @@ def apply_plan(kernel, plan, signals=None, verify=None, keep_unverified=False):
         if signals:
             raise ApplyInterrupted(signals, len(done), len(plan.actions), _undo(kernel, plan, done))
         try:
-            kernel.run(action.op, action.args)
+            # With a verify, a namespace is removed once the probes agree; until then it is cut off.
+            quieted = _quiet(kernel, plan, action) if verify is not None and action.op == DELETE_NAMESPACE.name \
+                else None
+            if quieted is None:
+                kernel.run(action.op, action.args)
         except Exception as e:
             raise ApplyError(action, e, _undo(kernel, plan, done))
-        done.append(action)
+        done.append(quieted or action)
     if signals:
         raise ApplyInterrupted(signals, len(done), len(plan.actions), _undo(kernel, plan, done))
     if plan.route_record is not None:
@@ -240,11 +275,27 @@ def apply_plan(kernel, plan, signals=None, verify=None, keep_unverified=False):
                                    verifying=True)
         if failure and done and not keep_unverified:
             raise VerifyFailed(failure, len(done), True, _undo(kernel, plan, done, recorded=True))
+        _remove_quieted(kernel, plan, done, signals)
     if plan.actions:
         write_claims(plan.owner, plan.leftover_claims)
     if verify is not None and failure:
         raise VerifyFailed(failure, len(done), False)
     return [action.text for action in done]
+
+
+def _remove_quieted(kernel, plan, done, signals):
+    """The removals that waited for the verify; each takes its cut-off's place in ``done``."""
+    quieted = [i for i, action in enumerate(done) if isinstance(action, _Quieted)]
+    for i in quieted:
+        if signals:
+            raise ApplyInterrupted(signals, len(done), len(plan.actions), _undo(kernel, plan, done, recorded=True))
+        try:
+            kernel.run(done[i].removal.op, done[i].removal.args)
+        except Exception as e:
+            raise ApplyError(done[i].removal, e, _undo(kernel, plan, done, recorded=True))
+        done[i] = done[i].removal
+    if quieted:
+        kernel.settle()
 
 
 def _undo(kernel, plan, done, recorded=False):

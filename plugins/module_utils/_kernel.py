@@ -39,9 +39,9 @@ import time
 
 from ansible_collections.netvirt.linux.plugins.module_utils._kinds import BY_KERNEL_KIND, CHANGEABLE, KINDS
 from ansible_collections.netvirt.linux.plugins.module_utils._ops import (
-    ADD_ADDRESS, ADD_FDB, ADD_LINK, ADD_ROUTE, CREATE_NAMESPACE, DELETE_ADDRESS, DELETE_FDB, DELETE_LINK,
-    DELETE_NAMESPACE, DELETE_NAT_TABLE, DELETE_QDISC, DELETE_ROUTE, LOAD_NAT_TABLE, MOVE_LINK, PARTIAL_FILE_SUFFIX,
-    REMOVE_STALE_NAMESPACE, REPLACE_ROUTE, RESTORE_LINK, RESTORE_STALE_NAMESPACE, SET_LINK, SET_QDISC, SET_SYSCTL,
+    ADD_ADDRESS, ADD_FDB, ADD_LINK, ADD_ROUTE, BRING_UP_LINKS, CREATE_NAMESPACE, DELETE_ADDRESS, DELETE_FDB,
+    DELETE_LINK, DELETE_NAMESPACE, DELETE_NAT_TABLE, DELETE_QDISC, DELETE_ROUTE, LOAD_NAT_TABLE, MOVE_LINK,
+    PARTIAL_FILE_SUFFIX, QUIET_NAMESPACE, REMOVE_STALE_NAMESPACE, REPLACE_ROUTE, RESTORE_LINK, RESTORE_STALE_NAMESPACE, SET_LINK, SET_QDISC, SET_SYSCTL,
     UNDONE_WITH_NAMESPACE, WRITE_FILE, executes, executors,
 )
 from ansible_collections.netvirt.linux.plugins.module_utils._nft import (
@@ -443,6 +443,54 @@ class Kernel:
             os.unlink(path)
         except OSError as e:
             raise KernelError('cannot remove %s: %s' % (path, e.strerror))
+
+    @executes(QUIET_NAMESPACE)
+    def op_quiet_namespace(self, netns):
+        """Cut a namespace off as its removal will, in a way an undo reverses: each veth end outside it whose
+        peer is inside goes down (the bridge it is a port of forgets the MACs behind it), and the ends inside
+        lose their carrier but keep their addresses and routes.  Returns the ends brought down, [(netns, name)].
+
+        None when that would not cut it off or could not be undone whole: a link inside on a parent outside
+        (a macvlan, a vlan) or a device of the host's, a peer in no named namespace, or an end outside with
+        addresses or routes of its own (a link that goes down loses its routes).
+        """
+        home_nsid = self._nsid(netns, None)
+        outside = []
+        for msg in self._link_messages(netns):
+            kind = _link_kind(msg)
+            peer_nsid = msg.get_attr('IFLA_LINK_NETNSID')
+            if msg.get_attr('IFLA_IFNAME') == 'lo' or (kind != 'veth' and kind is not None and peer_nsid is None):
+                continue
+            if kind != 'veth':
+                return None
+            if peer_nsid is None:
+                continue  # both ends inside
+            peer_netns = None if peer_nsid == home_nsid else self._namespace_with_nsid(netns, peer_nsid)
+            if peer_netns is _NOWHERE:
+                return None
+            peer = self._get_link(peer_netns, index=msg.get_attr('IFLA_LINK'))
+            if peer is None:
+                return None
+            name = peer.get_attr('IFLA_IFNAME')
+            if not peer['flags'] & IFF_UP:
+                continue
+            if self.read_addresses(peer_netns, name) or self.read_routes_via(peer_netns, name):
+                return None
+            outside.append((peer_netns, name))
+        done = []
+        try:
+            for peer_netns, name in outside:
+                self._set_one(peer_netns, name, 'up', False)
+                done.append((peer_netns, name))
+        except KernelError:
+            self.op_bring_up_links(done)
+            raise
+        return outside
+
+    @executes(BRING_UP_LINKS)
+    def op_bring_up_links(self, links):
+        for netns, name in links:
+            self._set_one(netns, name, 'up', True)
 
     def settle(self, timeout=30.0):
         """Wait until the kernel has torn down the namespaces this handle removed.

@@ -87,6 +87,11 @@ def executors(cls):
 # Namespaces.  The owner is the lab's name, marked on the namespace's lo.
 CREATE_NAMESPACE = _declare('create_namespace', 'netns owner')
 DELETE_NAMESPACE = _declare('delete_namespace', 'netns')
+# A run with a verify removes a namespace only once its probes agree (a removal cannot be undone); until
+# then the namespace is cut off: the veth ends outside it go down (quiet_namespace returns them), and the
+# undo brings them up again.
+QUIET_NAMESPACE = _declare('quiet_namespace', 'netns')
+BRING_UP_LINKS = _declare('bring_up_links', 'links')
 # An entry of /run/netns that is not a namespace (a killed run's plain file), and its undo.
 REMOVE_STALE_NAMESPACE = _declare('remove_stale_namespace', 'netns')
 RESTORE_STALE_NAMESPACE = _declare('restore_stale_namespace', 'netns mode')

@@ -124,6 +124,40 @@ def test_the_gateway_keeps_its_mac_when_the_port_the_bridge_took_it_from_leaves(
     assert link('br0', 'gw')['address'] == made_with
 
 
+# NAT_LAB without c3: its namespace goes, and with it its veth and its route.
+WITHOUT_C3 = dict(NAT_LAB, namespaces=[n for n in LAB['namespaces'] if n['name'] != 'c3'] +
+                  [{'name': 'c3', 'state': 'absent'}],
+                  links=[link for link in LAB['links'] if link['name'] != 'v3'],
+                  routes=[route for route in LAB['routes'] if route['netns'] != 'c3'])
+
+
+def test_a_run_that_removes_a_namespace_and_fails_its_verify_is_undone_whole():
+    """A removed namespace cannot be brought back: with a verify it is cut off until the probes agree (its veth
+    end on the bridge goes down) and removed only then.  Before, the undo was incomplete: c3 was gone."""
+    converge(NAT_LAB)
+    before = snapshot()
+    with pytest.raises(VerifyFailed) as failed:
+        verified(WITHOUT_C3, [{'from': 'c1', 'to': '10.0.0.13', 'expect': 'blocked'}, WRONG], purge=True)
+    assert str(failed.value).endswith('the run was rolled back: every change it made was undone'), str(failed.value)
+    assert snapshot() == before
+    # The probes saw the lab as the run leaves it: c3 did not answer; c3 goes once they agree.
+    done, verification = verified(WITHOUT_C3, [{'from': 'c1', 'to': '10.0.0.13', 'expect': 'blocked'}], purge=True)
+    assert verification.results[0]['got'] == 'timeout' and 'remove netns c3' in done.texts
+    assert not os.path.exists('/run/netns/c3') and link('v3', 'gw') is None
+
+
+def test_a_namespace_that_cannot_be_cut_off_is_removed_at_once_and_says_its_undo_is_incomplete():
+    """inet's veth end outside has an address of its own (wan, 198.51.100.1): bringing it down would drop
+    what an undo must put back, so inet goes at once, and a failed verify says it could not be undone."""
+    converge(NAT_LAB)
+    without_inet = dict(NAT_LAB, namespaces=[n for n in LAB['namespaces'] if n['name'] != 'inet'] +
+                        [{'name': 'inet', 'state': 'absent'}],
+                        links=[link for link in LAB['links'] if link['name'] != 'wan'])
+    with pytest.raises(VerifyFailed) as failed:
+        verified(without_inet, [WRONG], purge=True)
+    assert 'rolled back, incompletely: remove netns inet cannot be undone' in str(failed.value), str(failed.value)
+
+
 def test_retries_run_the_probes_that_disagree_again_after_the_delay():
     """The wait between two tries adds the address the last probe is sent to: the second try reaches."""
     converge(NAT_LAB)
@@ -225,6 +259,22 @@ def test_a_signal_while_verifying_undoes_the_run(mode):
     result, _returncode, err = run.result()
     assert result['failed'] is True, result
     assert result['msg'].startswith('interrupted by SIGTERM while verifying the run of '), result['msg']
+    assert result['msg'].endswith('; every change of this run was undone'), result['msg']
+    assert 'Traceback' not in err
+    assert snapshot() == before
+
+
+@pytest.mark.own_process
+@pytest.mark.parametrize('mode', MODES)
+def test_a_signal_while_verifying_brings_back_the_namespace_the_run_would_remove(mode):
+    converge(NAT_LAB, owner='sig')
+    before = snapshot()
+    run = Run(mode, dict(WITHOUT_C3, owner='sig', purge=True, verify=[{'from': 'c1', 'to': 'c2'}]),
+              stop_in=['socket_in:0'])
+    run.wait_stopped()
+    assert link('v3', 'gw')['operstate'] == 'DOWN' and os.path.exists('/run/netns/c3')  # cut off, not removed
+    run.signal_and_go_on(signal.SIGTERM)
+    result, _returncode, err = run.result()
     assert result['msg'].endswith('; every change of this run was undone'), result['msg']
     assert 'Traceback' not in err
     assert snapshot() == before
