@@ -85,21 +85,25 @@ class _Quieted:
         self.undo_op, self.undo_args = BRING_UP_LINKS(links=links)
 
 
-def _quiet(kernel, plan, action):
+def _quieting(plan):
+    """(keep, gone) for quiet_namespace: the ends the plan's actions name, which must not be brought down,
+    and the namespaces it removes."""
+    keep, gone = set(), set()
+    for action in plan.actions:
+        args, options = action.args, action.args.get('options') or {}
+        keep.update([(args.get('netns'), args.get('name')), (args.get('to_netns'), args.get('to_name')),
+                     (options.get('peer_netns'), options.get('peer_name'))])
+        if action.op == DELETE_NAMESPACE.name:
+            gone.add(args['netns'])
+    return sorted([netns, name] for netns, name in keep if name is not None), sorted(gone)
+
+
+def _quiet(kernel, action, quieting):
     """Cut off the namespace ``action`` removes (a _Quieted), or None when it cannot be cut off and brought
-    back whole, or a later action of the plan names an end it would bring down."""
-    links = kernel.run(*QUIET_NAMESPACE(netns=action.args['netns']))
-    if links is None:
-        return None
-    named = set()
-    for other in plan.actions:
-        args, options = other.args, other.args.get('options') or {}
-        named.update([(args.get('netns'), args.get('name')), (args.get('to_netns'), args.get('to_name')),
-                      (options.get('peer_netns'), options.get('peer_name'))])
-    if named & set(tuple(link) for link in links):
-        kernel.run(*BRING_UP_LINKS(links=links))
-        return None
-    return _Quieted(action, links)
+    back whole."""
+    keep, gone = quieting
+    links = kernel.run(*QUIET_NAMESPACE(netns=action.args['netns'], keep=keep, gone=gone))
+    return _Quieted(action, links) if links is not None else None
 
 
 class ApplyInterrupted(Exception):
@@ -248,13 +252,13 @@ def apply_plan(kernel, plan, signals=None, verify=None, keep_unverified=False):
         # for the next run of the owner (see _journal).
         write_claims(plan.owner, plan.claims)
     done = []
+    quieting = _quieting(plan) if verify is not None else None
     for action in plan.actions:
         if signals:
             raise ApplyInterrupted(signals, len(done), len(plan.actions), _undo(kernel, plan, done))
         try:
             # With a verify, a namespace is removed once the probes agree; until then it is cut off.
-            quieted = _quiet(kernel, plan, action) if verify is not None and action.op == DELETE_NAMESPACE.name \
-                else None
+            quieted = _quiet(kernel, action, quieting) if quieting and action.op == DELETE_NAMESPACE.name else None
             if quieted is None:
                 kernel.run(action.op, action.args)
         except Exception as e:
@@ -284,11 +288,14 @@ def apply_plan(kernel, plan, signals=None, verify=None, keep_unverified=False):
 
 
 def _remove_quieted(kernel, plan, done, signals):
-    """The removals that waited for the verify; each takes its cut-off's place in ``done``."""
+    """The removals that waited for the verify; each takes its cut-off's place in ``done``.  A signal stops
+    them before the first, when the run can still be undone whole; once one namespace is gone, the rest go too
+    (the run is finished, as when a signal comes while the kernel settles)."""
     quieted = [i for i, action in enumerate(done) if isinstance(action, _Quieted)]
+    if quieted and signals:
+        raise ApplyInterrupted(signals, len(done), len(plan.actions), _undo(kernel, plan, done, recorded=True),
+                               verifying=True)
     for i in quieted:
-        if signals:
-            raise ApplyInterrupted(signals, len(done), len(plan.actions), _undo(kernel, plan, done, recorded=True))
         try:
             kernel.run(done[i].removal.op, done[i].removal.args)
         except Exception as e:

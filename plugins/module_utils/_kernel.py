@@ -445,36 +445,44 @@ class Kernel:
             raise KernelError('cannot remove %s: %s' % (path, e.strerror))
 
     @executes(QUIET_NAMESPACE)
-    def op_quiet_namespace(self, netns):
+    def op_quiet_namespace(self, netns, keep, gone):
         """Cut a namespace off as its removal will, in a way an undo reverses: each veth end outside it whose
         peer is inside goes down (the bridge it is a port of forgets the MACs behind it), and the ends inside
         lose their carrier but keep their addresses and routes.  Returns the ends brought down, [(netns, name)].
+        An end in a namespace of ``gone`` is left alone: it goes with its own namespace.
 
-        None when that would not cut it off or could not be undone whole: a link inside on a parent outside
-        (a macvlan, a vlan) or a device of the host's, a peer in no named namespace, or an end outside with
-        addresses or routes of its own (a link that goes down loses its routes).
+        None, before any change, when that would not cut it off or could not be undone whole: a link inside on
+        a parent outside (a macvlan, a vlan) or a device of the host's, a peer in no named namespace, or an end
+        outside that ``keep`` names, or that has addresses, routes or links on it of its own (a link that goes
+        down loses its routes, and takes a vlan on it down with it).
         """
         home_nsid = self._nsid(netns, None)
-        outside = []
+        keep = set(tuple(end) for end in keep)
+        outside, seen = [], {}
         for msg in self._link_messages(netns):
             kind = _link_kind(msg)
             peer_nsid = msg.get_attr('IFLA_LINK_NETNSID')
             if msg.get_attr('IFLA_IFNAME') == 'lo' or (kind != 'veth' and kind is not None and peer_nsid is None):
                 continue
-            if kind != 'veth':
+            if kind != 'veth' or not msg.get_attr('IFLA_LINK'):
                 return None
             if peer_nsid is None:
                 continue  # both ends inside
             peer_netns = None if peer_nsid == home_nsid else self._namespace_with_nsid(netns, peer_nsid)
             if peer_netns is _NOWHERE:
                 return None
-            peer = self._get_link(peer_netns, index=msg.get_attr('IFLA_LINK'))
+            if peer_netns in gone:
+                continue
+            if peer_netns not in seen:  # what stands on each end there, from one dump of each kind
+                seen[peer_netns] = self._standing_on_links(peer_netns)
+            links, standing = seen[peer_netns]
+            peer = links.get(msg.get_attr('IFLA_LINK'))
             if peer is None:
                 return None
             name = peer.get_attr('IFLA_IFNAME')
             if not peer['flags'] & IFF_UP:
                 continue
-            if self.read_addresses(peer_netns, name) or self.read_routes_via(peer_netns, name):
+            if (peer_netns, name) in keep or peer['index'] in standing:
                 return None
             outside.append((peer_netns, name))
         done = []
@@ -486,6 +494,20 @@ class Kernel:
             self.op_bring_up_links(done)
             raise
         return outside
+
+    def _standing_on_links(self, netns):
+        """({ifindex: link message}, ifindexes with something of their own on them) of a namespace: an address
+        (the kernel's own IPv6 link-local aside), a route a person or program added, or another link."""
+        links = dict((msg['index'], msg) for msg in self._link_messages(netns))
+        standing = set(msg['index'] for msg in self._address_messages(netns) if self._cidr_of(msg) is not None)
+        standing.update(msg.get_attr('IFLA_LINK') for msg in links.values()
+                        if msg.get_attr('IFLA_LINK') and msg.get_attr('IFLA_LINK_NETNSID') is None
+                        and _link_kind(msg) != 'veth')
+        names = dict((index, msg.get_attr('IFLA_IFNAME')) for index, msg in links.items())
+        for route in self.read_all_routes(netns):
+            if route['proto'] != RTPROT_KERNEL:
+                standing.update(index for index, name in names.items() if name == route['dev'])
+        return links, standing
 
     @executes(BRING_UP_LINKS)
     def op_bring_up_links(self, links):

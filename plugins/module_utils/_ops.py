@@ -90,7 +90,9 @@ DELETE_NAMESPACE = _declare('delete_namespace', 'netns')
 # A run with a verify removes a namespace only once its probes agree (a removal cannot be undone); until
 # then the namespace is cut off: the veth ends outside it go down (quiet_namespace returns them), and the
 # undo brings them up again.
-QUIET_NAMESPACE = _declare('quiet_namespace', 'netns')
+# ``keep``: [netns, name] of ends it must not bring down (a later action names them); ``gone``: namespaces the
+# run removes too (an end there goes with its namespace).
+QUIET_NAMESPACE = _declare('quiet_namespace', 'netns keep gone')
 BRING_UP_LINKS = _declare('bring_up_links', 'links')
 # An entry of /run/netns that is not a namespace (a killed run's plain file), and its undo.
 REMOVE_STALE_NAMESPACE = _declare('remove_stale_namespace', 'netns')

@@ -110,9 +110,10 @@ options:
         So does a C(to) naming a namespace of the lab to which the lab gives two IPv4 addresses, or, when it is
         new, none, since it could not stand for one address once the lab is built.
       - A namespace this run removes goes only once the probes agree, since removing it cannot be undone; until
-        then it is cut off (the veth ends outside it are down), and an undo brings it back whole. One with a
-        link on a parent outside it, a device of the host's, or a veth end outside with addresses or routes of
-        its own cannot be cut off so; it is removed at once, and a failed verify says it could not be undone.
+        then it is cut off (the veth ends outside it are down), and an undo brings them up again. One that holds
+        a link on a parent outside it or a device of the host's, or whose veth end outside has addresses,
+        routes or links of its own, is in no named namespace, or is named by another action of the run, cannot
+        be cut off so; it is removed at once, and a failed verify says it could not be undone.
       - In check mode the probes whose namespaces exist run against the host as it is, and the others are
         reported as V(not run). When the run would change nothing, a disagreement fails the task as the real
         run would; otherwise it is a warning, since the planned changes may make the probe agree.

@@ -144,6 +144,10 @@ def test_a_run_that_removes_a_namespace_and_fails_its_verify_is_undone_whole():
     done, verification = verified(WITHOUT_C3, [{'from': 'c1', 'to': '10.0.0.13', 'expect': 'blocked'}], purge=True)
     assert verification.results[0]['got'] == 'timeout' and 'remove netns c3' in done.texts
     assert not os.path.exists('/run/netns/c3') and link('v3', 'gw') is None
+    # Its end named absent, in the namespace that is gone: a re-run has nothing to do (and reads nothing there).
+    again = dict(WITHOUT_C3, links=WITHOUT_C3['links'] + [
+        {'kind': 'veth', 'name': 'eth0', 'netns': 'c3', 'state': 'absent', 'peer': {'name': 'v3', 'netns': 'gw'}}])
+    assert converge(again, purge=True).texts == []
 
 
 def test_a_namespace_that_cannot_be_cut_off_is_removed_at_once_and_says_its_undo_is_incomplete():

@@ -445,7 +445,7 @@ class LinkPlanning(PlannerBase):
         for named in self.doc['links']:  # one the document names absent is removed by its entry, once
             if named['state'] == 'absent':
                 handled.add((named['netns'], named['name']))
-                current = self.reader.link(named['netns'], named['name'])
+                current = self.read_link(named['netns'], named['name'])
                 peer = self.reader.veth_peer(current, None) if current and kind_of(current['kind']).paired else None
                 if peer is not None:
                     handled.add((peer['netns'], peer['name']))
