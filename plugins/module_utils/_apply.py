@@ -95,7 +95,8 @@ def _quieting(plan):
                      (options.get('peer_netns'), options.get('peer_name'))])
         if action.op == DELETE_NAMESPACE.name:
             gone.add(args['netns'])
-    return sorted([netns, name] for netns, name in keep if name is not None), sorted(gone)
+    return [[netns, name] for netns, name in sorted(keep, key=lambda end: (end[0] or '', end[1] or '')) if name], \
+        sorted(gone)
 
 
 def _quiet(kernel, action, quieting):

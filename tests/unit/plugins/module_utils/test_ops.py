@@ -6,7 +6,7 @@ import inspect
 import pytest
 
 from ansible_collections.netvirt.linux.plugins.module_utils import _ops
-from ansible_collections.netvirt.linux.plugins.module_utils._apply import OWN_OPERATIONS
+from ansible_collections.netvirt.linux.plugins.module_utils._apply import OWN_OPERATIONS, _quieting
 from ansible_collections.netvirt.linux.plugins.module_utils._kernel import EXECUTORS, Kernel
 from ansible_collections.netvirt.linux.plugins.module_utils._ops import (
     ADD_ADDRESS, OPERATIONS, SET_LINK, executes, executors,
@@ -102,3 +102,14 @@ def test_every_operation_is_planned_by_the_unit_plan_tables(planned):
     assert len(planned) > 20
     used = set(a.op for p in planned for a in p.actions) | set(a.undo_op for p in planned for a in p.actions)
     assert sorted(used - set([None])) == sorted(set(OPERATIONS) - set(OWN_OPERATIONS))
+
+
+def test_what_a_verified_run_keeps_up_is_every_end_its_actions_name_in_any_namespace():
+    # Found by molecule: sorting ends of the current namespace (None) with named ones raised TypeError.
+    class Plan:
+        actions = [Action('link', 'add veth', 'add_link', {'netns': None, 'name': 've-c4', 'options': {
+                       'peer_netns': 'c4', 'peer_name': 'eth0'}}),
+                   Action('attr', 'rename', 'move_link', {'netns': 'c1', 'name': 'eth0', 'to_netns': 'c1',
+                                                          'to_name': 'eth1'}),
+                   Action('unnetns', 'remove netns c2', 'delete_namespace', {'netns': 'c2'})]
+    assert _quieting(Plan) == ([[None, 've-c4'], ['c1', 'eth0'], ['c1', 'eth1'], ['c4', 'eth0']], ['c2'])
