@@ -106,10 +106,11 @@ def test_every_operation_is_planned_by_the_unit_plan_tables(planned):
 
 def test_what_a_verified_run_keeps_up_is_every_end_its_actions_name_in_any_namespace():
     # Found by molecule: sorting ends of the current namespace (None) with named ones raised TypeError.
+    add = Action('link', 'add veth', 'add_link',
+                 {'netns': None, 'name': 've-c4', 'options': {'peer_netns': 'c4', 'peer_name': 'eth0'}})
+    rename = Action('attr', 'rename', 'move_link', {'netns': 'c1', 'name': 'eth0', 'to_netns': 'c1', 'to_name': 'eth1'})
+    remove = Action('unnetns', 'remove netns c2', 'delete_namespace', {'netns': 'c2'})
+
     class Plan:
-        actions = [Action('link', 'add veth', 'add_link', {'netns': None, 'name': 've-c4', 'options': {
-                       'peer_netns': 'c4', 'peer_name': 'eth0'}}),
-                   Action('attr', 'rename', 'move_link', {'netns': 'c1', 'name': 'eth0', 'to_netns': 'c1',
-                                                          'to_name': 'eth1'}),
-                   Action('unnetns', 'remove netns c2', 'delete_namespace', {'netns': 'c2'})]
+        actions = [add, rename, remove]
     assert _quieting(Plan) == ([[None, 've-c4'], ['c1', 'eth0'], ['c1', 'eth1'], ['c4', 'eth0']], ['c2'])
