@@ -108,6 +108,49 @@ options:
             with V(true).
         type: bool
         default: true
+  tc_ingress:
+    description:
+      - Shaping of what arrives at this end, with the fields of O(tc). Omitted means it is not managed.
+      - As the CNI bandwidth plugin does it - the end's C(ingress) qdisc holds a filter of this collection
+        (a C(u32) match of every packet, priority 20054) that redirects what arrives to an C(ifb) device of the
+        end, in its namespace, named C(nvi) and 12 hex digits; that device's root qdisc is the shaping, as
+        O(tc) makes it. The kernel needs C(ifb), C(sch_ingress), C(cls_u32) and C(act_mirred).
+      - The device is a part of the end; M(netvirt.linux.netns_info) does not list it as a link. It is renamed
+        with the end, and goes with the end, when the end leaves its namespace, and with O(tc_ingress.enabled=false).
+      - Another owner's filters on the end's ingress stay; the ingress qdisc goes when the last filter does.
+      - On a veth, the other end's O(tc) shapes the same direction without a device. O(tc_ingress) is for an
+        end whose sender this collection does not manage - a macvlan, a vxlan, a device of the host.
+    type: dict
+    suboptions:
+      delay:
+        description: Delay added to each packet that arrives.
+        type: str
+      jitter:
+        description: Random variation of the delay; needs O(tc_ingress.delay).
+        type: str
+      loss:
+        description: Share of arriving packets dropped.
+        type: str
+      duplicate:
+        description: Share of arriving packets passed on twice.
+        type: str
+      reorder:
+        description: Share of packets passed on at once, ahead of the delayed others; needs O(tc_ingress.delay).
+        type: str
+      corrupt:
+        description: Share of arriving packets with a bit flipped.
+        type: str
+      rate:
+        description: The most this end takes in, in the units of O(tc.rate).
+        type: str
+      limit:
+        description: Packets the netem queue holds (1000 unless given).
+        type: int
+      enabled:
+        description:
+          - V(false) removes the shaping of what arrives, with its ifb device, and keeps the declaration.
+        type: bool
+        default: true
 '''
 
     OWNERSHIP = r'''

@@ -52,12 +52,16 @@ def read_inventory(kernel, namespaces=None, include_host=True):
         links = kernel.read_links(netns)
         addresses = kernel.read_all_addresses(netns)
         qdiscs = kernel.read_root_qdiscs(netns)
+        ingresses = kernel.read_ingresses(netns, qdiscs)
         for link in links:
             link['addresses'] = addresses.get(link['index'], [])
             qdisc = qdiscs.get(link['index'])
             # Only the shaping this collection set is the end's tc: fed back, it plans nothing.
             if qdisc is not None and qdisc['handle'] == HANDLE and qdisc['params'] is not None:
                 link['tc'] = describe(qdisc['params'])
+            ingress = ingresses.get(link['index'])
+            if ingress is not None and ingress['params'] is not None:
+                link['tc_ingress'] = describe(ingress['params'])
         described[netns] = links
         if netns is not None:
             lo = [link for link in links if link['name'] == 'lo']
@@ -114,8 +118,9 @@ def link_entry(kernel, link):
 
 def _end_fields(link):
     end = dict((k, link[k]) for k in LINK_FIELDS)
-    if link.get('tc'):
-        end['tc'] = link['tc']
+    for field in ('tc', 'tc_ingress'):
+        if link.get(field):
+            end[field] = link[field]
     return end
 
 

@@ -40,8 +40,9 @@ import time
 from ansible_collections.netvirt.linux.plugins.module_utils._kinds import BY_KERNEL_KIND, CHANGEABLE, KINDS
 from ansible_collections.netvirt.linux.plugins.module_utils._ops import (
     ADD_ADDRESS, ADD_FDB, ADD_LINK, ADD_ROUTE, BRING_UP_LINKS, CREATE_NAMESPACE, DELETE_ADDRESS, DELETE_FDB,
-    DELETE_LINK, DELETE_NAMESPACE, DELETE_NAT_TABLE, DELETE_QDISC, DELETE_ROUTE, LOAD_NAT_TABLE, MOVE_LINK,
-    PARTIAL_FILE_SUFFIX, QUIET_NAMESPACE, REMOVE_STALE_NAMESPACE, REPLACE_ROUTE, RESTORE_LINK, RESTORE_STALE_NAMESPACE, SET_LINK, SET_QDISC, SET_SYSCTL,
+    DELETE_INGRESS, DELETE_LINK, DELETE_NAMESPACE, DELETE_NAT_TABLE, DELETE_QDISC, DELETE_ROUTE, LOAD_NAT_TABLE, MOVE_LINK,
+    PARTIAL_FILE_SUFFIX, QUIET_NAMESPACE, REMOVE_STALE_NAMESPACE, REPLACE_ROUTE, RESTORE_LINK, RESTORE_STALE_NAMESPACE, SET_INGRESS, SET_LINK, SET_QDISC,
+    SET_SYSCTL,
     UNDONE_WITH_NAMESPACE, WRITE_FILE, executes, executors,
 )
 from ansible_collections.netvirt.linux.plugins.module_utils._nft import (
@@ -52,7 +53,10 @@ from ansible_collections.netvirt.linux.plugins.module_utils._netlink import (
     AF_INET, AF_INET6, HAS_PYROUTE2, IFF_UP, PYROUTE2_IMPORT_ERROR, RTN_UNICAST, IPRoute, Netlink,
     NetlinkDumpInterrupted, NetlinkError, nf_table_names, tcmsg, version_of,
 )
-from ansible_collections.netvirt.linux.plugins.module_utils._tc import ROOT, decode, encode_options, text_of
+from ansible_collections.netvirt.linux.plugins.module_utils._tc import (
+    HANDLE, INGRESS_HANDLE, INGRESS_PARENT, INGRESS_PRIO, ROOT, decode, encode_options, ingress_device,
+    is_ingress_device, redirect_filter, redirect_target, text_of,
+)
 from ansible_collections.netvirt.linux.plugins.module_utils._values import random_mac, sysctl_path_parts
 
 NETNS_RUN_DIR = '/run/netns'
@@ -422,16 +426,17 @@ class Kernel:
         """
         path = namespace_path(netns)
         home_nsid = self._nsid(netns, None)
+        orphans = []  # the ifb devices of peers' tc_ingress, which outlive the peers
         for msg in self._link_messages(netns):
             peer_nsid = msg.get_attr('IFLA_LINK_NETNSID')
             if peer_nsid is None or not msg.get_attr('IFLA_LINK') or _link_kind(msg) != 'veth':
                 continue
-            if peer_nsid == home_nsid:
-                self._dying.append((None, msg.get_attr('IFLA_LINK')))
-            else:
-                peer_netns = self._namespace_with_nsid(netns, peer_nsid)
-                if peer_netns is not _NOWHERE:
-                    self._dying.append((peer_netns, msg.get_attr('IFLA_LINK')))
+            peer_netns = None if peer_nsid == home_nsid else self._namespace_with_nsid(netns, peer_nsid)
+            if peer_netns is not _NOWHERE:
+                self._dying.append((peer_netns, msg.get_attr('IFLA_LINK')))
+                target = self._ingress_target(peer_netns, msg.get_attr('IFLA_LINK'))
+                if target is not None:
+                    orphans.append((peer_netns, self._name_of(peer_netns, target)))
         self._netlink.drop(netns)
         self._forget(netns)
         self._nsid_maps = {}
@@ -443,6 +448,9 @@ class Kernel:
             os.unlink(path)
         except OSError as e:
             raise KernelError('cannot remove %s: %s' % (path, e.strerror))
+        for peer_netns, device in orphans:
+            if device is not None:
+                self._delete_ingress_device(peer_netns, device)
 
     @executes(QUIET_NAMESPACE)
     def op_quiet_namespace(self, netns, keep, gone):
@@ -574,7 +582,9 @@ class Kernel:
         msgs = [(m, _Attrs(m)) for m in self._link_messages(netns)]
         names = dict((m['index'], attrs.get('IFLA_IFNAME')) for m, attrs in msgs)
         self._names[netns] = names
-        return [self._describe(netns, m, names, attrs) for m, attrs in msgs]
+        # The ifb device that shapes what arrives at an end is a part of the end, not a link of the lab.
+        return [self._describe(netns, m, names, attrs) for m, attrs in msgs
+                if not is_ingress_device(_link_kind(m), attrs.get('IFLA_IFNAME'))]
 
     def namespace_addresses(self, netns):
         """Every address of a namespace as [(link, CIDR)], lo's included; None when there is no such namespace."""
@@ -992,24 +1002,147 @@ class Kernel:
         if self.read_root_qdiscs(netns).get(index, {}).get('handle') == handle:
             self._qdisc_call('remove tc from', netns, name, 'del', index, handle)
 
-    def _qdisc_call(self, what, netns, name, command, index, handle, attrs=(), raw=False):
-        """One qdisc request; ``raw`` lets the kernel's NetlinkError through (for a caller that handles it)."""
+    def _qdisc_call(self, what, netns, name, command, index, handle, attrs=(), raw=False, parent=ROOT, info=0):
+        """One tc request; ``raw`` lets the kernel's NetlinkError through (for a caller that handles it)."""
         msg = tcmsg()
         msg['index'] = index
         msg['handle'] = handle
-        msg['parent'] = ROOT
+        msg['parent'] = parent
+        msg['info'] = info
         msg['attrs'] = list(attrs)
         try:
-            self._netlink.qdisc(netns, command, msg)
+            return list(self._netlink.qdisc(netns, command, msg) or ())
         except NetlinkError as e:
             if raw:
                 raise
             raise KernelError('cannot %s %s%s: %s' % (what, name, _where(netns), _qdisc_error(e, attrs)))
 
+    # --- what arrives at an end (tc_ingress, _tc) ------------------------------------
+
+    def _ingress_target(self, netns, index):
+        """The ifindex our filter on the ingress of link ``index`` redirects to, None without one."""
+        try:
+            msgs = self._qdisc_call('read the filters of', netns, index, 'filters', index, 0, raw=True,
+                                    parent=INGRESS_HANDLE)
+        except NetlinkError as e:
+            if e.code in (errno.EINVAL, errno.ENOENT, errno.ENODEV):  # no ingress qdisc, or no such link
+                return None
+            raise KernelError('cannot read the tc filters of link %s%s: %s' % (index, _where(netns), _describe_error(e)))
+        for msg in msgs or []:
+            if msg['info'] >> 16 == INGRESS_PRIO and msg.get_attr('TCA_KIND') == 'u32':
+                target = redirect_target(msg.get_attr('TCA_OPTIONS'))
+                if target is not None:
+                    return target
+        return None
+
+    def read_ingress(self, netns, index, roots=None):
+        """What shapes what arrives at link ``index``: {'device', 'params'} (params: _tc's, of the device's
+        root qdisc, None when that is not ours), or None when no filter of ours sends its traffic to a device.
+        ``roots``: the namespace's read_root_qdiscs, when the caller has it."""
+        target = self._ingress_target(netns, index)
+        if target is None:
+            return None
+        device = self._name_of(netns, target)
+        if roots is None:
+            roots = self.read_root_qdiscs(netns)
+        root = roots.get(target)
+        return {'device': device,
+                'params': root['params'] if root is not None and root['handle'] == HANDLE else None}
+
+    def read_ingresses(self, netns, roots=None):
+        """read_ingress of every link of a namespace that has an ingress qdisc: {ifindex: {'device', 'params'}}."""
+        if roots is None:
+            roots = self.read_root_qdiscs(netns)
+        found = {}
+        for msg in self._dump(netns, lambda: self._netlink.qdiscs(netns)):
+            if msg['parent'] == INGRESS_PARENT:
+                ingress = self.read_ingress(netns, msg['index'], roots)
+                if ingress is not None:
+                    found[msg['index']] = ingress
+        return found
+
+    def _has_ingress_qdisc(self, netns, index):
+        return any(msg['index'] == index and msg['parent'] == INGRESS_PARENT
+                   for msg in self._dump(netns, lambda: self._netlink.qdiscs(netns)))
+
+    @executes(SET_INGRESS)
+    def op_set_ingress(self, netns, name, params):
+        """What arrives at the end is shaped by ``params``: an ifb device of its own (made if missing) with
+        that root qdisc, the end's ingress qdisc (added if missing) and our filter that redirects every
+        packet to the device.  All or nothing: a device made here goes again if a later step fails."""
+        index = self._index(netns, name)
+        loc = '%s%s' % (name, _where(netns))
+        target = self._ingress_target(netns, index)
+        device = self._name_of(netns, target) if target is not None else ingress_device(name)
+        made = False
+        if target is None:
+            found = self._get_link(netns, device)
+            if found is not None and not is_ingress_device(_link_kind(found), device):
+                raise KernelError('cannot set tc_ingress on %s: a %s named %s is there, which netvirt.linux did '
+                                  'not make' % (loc, _link_kind(found) or 'device', device))
+            if found is None:
+                self._link_call('create the ifb device %s for' % device, netns, name, 'add', ifname=device,
+                                kind='ifb')
+                made = True
+        try:
+            self._link_call('bring up the ifb device %s of' % device, netns, name, 'set', ifname=device, state='up')
+            try:
+                self.op_set_qdisc(netns, device, HANDLE, params)
+            except KernelError as e:
+                raise KernelError('cannot set tc_ingress %s on %s: %s' % (text_of(params), loc, e))
+            if not self._has_ingress_qdisc(netns, index):
+                self._qdisc_call('add an ingress qdisc to', netns, name, 'replace', index, INGRESS_HANDLE,
+                                 [['TCA_KIND', 'ingress']], parent=INGRESS_PARENT)
+            device_index = self._index(netns, device)
+            if target != device_index:
+                kind, options, info = redirect_filter(device_index)
+                if target is not None:
+                    self._delete_ingress_filter(netns, name, index)
+                self._qdisc_call('add the filter of tc_ingress to', netns, name, 'add-filter', index, 0,
+                                 [['TCA_KIND', kind], ['TCA_OPTIONS', options]], parent=INGRESS_HANDLE, info=info)
+        except KernelError:
+            if made:
+                self._delete_ingress_device(netns, device)
+            raise
+
+    @executes(DELETE_INGRESS)
+    def op_delete_ingress(self, netns, name):
+        """The end's traffic is no longer redirected, and its ifb device goes; so does its ingress qdisc when
+        no filter is left on it (one of somebody's, with filters of its own, stays)."""
+        index = self._index(netns, name)
+        target = self._ingress_target(netns, index)
+        if target is None:
+            return
+        device = self._name_of(netns, target)
+        self._delete_ingress_filter(netns, name, index)
+        try:
+            left = self._qdisc_call('read the filters of', netns, name, 'filters', index, 0, parent=INGRESS_HANDLE)
+        except KernelError:
+            left = None
+        if left == []:
+            self._qdisc_call('remove the ingress qdisc from', netns, name, 'del', index, INGRESS_HANDLE,
+                             parent=INGRESS_PARENT)
+        if device is not None:
+            self._delete_ingress_device(netns, device)
+
+    def _delete_ingress_filter(self, netns, name, index):
+        # One priority of one protocol names our filter: every handle under it goes.
+        self._qdisc_call('remove the filter of tc_ingress from', netns, name, 'del-filter', index, 0,
+                         parent=INGRESS_HANDLE, info=redirect_filter(0)[2])
+
+    def _delete_ingress_device(self, netns, device):
+        """Delete an ifb device of ours, when it is there."""
+        found = self._get_link(netns, device)
+        if found is not None and is_ingress_device(_link_kind(found), device):
+            self._link_call('delete the ifb device', netns, device, 'del', index=found['index'])
+            self._forget(netns, device)
+
     @executes(DELETE_LINK)
-    def op_delete_link(self, netns, name):
+    def op_delete_link(self, netns, name, ingress=()):
         self._link_call('delete link', netns, name, 'del', ifname=name)
         self._forget(netns, name)
+        for device_netns, device in ingress:
+            self._delete_ingress_device(device_netns, device)
 
     @executes(SET_LINK)
     def op_set_link(self, netns, name, mtu=None, mac=None, up=None, master=None,
@@ -1064,19 +1197,22 @@ class Kernel:
 
     @executes(MOVE_LINK)
     def op_move_link(self, netns, name, to_netns, to_name, up=False, master=None, addresses=None, routes=None,
-                     qdisc=None):
+                     qdisc=None, ingress=None):
         """Move and/or rename a link in one request.
 
         The kernel leaves a moved link down, outside any bridge, without its
         addresses (IPv6 ones even on a rename), without the routes through it
         and, moved to another namespace, without its qdiscs.  ``up``,
-        ``master``, ``addresses``, ``routes`` and ``qdisc`` (SET_QDISC's handle
-        and params) put those back, as an undo must.
+        ``master``, ``addresses``, ``routes``, ``qdisc`` (SET_QDISC's handle
+        and params) and ``ingress`` (SET_INGRESS's params) put those back, as an undo must.
+        The ifb device of its tc_ingress is renamed with it, or goes when it leaves the namespace.
         """
         old = self.read_link(netns, name)
         if old is None:
             raise KernelError('link %s does not exist%s' % (name, _where(netns)))
         index = old['index']
+        target = self._ingress_target(netns, index)
+        device = self._name_of(netns, target) if target is not None else None
         self._forget(netns, name)
         self._link_call('bring down', netns, name, 'set', index=index, state='down')
         try:
@@ -1093,6 +1229,15 @@ class Kernel:
             if old['up']:
                 self._link_call('bring up', netns, name, 'set', index=index, state='up')
             raise
+        if device is not None and to_netns != netns:
+            self._delete_ingress_device(netns, device)
+        elif device is not None and device != ingress_device(to_name):
+            # Down to be renamed, as the kernel wants; what it shapes waits a moment.
+            self._link_call('bring down', netns, device, 'set', index=target, state='down')
+            self._link_call('rename to %s' % ingress_device(to_name), netns, device, 'set', index=target,
+                            ifname=ingress_device(to_name))
+            self._link_call('bring up', netns, ingress_device(to_name), 'set', index=target, state='up')
+            self._forget(netns, device)
         present = self.read_addresses(to_netns, to_name) if addresses else []
         for cidr in addresses or []:
             if cidr not in present:
@@ -1100,6 +1245,8 @@ class Kernel:
         self.op_set_link(to_netns, to_name, master=master, up=up or None)
         if qdisc:
             self.op_set_qdisc(to_netns, to_name, **qdisc)
+        if ingress:
+            self.op_set_ingress(to_netns, to_name, ingress)
         for route in routes or []:
             self.op_replace_route(to_netns, dict(route, dev=to_name))
 
@@ -1123,6 +1270,8 @@ class Kernel:
             self.op_set_link(end['netns'], end['name'], master=end['master'] or None, up=end['up'])
             if end.get('qdisc'):
                 self.op_set_qdisc(end['netns'], end['name'], **end['qdisc'])
+            if end.get('ingress'):
+                self.op_set_ingress(end['netns'], end['name'], end['ingress'])
         for route in link.get('routes') or []:  # a recreated link's: they went with the old one
             self.op_replace_route(link['netns'], route)
 

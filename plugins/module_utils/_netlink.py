@@ -17,7 +17,9 @@ same calls, each for a namespace (None: the one we run in):
 - ``netnsid(netns, fd)``: what IPRoute.get_netnsid(fd=fd) answers.
 - ``fdb(netns, command, **kwargs)``: IPRoute.fdb.
 - ``qdiscs(netns)``: a dump of the namespace's qdiscs; ``qdisc(netns, command, msg)``: one tcmsg
-  sent as RTM_NEWQDISC (``replace``: create or replace) or RTM_DELQDISC (``del``).
+  sent as RTM_NEWQDISC (``replace``: create or replace) or RTM_DELQDISC (``del``), or for filters as
+  RTM_NEWTFILTER (``add-filter``), RTM_DELTFILTER (``del-filter``), or a dump of the filters under the
+  message's link and parent (``filters``).
 - ``drop(netns)``: close the namespace's sockets (it is going away).
 - ``close()``.
 
@@ -40,13 +42,14 @@ try:
     import pyroute2
     from pyroute2 import IPRoute, IPRSocket
     from pyroute2.netlink import (
-        NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_REPLACE, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR,
+        NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REPLACE, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR,
     )
     # NetlinkError is for _kernel, which catches what the transport raises.
     from pyroute2.netlink.exceptions import NetlinkDumpInterrupted, NetlinkError  # pylint: disable=unused-import
     from pyroute2.netlink.rtnl import (
-        RTM_DELADDR, RTM_DELLINK, RTM_DELQDISC, RTM_DELROUTE, RTM_GETADDR, RTM_GETLINK, RTM_GETNSID, RTM_GETQDISC,
-        RTM_GETROUTE, RTM_NEWADDR, RTM_NEWLINK, RTM_NEWQDISC, RTM_NEWROUTE,
+        RTM_DELADDR, RTM_DELLINK, RTM_DELQDISC, RTM_DELROUTE, RTM_DELTFILTER, RTM_GETADDR, RTM_GETLINK, RTM_GETNSID,
+        RTM_GETQDISC, RTM_GETROUTE, RTM_GETTFILTER, RTM_NEWADDR, RTM_NEWLINK, RTM_NEWQDISC, RTM_NEWROUTE,
+        RTM_NEWTFILTER,
     )
     from pyroute2.netlink.rtnl.ifaddrmsg import ifaddrmsg
     from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
@@ -319,10 +322,14 @@ class _BareSocket:
 
 
 if HAS_PYROUTE2:
-    # {command: (message type, flags)} of a qdisc request: tc's `qdisc replace` and `qdisc del`.
+    # {command: (message type, flags)} of a tc request: `qdisc replace`, `qdisc del`, `filter add`,
+    # `filter del` and `filter show`.
     _QDISC_REQUESTS = {
         'replace': (RTM_NEWQDISC, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE),
         'del': (RTM_DELQDISC, NLM_F_REQUEST | NLM_F_ACK),
+        'add-filter': (RTM_NEWTFILTER, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL),
+        'del-filter': (RTM_DELTFILTER, NLM_F_REQUEST | NLM_F_ACK),
+        'filters': (RTM_GETTFILTER, NLM_F_REQUEST | NLM_F_DUMP),
     }
     # {method: (message class, {command: (message type, flags name)})}, as IPRoute maps them.
     _REQUESTS = {

@@ -101,11 +101,12 @@ RESTORE_STALE_NAMESPACE = _declare('restore_stale_namespace', 'netns mode')
 # Links.  ``kind`` names a kind of _kinds, whose add_step checks ``options`` (the kind's own, mtu and mac)
 # when the plan is made.  ``index`` asks for an ifindex: a restored link gets its old one.
 ADD_LINK = _declare('add_link', 'netns name kind owner options', 'index')
-DELETE_LINK = _declare('delete_link', 'netns name')
+# ``ingress``: the (netns, device) of each end's tc_ingress device, which go with the link.
+DELETE_LINK = _declare('delete_link', 'netns name', 'ingress')
 # None leaves an attribute alone; master '' detaches the link, owner '' clears the mark.
 SET_LINK = _declare('set_link', 'netns name', 'mtu mac up master stp forward_delay owner')
-# Moves and/or renames; up, master, addresses, routes and qdisc put back what the kernel drops (an undo).
-MOVE_LINK = _declare('move_link', 'netns name to_netns to_name', 'up master addresses routes qdisc')
+# Moves and/or renames; up, master, addresses, routes, qdisc and ingress put back what the kernel drops (an undo).
+MOVE_LINK = _declare('move_link', 'netns name to_netns to_name', 'up master addresses routes qdisc ingress')
 # The undo of a removal: the snapshot is what the plan read of the link before removing it.
 RESTORE_LINK = _declare('restore_link', 'snapshot')
 ADD_FDB = _declare('add_fdb', 'netns name mac dst')
@@ -113,6 +114,9 @@ DELETE_FDB = _declare('delete_fdb', 'netns name mac dst')
 # The root qdisc of a link end (_tc's params), with ``handle``; its deletion takes the one with ``handle``.
 SET_QDISC = _declare('set_qdisc', 'netns name handle params')
 DELETE_QDISC = _declare('delete_qdisc', 'netns name handle')
+# What arrives at a link end (its tc_ingress, _tc's params): shaped by the root qdisc of an ifb device.
+SET_INGRESS = _declare('set_ingress', 'netns name params')
+DELETE_INGRESS = _declare('delete_ingress', 'netns name')
 
 # Addresses; ``routes`` are those the kernel dropped with the link's last IPv4 address.
 ADD_ADDRESS = _declare('add_address', 'netns name cidr', 'routes')

@@ -153,7 +153,7 @@ class _Planner(NamespacePlanning, LinkPlanning, RoutePlanning, NatPlanning):
 
         Every namespace the document names, with its addresses and the route
         tables its routes are in, and its root qdiscs where an end in it has
-        tc; with purge also every other namespace, for its links and, where
+        tc or tc_ingress; with purge also every other namespace, for its links and, where
         this owner made it, its routes.
         """
         doc = self.doc
@@ -161,7 +161,8 @@ class _Planner(NamespacePlanning, LinkPlanning, RoutePlanning, NatPlanning):
         shaped = set()
         for link in doc['links']:
             named.update(end['netns'] for end in link_ends(link))
-            shaped.update(end['netns'] for end in link_ends(link) if end.get('tc') is not None)
+            shaped.update(end['netns'] for end in link_ends(link)
+                          if end.get('tc') is not None or end.get('tc_ingress') is not None)
             if link.get('link_netns'):
                 named.add(link['link_netns'])
         named.update(nat['netns'] for nat in doc.get('nat', []))
@@ -349,9 +350,19 @@ class StateReader:
         link = self.link(netns, name)
         if link is None:
             return None
+        return self._root_qdiscs(netns).get(link['index'])
+
+    def _root_qdiscs(self, netns):
         if netns not in self._qdiscs:
             self._qdiscs[netns] = self.kernel.read_root_qdiscs(netns)
-        return self._qdiscs[netns].get(link['index'])
+        return self._qdiscs[netns]
+
+    def ingress(self, netns, name):
+        """What shapes what arrives at a link (Kernel.read_ingress): {'device', 'params'}, or None."""
+        link = self.link(netns, name)
+        if link is None:
+            return None
+        return self.kernel.read_ingress(netns, link['index'], self._root_qdiscs(netns))
 
     def numeric_id(self, option, value):
         return self.kernel.user_id(value) if option == 'user' else self.kernel.group_id(value)

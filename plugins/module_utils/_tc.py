@@ -15,7 +15,13 @@ netns_info (the units a document uses, so that a report feeds back into a docume
   qdisc, with ``rate`` as netem's own rate when given too.
 
 A qdisc this collection set has the root handle ``4e56:`` (HANDLE): the mark of ours. A root qdisc
-with handle ``0:`` is the kernel's default; any other is somebody's.  Two shapings are the same when
+with handle ``0:`` is the kernel's default; any other is somebody's.
+
+What arrives at an end (its ``tc_ingress``) is shaped as the CNI bandwidth plugin does it: the end's
+``ingress`` qdisc holds a u32 filter that matches every packet (this collection's priority, INGRESS_PRIO)
+and redirects it to an ifb device in the end's namespace, whose root qdisc is the shaping.  The device is
+named for the end (ingress_device), so that it is found, renamed and removed with it; the kernel layer
+keeps it out of every list of links, since it is a part of its end and not a link of the lab.  Two shapings are the same when
 the kernel's fields are: a time is kept in the kernel's ticks of 64 ns and a percentage as a 32-bit
 fraction, so ``20ms`` and ``20000us`` are one delay.
 """
@@ -24,6 +30,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import hashlib
 import re
 
 HANDLE = 0x4e560000  # 4e56: ("NV")
@@ -35,6 +42,13 @@ MAX_RATE = U32 * 8  # bits/s: tbf and netem take a 32-bit rate in bytes/s withou
 NETEM_LIMIT = 1000  # packets, netem's own default
 TBF_LATENCY_US = 50000  # how long a packet may wait in tbf's queue when no limit is given
 MTU_BYTES = 1514  # one Ethernet frame, for tbf's burst and for a limit given in packets
+
+INGRESS_HANDLE = 0xffff0000  # ffff:, the ingress qdisc's handle and the parent of its filters
+INGRESS_PARENT = 0xfffffff1  # TC_H_INGRESS
+INGRESS_PRIO = 0x4e56  # the priority of our filter on an end's ingress
+ETH_P_ALL = 0x0003
+_DEVICE_PREFIX = 'nvi'
+_DEVICE = re.compile(r'^nvi[0-9a-f]{12}$')
 
 TIME_FIELDS = ('delay', 'jitter')
 PERCENT_FIELDS = ('loss', 'duplicate', 'reorder', 'corrupt')
@@ -111,6 +125,43 @@ def _number(value):
 
 
 # --- the kernel's fields -----------------------------------------------------
+
+def ingress_device(end):
+    """The name of the ifb device that shapes what arrives at link ``end``: 15 bytes, the same for the
+    same end name in any namespace."""
+    return _DEVICE_PREFIX + hashlib.sha1(end.encode('utf-8')).hexdigest()[:12]
+
+
+def is_ingress_device(kind, name):
+    return kind == 'ifb' and bool(_DEVICE.match(name or ''))
+
+
+def redirect_filter(device_index):
+    """TCA_KIND, TCA_OPTIONS and the tcmsg ``info`` of the filter that sends everything arriving at an end
+    to the ifb ``device_index``: a u32 match of every packet (the kernel need not have cls_matchall) with a
+    mirred egress redirect, as `tc filter add dev END parent ffff: protocol all prio 20054 u32 match u32 0 0
+    action mirred egress redirect dev IFB` makes it (pyroute2's cls_u32 parameters, field for field)."""
+    mirred = {'attrs': [['TCA_MIRRED_PARMS', {'eaction': 1, 'ifindex': device_index, 'action': 4}]]}
+    action = {'attrs': [['TCA_ACT_KIND', 'mirred'], ['TCA_ACT_OPTIONS', mirred]]}
+    options = {'attrs': [['TCA_U32_ACT', {'attrs': [['TCA_ACT_PRIO_1', action]]}], ['TCA_U32_CLASSID', 0],
+                         ['TCA_U32_SEL', {'keys': ['0x0/0x0+0']}]]}
+    return 'u32', options, (INGRESS_PRIO << 16) | _htons(ETH_P_ALL)
+
+
+def _htons(value):
+    return ((value & 0xff) << 8) | (value >> 8)
+
+
+def redirect_target(options):
+    """The ifindex a decoded u32 filter's first action redirects to, None for any other filter."""
+    try:
+        action = options.get_attr('TCA_U32_ACT').get_attr('TCA_ACT_PRIO_1')
+        if action.get_attr('TCA_ACT_KIND') != 'mirred':
+            return None
+        return action.get_attr('TCA_ACT_OPTIONS').get_attr('TCA_MIRRED_PARMS')['ifindex']
+    except (AttributeError, KeyError, TypeError):
+        return None
+
 
 def _ticks(us):
     return int(round(us * TICKS_PER_US))
@@ -217,21 +268,28 @@ def normalise_tc(c, value, path):
 
 
 def expand_profiles(c, links, profiles, path='links'):
-    """The link entries of a document with each end's ``tc`` that names a profile of ``profiles``
-    (topology's ``tc_profiles``; ``tc: wan``, or ``tc: {profile: wan, loss: 2%}``) given in full."""
+    """The link entries of a document with each end's ``tc`` and ``tc_ingress`` that names a profile of
+    ``profiles`` (topology's ``tc_profiles``; ``tc: wan``, or ``tc: {profile: wan, loss: 2%}``) given in full."""
     profiles = _checked_profiles(c, profiles)
     if not isinstance(links, list):
         return links
     expanded = []
     for i, entry in enumerate(links):
-        where = '%s[%d]' % (path, i) if path else ''
-        if isinstance(entry, dict) and entry.get('tc') is not None:
-            entry = dict(entry, tc=_merged(c, entry['tc'], (where + '.' if where else '') + 'tc', profiles))
-        peer = entry.get('peer') if isinstance(entry, dict) else None
-        if isinstance(peer, dict) and peer.get('tc') is not None:
-            entry['peer'] = dict(peer, tc=_merged(c, peer['tc'], (where + '.' if where else '') + 'peer.tc', profiles))
+        where = '%s[%d].' % (path, i) if path else ''
+        if isinstance(entry, dict):
+            entry = _expanded_end(c, entry, where, profiles)
+            if isinstance(entry.get('peer'), dict):
+                entry['peer'] = _expanded_end(c, entry['peer'], where + 'peer.', profiles)
         expanded.append(entry)
     return expanded
+
+
+def _expanded_end(c, end, where, profiles):
+    end = dict(end)
+    for field in ('tc', 'tc_ingress'):
+        if end.get(field) is not None:
+            end[field] = _merged(c, end[field], where + field, profiles)
+    return end
 
 
 def _merged(c, value, path, profiles):

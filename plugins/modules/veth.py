@@ -83,6 +83,38 @@ options:
             description: V(false) removes the shaping and keeps the declaration.
             type: bool
             default: true
+      tc_ingress:
+        description: Shaping of what arrives at the other end, as O(tc_ingress).
+        type: dict
+        suboptions:
+          delay:
+            description: Delay added to each packet.
+            type: str
+          jitter:
+            description: Random variation of the delay.
+            type: str
+          loss:
+            description: Share of packets dropped.
+            type: str
+          duplicate:
+            description: Share of packets passed on twice.
+            type: str
+          reorder:
+            description: Share of packets passed on ahead of the delayed others.
+            type: str
+          corrupt:
+            description: Share of packets with a bit flipped.
+            type: str
+          rate:
+            description: The most the other end takes in.
+            type: str
+          limit:
+            description: Packets the netem queue holds.
+            type: int
+          enabled:
+            description: V(false) removes the shaping and keeps the declaration.
+            type: bool
+            default: true
 extends_documentation_fragment:
   - netvirt.linux.link
   - netvirt.linux.link.OWNERSHIP

@@ -8,6 +8,7 @@ so a bug in our kernel layer cannot hide itself.  Run it inside the sandbox:
 import concurrent.futures
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -61,6 +62,12 @@ def namespace(netns):
     # Links and addresses by name: a dump's order is the kernel's (Debian 6.1 walks its ifindex hash
     # buckets, newer kernels go by ifindex), and a link made again gets another ifindex.
     links = sorted(scrub(ip_json(netns, '-d', 'link', 'show')), key=lambda link: link['ifname'])
+    for link in links:
+        # The ifb device of an end's tc_ingress is named for the end: one made again is the same device,
+        # with the kernel's next ifindex and a random MAC.
+        if link.get('linkinfo', {}).get('info_kind') == 'ifb' and re.match(r'^nvi[0-9a-f]{12}$', link['ifname']):
+            link.pop('ifindex', None)
+            link.pop('address', None)
     # IPv6 link-local addresses are left out: the kernel derives them from the
     # MAC whenever a link gets carrier, so they come and go on their own.
     addrs = [{'ifname': a['ifname'],
@@ -89,7 +96,22 @@ def namespace(netns):
     out = subprocess.run(['tc'] + (['-n', netns] if netns else []) + ['-j', 'qdisc', 'show'],
                          capture_output=True, text=True, check=True).stdout
     qdiscs = sorted((scrub(q) for q in json.loads(out or '[]')), key=lambda q: json.dumps(q, sort_keys=True))
-    return {'links': links, 'addresses': addrs, 'routes': routes, 'sysctls': sysctls, 'nft': nft, 'qdiscs': qdiscs}
+    # The filters on each ingress qdisc, where tc_ingress redirects what arrives; an action's index is
+    # the kernel's next number, and tc shows a filter's parent, or not, by how the last filter was added.
+    filters = {}
+    for qdisc in qdiscs:
+        if qdisc['kind'] == 'ingress':
+            out = subprocess.run(['tc'] + (['-n', netns] if netns else []) + ['-j', 'filter', 'show', 'dev',
+                                 qdisc['dev'], 'ingress'], capture_output=True, text=True, check=True).stdout
+            found = scrub(json.loads(out or '[]'))
+            for entry in found:
+                entry.pop('parent', None)
+                entry.pop('ingress', None)
+                for action in entry.get('options', {}).get('actions', []):
+                    action.pop('index', None)
+            filters[qdisc['dev']] = found
+    return {'links': links, 'addresses': addrs, 'routes': routes, 'sysctls': sysctls, 'nft': nft, 'qdiscs': qdiscs,
+            'filters': filters}
 
 
 def main():

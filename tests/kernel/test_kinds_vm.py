@@ -1,4 +1,4 @@
-"""VLAN, IPVLAN, GENEVE, dummy and netem (a link end's tc beyond a rate), which this machine's kernel
+"""VLAN, IPVLAN, GENEVE, dummy and netem (a link end's tc and tc_ingress beyond a rate), which this machine's kernel
 lacks: the VM lane (tests/vm/run) runs them under Debian stable's kernel with NETVIRT_REQUIRE_KINDS set,
 where a missing kind is a failure."""
 
@@ -202,6 +202,21 @@ def test_netem_takes_every_option_and_reads_it_back_as_given():
     ends = dict((end['netns'], end) for end in (reported, reported['peer']))
     assert ends['n1']['tc'] == dict(every, limit=500)
     assert_every_failure_rolls_back(impaired({'delay': '20ms'}, {'rate': '10mbit'}), at_least=2)
+
+
+def test_netem_delay_on_what_arrives_at_an_end_adds_to_the_round_trip():
+    """tc_ingress beyond a rate: its ifb device's root qdisc is a netem, as tc makes one on an end."""
+    need('netem')
+    converge(impaired())
+    base = pings()[0]
+    delayed = impaired()
+    delayed['links'][0]['tc_ingress'] = {'delay': '40ms'}
+    four_steps(delayed)
+    added = pings()[0] - base
+    assert 30 <= added <= 50, 'tc_ingress delay 40ms on n1 added %.1f ms' % added
+    delayed['links'][0]['tc_ingress'] = {'delay': '40ms', 'enabled': False}
+    assert converge(delayed).texts == ['remove tc_ingress from eth0 in n1']
+    assert pings()[0] - base < 10
 
 
 # Each module's task as a playbook writes it: a dummy as the parent NIC, and the seed's three on it

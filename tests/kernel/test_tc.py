@@ -17,6 +17,7 @@ from test_apply import assert_every_failure_rolls_back
 from ansible_collections.netvirt.linux.plugins.module_utils._inventory import read_inventory
 from ansible_collections.netvirt.linux.plugins.module_utils._kernel import Kernel
 from ansible_collections.netvirt.linux.plugins.module_utils._plan import PlanError
+from ansible_collections.netvirt.linux.plugins.module_utils._tc import ingress_device
 
 PAIR = {
     'namespaces': [{'name': 'ta'}, {'name': 'tb'}],
@@ -179,3 +180,128 @@ def test_switching_an_end_to_another_kind_is_whole_or_nothing():
     assert ('cannot set tc delay 10ms on eth0 in namespace ta: this kernel has no netem qdisc (module sch_netem); '
             'delay, jitter, loss, duplicate, reorder, corrupt and limit need it') in str(failed.value)
     assert snapshot() == before
+
+
+# --- tc_ingress: what arrives at an end, through an ifb device of its own ---------------------------
+
+INGRESS = {
+    'namespaces': [{'name': 'ta'}, {'name': 'tb'}],
+    'links': [{'kind': 'veth', 'name': 'eth0', 'netns': 'ta', 'addresses': ['10.61.0.1/24'],
+               'tc_ingress': {'rate': '20mbit'},
+               'peer': {'name': 'eth0', 'netns': 'tb', 'addresses': ['10.61.0.2/24']}}],
+}
+
+
+def devices(netns):
+    """The ifb devices of ``netns``, as `ip` lists them."""
+    out = subprocess.run(['ip', '-n', netns, '-j', '-d', 'link', 'show'], check=True, capture_output=True, text=True)
+    return sorted(link['ifname'] for link in json.loads(out.stdout)
+                  if link.get('linkinfo', {}).get('info_kind') == 'ifb')
+
+
+def ingress_filters(netns, dev):
+    out = subprocess.run(['tc', '-n', netns, '-j', 'filter', 'show', 'dev', dev, 'ingress'], check=True,
+                         capture_output=True, text=True)
+    return json.loads(out.stdout or '[]')
+
+
+def with_ingress(doc, end='as it is', peer=None):
+    """``doc`` with the tc_ingress of its first link's ends (None: not managed)."""
+    link = doc['links'][0]
+    return dict(doc, links=[dict(link, tc_ingress=link.get('tc_ingress') if end == 'as it is' else end,
+                                 peer=dict(link['peer'], tc_ingress=peer))] + doc['links'][1:])
+
+
+def test_tc_ingress_shapes_what_arrives_at_an_end_and_not_what_leaves_it():
+    four_steps(INGRESS)
+    device = ingress_device('eth0')
+    assert devices('ta') == [device] and devices('tb') == []
+    assert qdiscs('ta')[device]['kind'] == 'tbf' and qdiscs('ta')[device]['handle'] == '4e56:'
+    [redirect] = [f for f in ingress_filters('ta', 'eth0') if 'actions' in f.get('options', {})]
+    assert redirect['pref'] == 20054 and redirect['options']['actions'][0]['to_dev'] == device
+    shaped = megabits_per_second('tb', 'ta', '10.61.0.1')
+    assert 15 <= shaped <= 25, 'tb -> ta, arriving through tc_ingress rate 20mbit: %.1f Mbit/s' % shaped
+    other_way = megabits_per_second('ta', 'tb', '10.61.0.2')
+    assert other_way > 2 * 20, 'ta -> tb, not shaped: %.1f Mbit/s' % other_way
+    # The device is a part of the end: not a link of the lab.
+    with Kernel() as kernel:
+        assert device not in [link['name'] for link in kernel.read_links('ta')]
+
+
+def test_tc_ingress_switched_off_leaves_nothing_and_changed_replaces_the_shaping():
+    converge(with_ingress(INGRESS, end=None))
+    bare = snapshot()
+    converge(INGRESS)
+    off = with_ingress(INGRESS, end={'rate': '20mbit', 'enabled': False})
+    with Kernel() as kernel:
+        assert plan(off, kernel).texts == ['remove tc_ingress from eth0 in ta']
+    converge(off)
+    assert devices('ta') == [] and snapshot() == bare
+    with Kernel() as kernel:
+        assert plan(off, kernel).texts == []
+        assert plan(INGRESS, kernel).texts == ['set tc_ingress rate 20mbit on eth0 in ta']
+    converge(INGRESS)
+    changed = with_ingress(INGRESS, end={'rate': '8mbit'}, peer={'rate': '4mbit'})
+    assert converge(changed).texts == ['set tc_ingress rate 8mbit on eth0 in ta',
+                                       'set tc_ingress rate 4mbit on eth0 in tb']
+    assert qdiscs('ta')[ingress_device('eth0')]['options']['rate'] == 1000000
+    assert qdiscs('tb')[ingress_device('eth0')]['options']['rate'] == 500000
+    with Kernel() as kernel:  # left out: not managed
+        assert plan(with_ingress(INGRESS, end=None), kernel).texts == []
+
+
+def test_every_failure_rolls_tc_ingress_back():
+    converge(INGRESS)
+    assert_every_failure_rolls_back(with_ingress(INGRESS, end={'rate': '1mbit'}, peer={'rate': '2mbit'}), at_least=2)
+    gone = {'links': [{'kind': 'veth', 'name': 'eth0', 'netns': 'ta', 'state': 'absent'},
+                      {'kind': 'bridge', 'name': 'after', 'netns': 'tb'}]}
+    assert_every_failure_rolls_back(gone, at_least=2)
+    converge(gone)
+    assert devices('ta') == [] and devices('tb') == []
+
+
+def test_somebodys_filter_on_the_same_ingress_stays():
+    converge(with_ingress(INGRESS, end=None))
+    # Somebody mirrors one source's packets to an ifb of their own.
+    subprocess.run(['ip', '-n', 'ta', 'link', 'add', 'name', 'ifb7', 'type', 'ifb'], check=True)
+    subprocess.run(['tc', '-n', 'ta', 'qdisc', 'add', 'dev', 'eth0', 'ingress'], check=True)
+    subprocess.run(['tc', '-n', 'ta', 'filter', 'add', 'dev', 'eth0', 'ingress', 'protocol', 'ip', 'prio', '7', 'u32',
+                    'match', 'ip', 'src', '10.61.0.9/32', 'action', 'mirred', 'egress', 'mirror', 'dev', 'ifb7'],
+                   check=True)
+    theirs = snapshot()
+    converge(INGRESS)
+    assert sorted(set(f['pref'] for f in ingress_filters('ta', 'eth0'))) == [7, 20054]
+    converge(with_ingress(INGRESS, end={'rate': '20mbit', 'enabled': False}))
+    assert snapshot() == theirs
+
+
+def test_tc_ingress_follows_a_renamed_end_and_goes_with_a_moved_or_gone_one():
+    peer_shaped = with_ingress(INGRESS, end=None, peer={'rate': '3mbit'})
+    converge(dict(peer_shaped, namespaces=peer_shaped['namespaces'] + [{'name': 'tm'}]))
+    link = peer_shaped['links'][0]
+    renamed = dict(peer_shaped, links=[dict(link, peer=dict(link['peer'], name='eth5'))])
+    assert converge(renamed).texts == ['rename veth peer eth0 in tb to eth5 in tb', 'bring eth5 in tb up']
+    assert devices('tb') == [ingress_device('eth5')]
+    assert megabits_per_second('ta', 'tb', '10.61.0.2') <= 4.5
+    moved = {'namespaces': [{'name': 'ta'}, {'name': 'tb'}, {'name': 'tm'}],
+             'links': [dict(link, peer={'name': 'eth1', 'netns': 'tm', 'addresses': ['10.61.0.2/24']}),
+                       {'kind': 'bridge', 'name': 'after', 'netns': 'tm'}]}
+    assert_every_failure_rolls_back(moved, at_least=3)
+    converge(moved)
+    assert devices('tb') == [] and devices('tm') == []
+    # The peer's namespace removed: the kernel takes the end, and its device goes too.
+    converge(dict(peer_shaped, namespaces=[{'name': 'ta'}, {'name': 'tb'}]))
+    assert devices('tb') == [ingress_device('eth0')]
+    converge({'namespaces': [{'name': 'ta', 'state': 'absent'}]})
+    assert devices('tb') == []
+
+
+def test_netns_info_reports_tc_ingress_and_its_report_plans_nothing():
+    converge(with_ingress(INGRESS, peer={'rate': '1500kbit'}))
+    with Kernel() as kernel:
+        report = read_inventory(kernel, ['ta', 'tb'], include_host=False)
+        assert not [link for link in report['links'] if link['name'].startswith('nvi')]
+        [pair] = [link for link in report['links'] if link['name'] == 'eth0']
+        ends = dict((end['netns'], end) for end in (pair, pair['peer']))
+        assert ends['ta']['tc_ingress'] == {'rate': '20mbit'} and ends['tb']['tc_ingress'] == {'rate': '1500kbit'}
+        assert plan({'namespaces': [{'name': 'ta'}, {'name': 'tb'}], 'links': [pair]}, kernel).texts == []

@@ -94,6 +94,7 @@ END_SCHEMA = (
     Option('addresses', 'list', 'The exact list of addresses (CIDR).', elements='str'),
     Option('master', 'str', 'Bridge, in the same namespace, to attach the link to.'),
     Option('tc', 'dict', 'Shaping of what leaves the end: delay, loss, rate.', suboptions=TC_SCHEMA),
+    Option('tc_ingress', 'dict', 'Shaping of what arrives at the end, with the fields of tc.', suboptions=TC_SCHEMA),
 )
 END_OPTIONS = tuple(option.name for option in END_SCHEMA)
 # The options of every link entry.
@@ -111,6 +112,7 @@ def normalise_end(c, entry, path, defaults_up=True):
         'addresses': None,
         'master': None,
         'tc': None,
+        'tc_ingress': None,
     }
     if entry.get('netns') is not None:
         end['netns'] = c.check(join_path(path, 'netns'), check_name, entry['netns'], 'netns')
@@ -136,8 +138,9 @@ def normalise_end(c, entry, path, defaults_up=True):
             end['addresses'] = normal
     if entry.get('master') is not None:
         end['master'] = c.check(join_path(path, 'master'), check_interface_name, entry['master'], 'master')
-    if entry.get('tc') is not None:
-        end['tc'] = normalise_tc(c, entry['tc'], join_path(path, 'tc'))
+    for field in ('tc', 'tc_ingress'):
+        if entry.get(field) is not None:
+            end[field] = normalise_tc(c, entry[field], join_path(path, field))
     return end
 
 

@@ -16,8 +16,8 @@ from ansible_collections.netvirt.linux.plugins.module_utils._diff import ObjectD
 from ansible_collections.netvirt.linux.plugins.module_utils._kinds import kind_of
 from ansible_collections.netvirt.linux.plugins.module_utils._model import link_ends, route_family, where
 from ansible_collections.netvirt.linux.plugins.module_utils._ops import (
-    ADD_ADDRESS, ADD_FDB, DELETE_ADDRESS, DELETE_FDB, DELETE_LINK, DELETE_QDISC, MOVE_LINK, RESTORE_LINK, SET_LINK,
-    SET_QDISC,
+    ADD_ADDRESS, ADD_FDB, DELETE_ADDRESS, DELETE_FDB, DELETE_INGRESS, DELETE_LINK, DELETE_QDISC, MOVE_LINK,
+    RESTORE_LINK, SET_INGRESS, SET_LINK, SET_QDISC,
 )
 from ansible_collections.netvirt.linux.plugins.module_utils._tc import HANDLE, describe, params_of, text_of
 from ansible_collections.netvirt.linux.plugins.module_utils._planners._base import PlannerBase, field_path
@@ -182,6 +182,9 @@ class LinkPlanning(PlannerBase):
             qdisc = self.reader.root_qdisc(found['netns'], found['name']) if verb == 'move' else None
             if qdisc is not None and qdisc['params'] is not None:  # a move takes it; moving back puts it back
                 restore['qdisc'] = {'handle': qdisc['handle'], 'params': qdisc['params']}
+            ingress = self.reader.ingress(found['netns'], found['name']) if verb == 'move' else None
+            if ingress is not None and ingress['params'] is not None:
+                restore['ingress'] = ingress['params']
             self.add('move', '%s veth peer %s%s to %s%s' % (verb, found['name'], where(found['netns']),
                                                             peer['name'], where(peer['netns'])),
                      MOVE_LINK(netns=found['netns'], name=found['name'], to_netns=peer['netns'], to_name=peer['name']),
@@ -262,6 +265,8 @@ class LinkPlanning(PlannerBase):
                              DELETE_ADDRESS(netns=netns, name=name, cidr=cidr))
         if end['tc'] is not None:
             self.plan_tc(end, start, p(label + 'tc'), diff)
+        if end['tc_ingress'] is not None:
+            self.plan_tc_ingress(end, start, diff)
         if end['up'] is not None:
             diff.field('up', start.was_up, end['up'])
             if cur['up'] != end['up']:
@@ -315,6 +320,33 @@ class LinkPlanning(PlannerBase):
             undo = SET_QDISC(netns=netns, name=name, handle=have['handle'], params=have['params'])
         self.add('attr', 'set tc %s on %s' % (text_of(want), loc),
                  SET_QDISC(netns=netns, name=name, handle=HANDLE, params=want), undo)
+
+    def plan_tc_ingress(self, end, start, diff):
+        """What arrives at the end (_tc), shaped through an ifb device of its own (SET_INGRESS).  A made end,
+        or one moved to another namespace, has none (a move takes the redirect, and the device goes); a
+        renamed one keeps its own.  Nothing of somebody's is in the way: the device and filter are ours."""
+        netns, name = end['netns'], end['name']
+        loc = '%s%s' % (name, where(netns))
+        have = None
+        if start.moved_from is not None and start.moved_from[0] == netns:
+            have = self.reader.ingress(*start.moved_from)
+        elif not start.made and start.moved_from is None:
+            have = self.reader.ingress(netns, name)
+        had = have['params'] if have is not None else None
+        want = params_of(end['tc_ingress'])
+        units = end['tc_ingress']['units']
+        diff.field('tc_ingress', describe(had, units) if had is not None else None, describe(want, units))
+        if have is not None and had == want:
+            return
+        undo = SET_INGRESS(netns=netns, name=name, params=had) if had is not None else DELETE_INGRESS(netns=netns,
+                                                                                                       name=name)
+        if want is None:
+            if have is not None:
+                self.add('attr', 'remove tc_ingress from %s' % loc, DELETE_INGRESS(netns=netns, name=name),
+                         undo if had is not None else None)
+            return
+        self.add('attr', 'set tc_ingress %s on %s' % (text_of(want), loc),
+                 SET_INGRESS(netns=netns, name=name, params=want), undo)
 
     def routes_dropped_with_addresses(self, start, have, want):
         """(routes, record) the kernel drops when the addresses of a link go from ``have`` to ``want``.
@@ -426,15 +458,20 @@ class LinkPlanning(PlannerBase):
             snapshot['routes'] = self.record_dropped_routes(
                 netns, name, (4, 6), self.reader.routes_via(netns, name), link.get('addresses') or [],
                 'when %s %s%s is recreated' % (kind, name, where(netns)))
-        if extra is not None:
-            for end in kind_of(kind).snapshot_ends(snapshot):
-                # Its shaping goes with a link, and comes back with it (one a kind we can set).
-                qdisc = self.reader.root_qdisc(end['netns'], end['name'])
-                if qdisc is not None and qdisc['params'] is not None:
-                    end['qdisc'] = {'handle': qdisc['handle'], 'params': qdisc['params']}
+        devices = []  # the ifb devices of its ends' tc_ingress, which the kernel leaves behind
+        for end in kind_of(kind).snapshot_ends(snapshot) if extra is not None else [dict(netns=netns, name=name)]:
+            # Its shaping goes with a link, and comes back with it (one a kind we can set).
+            qdisc = self.reader.root_qdisc(end['netns'], end['name'])
+            if qdisc is not None and qdisc['params'] is not None:
+                end['qdisc'] = {'handle': qdisc['handle'], 'params': qdisc['params']}
+            ingress = self.reader.ingress(end['netns'], end['name'])
+            if ingress is not None:
+                devices.append([end['netns'], ingress['device']])
+                if ingress['params'] is not None:
+                    end['ingress'] = ingress['params']
         undo = RESTORE_LINK(snapshot=snapshot) if extra is not None else None
         self.add('unlink', '%s %s %s%s' % ('remove, to recreate,' if replacing else 'remove', kind, name, where(netns)),
-                 DELETE_LINK(netns=netns, name=name), undo)
+                 DELETE_LINK(netns=netns, name=name, **({'ingress': devices} if devices else {})), undo)
         if not replacing:
             self.diff.track(key, {'name': name, 'netns': ns_label(netns)}, None)
 

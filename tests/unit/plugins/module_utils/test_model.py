@@ -140,7 +140,8 @@ def test_veth_normalised():
                                  'peer': {'name': 'eth0', 'netns': 'ns0', 'mac': '02:00:00:00:00:AA'}})
     assert link['netns'] is None and link['up'] is True and link['mtu'] is None
     assert link['peer'] == {'name': 'eth0', 'netns': 'ns0', 'up': True, 'mtu': None,
-                            'mac': '02:00:00:00:00:aa', 'addresses': None, 'master': None, 'tc': None}
+                            'mac': '02:00:00:00:00:aa', 'addresses': None, 'master': None, 'tc': None,
+                            'tc_ingress': None}
 
 
 @pytest.mark.parametrize('entry, error', [

@@ -3,6 +3,7 @@
 import pytest
 
 from ansible_collections.netvirt.linux.plugins.module_utils._model import normalise_document
+from ansible_collections.netvirt.linux.plugins.module_utils._values import ModelError
 from ansible_collections.netvirt.linux.plugins.module_utils._plan import (
     PlanError, plan_document,
 )
@@ -97,6 +98,9 @@ class TableReader:
 
     def root_qdisc(self, netns, name):
         return self.namespaces[netns].get('qdiscs', {}).get(name)
+
+    def ingress(self, netns, name):
+        return self.namespaces[netns].get('ingress', {}).get(name)
 
 
 def plan(doc, reader, check_mode=False, force=False, owner='netvirt', single=False, purge=False):
@@ -581,3 +585,43 @@ def test_tc_is_one_qdisc_set_replaced_or_removed_whole_and_somebodys_needs_force
     reader.namespaces[None]['qdiscs'] = {'v0': {'handle': 0x10000, 'kind': 'htb', 'params': None}}
     with pytest.raises(PlanError, match=r'tc: the htb qdisc 1: on v0 .* not one it can put back'):
         plan({'links': [pair]}, reader, force=True)
+
+
+def test_tc_ingress_is_set_changed_removed_and_its_device_goes_with_the_end():
+    from ansible_collections.netvirt.linux.plugins.module_utils._tc import params_of
+    reader = TableReader({'ns1': {}}).with_links('ns1', {'m0': {'peer_at': ('ns1', 'm1')},
+                                                         'm1': {'peer_at': ('ns1', 'm0')}})
+    entry = {'kind': 'veth', 'name': 'm0', 'netns': 'ns1', 'tc_ingress': {'rate': '20mbit'},
+             'peer': {'name': 'm1', 'netns': 'ns1'}}
+    p = plan({'links': [entry]}, reader)
+    assert p.texts == ['set tc_ingress rate 20mbit on m0 in ns1']
+    assert [t for t in p.texts if 'tc_ingress' in t] == ['set tc_ingress rate 20mbit on m0 in ns1']
+    action = [a for a in p.actions if a.op == 'set_ingress'][0]
+    assert (action.undo_op, action.undo_args) == ('delete_ingress', {'netns': 'ns1', 'name': 'm0'})
+    assert p.diff()['after']['veth ns1/m0']['tc_ingress'] == {'rate': '20mbit'}
+    # As the kernel reports it back, nothing to do; changed, replaced whole with the old one as its undo.
+    ours = {'device': 'nvi0123456789ab', 'params': params_of({'enabled': True, 'rate': 20000000})}
+    reader.namespaces['ns1']['ingress'] = {'m0': ours}
+    assert not [t for t in plan({'links': [entry]}, reader).texts if 'tc_ingress' in t]
+    p = plan({'links': [dict(entry, tc_ingress={'delay': '10ms'})]}, reader)
+    action = [a for a in p.actions if a.op == 'set_ingress'][0]
+    assert action.undo_args == {'netns': 'ns1', 'name': 'm0', 'params': ours['params']}
+    assert p.diff()['before']['veth ns1/m0']['tc_ingress'] == {'rate': '20mbit'}
+    # Switched off: removed, and put back by the undo.
+    p = plan({'links': [dict(entry, tc_ingress={'rate': '20mbit', 'enabled': False})]}, reader)
+    assert [t for t in p.texts if 'tc_ingress' in t] == ['remove tc_ingress from m0 in ns1']
+    assert [(a.op, a.undo_op) for a in p.actions if a.op == 'delete_ingress'] == [('delete_ingress', 'set_ingress')]
+    # The end removed: its device goes with it, and comes back with it on an undo.
+    p = plan({'links': [dict(entry, state='absent')]}, reader)
+    delete = [a for a in p.actions if a.op == 'delete_link'][0]
+    assert delete.args == {'netns': 'ns1', 'name': 'm0', 'ingress': [['ns1', 'nvi0123456789ab']]}
+
+
+def test_tc_ingress_is_checked_as_tc_and_takes_a_profile():
+    with pytest.raises(ModelError, match=r'links\[0\].tc_ingress.rat: unknown field'):
+        plan({'links': [{'kind': 'veth', 'name': 'v0', 'tc_ingress': {'rat': '1mbit'}, 'peer': {'name': 'v1'}}]},
+             TableReader())
+    doc = {'tc_profiles': {'wan': {'delay': '30ms'}},
+           'links': [{'kind': 'veth', 'name': 'v0', 'peer': {'name': 'v1', 'tc_ingress': 'wan'}}]}
+    p = plan(doc, TableReader())
+    assert 'set tc_ingress delay 30ms on v1 in the current namespace' in p.texts
