@@ -66,12 +66,17 @@ def _ends(link):
 
 
 def _tc_lines(end):
-    """An end's shaping (netns_info's tc, what leaves the end), as one line: 'tc: delay 40ms, loss 1%'."""
-    tc = end.get('tc')
-    if not isinstance(tc, dict) or tc.get('enabled') is False:
-        return []
-    shown = ', '.join('%s %s' % (key, tc[key]) for key in sorted(tc) if key not in ('enabled', 'profile'))
-    return ['tc: ' + shown] if shown else []
+    """An end's shaping (netns_info's tc, what leaves the end, and tc_ingress, what arrives), a line each:
+    'tc: delay 40ms, loss 1%'."""
+    lines = []
+    for field in ('tc', 'tc_ingress'):
+        tc = end.get(field)
+        if not isinstance(tc, dict) or tc.get('enabled') is False:
+            continue
+        shown = ', '.join('%s %s' % (key, tc[key]) for key in sorted(tc) if key not in ('enabled', 'profile'))
+        if shown:
+            lines.append('%s: %s' % (field, shown))
+    return lines
 
 
 def _nat_lines(nat):

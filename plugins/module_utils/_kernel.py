@@ -973,26 +973,32 @@ class Kernel:
     @executes(SET_QDISC)
     def op_set_qdisc(self, netns, name, handle, params):
         """The end's root qdisc with ``handle`` becomes ``params`` (_tc's), whole."""
+        self._set_root_qdisc(netns, name, handle, params)
+
+    def _set_root_qdisc(self, netns, name, handle, params, option='tc', shown=None):
+        """op_set_qdisc on link ``name``; messages name ``option`` and the end ``shown`` (the link itself unless
+        given: the end whose tc_ingress the link, an ifb device, is)."""
         index = self._index(netns, name)
+        shown = shown or name
         kind, options = encode_options(params)
         attrs = [['TCA_KIND', kind], ['TCA_OPTIONS', options]]
+        what = 'set %s %s on' % (option, text_of(params))
         try:
-            self._qdisc_call('set tc %s on' % text_of(params), netns, name, 'replace', index, handle, attrs, raw=True)
+            self._qdisc_call(what, netns, shown, 'replace', index, handle, attrs, raw=True)
             return
         except NetlinkError as e:
             current = self.read_root_qdiscs(netns).get(index)
             if e.code != errno.EINVAL or current is None or current['handle'] != handle or current['kind'] == kind:
-                raise KernelError('cannot set tc %s on %s%s: %s'
-                                  % (text_of(params), name, _where(netns), _qdisc_error(e, attrs)))
+                raise KernelError('cannot %s %s%s: %s' % (what, shown, _where(netns), _qdisc_error(e, attrs)))
         # The kernel replaces a qdisc in place only with one of its kind: the other kind goes first, and
         # comes back if the new one cannot be set (a kernel without sch_netem), so the action is all or nothing.
-        self._qdisc_call('remove the %s qdisc from' % current['kind'], netns, name, 'del', index, handle)
+        self._qdisc_call('remove the %s qdisc from' % current['kind'], netns, shown, 'del', index, handle)
         try:
-            self._qdisc_call('set tc %s on' % text_of(params), netns, name, 'replace', index, handle, attrs)
+            self._qdisc_call(what, netns, shown, 'replace', index, handle, attrs)
         except KernelError:
             if current['params'] is not None:
                 old_kind, old_options = encode_options(current['params'])
-                self._qdisc_call('put back the %s qdisc on' % old_kind, netns, name, 'replace', index, handle,
+                self._qdisc_call('put back the %s qdisc on' % old_kind, netns, shown, 'replace', index, handle,
                                  [['TCA_KIND', old_kind], ['TCA_OPTIONS', old_options]])
             raise
 
@@ -1071,36 +1077,33 @@ class Kernel:
         that root qdisc, the end's ingress qdisc (added if missing) and our filter that redirects every
         packet to the device.  All or nothing: a device made here goes again if a later step fails."""
         index = self._index(netns, name)
-        loc = '%s%s' % (name, _where(netns))
         target = self._ingress_target(netns, index)
         device = self._name_of(netns, target) if target is not None else ingress_device(name)
-        made = False
+        made = added = False
         if target is None:
             found = self._get_link(netns, device)
             if found is not None and not is_ingress_device(_link_kind(found), device):
-                raise KernelError('cannot set tc_ingress on %s: a %s named %s is there, which netvirt.linux did '
-                                  'not make' % (loc, _link_kind(found) or 'device', device))
+                raise KernelError('cannot set tc_ingress on %s%s: a %s named %s is there, which netvirt.linux did '
+                                  'not make' % (name, _where(netns), _link_kind(found) or 'device', device))
             if found is None:
                 self._link_call('create the ifb device %s for' % device, netns, name, 'add', ifname=device,
                                 kind='ifb')
                 made = True
         try:
             self._link_call('bring up the ifb device %s of' % device, netns, name, 'set', ifname=device, state='up')
-            try:
-                self.op_set_qdisc(netns, device, HANDLE, params)
-            except KernelError as e:
-                raise KernelError('cannot set tc_ingress %s on %s: %s' % (text_of(params), loc, e))
+            self._set_root_qdisc(netns, device, HANDLE, params, 'tc_ingress', name)
             if not self._has_ingress_qdisc(netns, index):
                 self._qdisc_call('add an ingress qdisc to', netns, name, 'replace', index, INGRESS_HANDLE,
                                  [['TCA_KIND', 'ingress']], parent=INGRESS_PARENT)
-            device_index = self._index(netns, device)
-            if target != device_index:
-                kind, options, info = redirect_filter(device_index)
-                if target is not None:
-                    self._delete_ingress_filter(netns, name, index)
+                added = True
+            if target is None:
+                kind, options, info = redirect_filter(self._index(netns, device))
                 self._qdisc_call('add the filter of tc_ingress to', netns, name, 'add-filter', index, 0,
                                  [['TCA_KIND', kind], ['TCA_OPTIONS', options]], parent=INGRESS_HANDLE, info=info)
         except KernelError:
+            if added:
+                self._qdisc_call('remove the ingress qdisc from', netns, name, 'del', index, INGRESS_HANDLE,
+                                 parent=INGRESS_PARENT)
             if made:
                 self._delete_ingress_device(netns, device)
             raise

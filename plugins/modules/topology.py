@@ -48,14 +48,14 @@ options:
       - A link refers to namespaces by name; each must be listed in O(namespaces) or exist already.
       - Entries are not typed by Ansible as a module's options are, so a boolean (C(up), C(recreate), C(stp),
         C(learning), C(loopback)) must be C(true) or C(false); a string such as C("false") is refused, naming it.
-      - "Each end (a link, and a veth's C(peer)) takes C(tc) as the link modules do, or the name of one of
-        O(tc_profiles) (C(tc: wan)), or a profile with changes (C(tc: {profile: wan, loss: 2%}))."
+      - "Each end (a link, and a veth's C(peer)) takes C(tc) and C(tc_ingress) as the link modules do, or the
+        name of one of O(tc_profiles) (C(tc: wan)), or a profile with changes (C(tc: {profile: wan, loss: 2%}))."
     type: list
     elements: dict
     default: []
   tc_profiles:
     description:
-      - "Named shapings that a link end's C(tc) names, each with the fields of C(tc) (see
+      - "Named shapings that a link end's C(tc) or C(tc_ingress) names, each with the fields of C(tc) (see
         M(netvirt.linux.veth)'s O(netvirt.linux.veth#module:tc)), for example
         C({wan: {delay: 40ms, jitter: 5ms, loss: 0.5%}, narrow: {rate: 10mbit}})."
     type: dict

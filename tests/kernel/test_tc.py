@@ -305,3 +305,23 @@ def test_netns_info_reports_tc_ingress_and_its_report_plans_nothing():
         ends = dict((end['netns'], end) for end in (pair, pair['peer']))
         assert ends['ta']['tc_ingress'] == {'rate': '20mbit'} and ends['tb']['tc_ingress'] == {'rate': '1500kbit'}
         assert plan({'namespaces': [{'name': 'ta'}, {'name': 'tb'}], 'links': [pair]}, kernel).texts == []
+
+
+def test_tc_ingress_the_kernel_refuses_leaves_nothing_behind():
+    """A delay on what arrives needs sch_netem: without it (this machine) the run fails naming the end and
+    tc_ingress, and the ifb device it made goes again; with it (the VM lane's kernel) the device has a netem."""
+    converge(with_ingress(INGRESS, end=None))
+    before = snapshot()
+    delayed = with_ingress(INGRESS, end={'delay': '10ms'})
+    has_netem = subprocess.run(['tc', '-n', 'tb', 'qdisc', 'add', 'dev', 'eth0', 'root', 'netem', 'delay', '1ms'],
+                               capture_output=True, check=False).returncode == 0
+    subprocess.run(['tc', '-n', 'tb', 'qdisc', 'del', 'dev', 'eth0', 'root'], capture_output=True, check=False)
+    if has_netem:
+        converge(delayed)
+        assert qdiscs('ta')[ingress_device('eth0')]['kind'] == 'netem'
+        return
+    with pytest.raises(Exception) as failed:
+        converge(delayed)
+    assert ('cannot set tc_ingress delay 10ms on eth0 in namespace ta: this kernel has no netem qdisc (module '
+            'sch_netem)') in str(failed.value)
+    assert snapshot() == before and devices('ta') == []

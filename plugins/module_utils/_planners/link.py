@@ -338,8 +338,10 @@ class LinkPlanning(PlannerBase):
         diff.field('tc_ingress', describe(had, units) if had is not None else None, describe(want, units))
         if have is not None and had == want:
             return
-        undo = SET_INGRESS(netns=netns, name=name, params=had) if had is not None else DELETE_INGRESS(netns=netns,
-                                                                                                       name=name)
+        if had is not None:
+            undo = SET_INGRESS(netns=netns, name=name, params=had)
+        else:
+            undo = DELETE_INGRESS(netns=netns, name=name)
         if want is None:
             if have is not None:
                 self.add('attr', 'remove tc_ingress from %s' % loc, DELETE_INGRESS(netns=netns, name=name),

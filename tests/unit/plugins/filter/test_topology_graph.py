@@ -81,3 +81,12 @@ def test_bad_input_is_named():
         topology_graph(['not', 'a', 'lab'])
     with pytest.raises(AnsibleFilterError, match="format 'png'"):
         topology_graph(LAB, 'png')
+
+
+def test_an_ends_shaping_is_drawn_on_it_in_both_directions():
+    lab = {'namespaces': [{'name': 'a'}, {'name': 'b'}],
+           'links': [{'kind': 'veth', 'name': 'e0', 'netns': 'a', 'tc': {'rate': '20mbit'},
+                      'tc_ingress': {'delay': '40ms', 'loss': '1%'},
+                      'peer': {'name': 'e0', 'netns': 'b', 'tc_ingress': {'rate': '5mbit', 'enabled': False}}}]}
+    labels = parse_dot(topology_graph(lab, 'dot'))[0]
+    assert sorted(labels.values()) == ['e0', 'e0\\ntc: rate 20mbit\\ntc_ingress: delay 40ms, loss 1%']
