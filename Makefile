@@ -243,6 +243,7 @@ bench-probe: setup
 
 bench-tc: setup
 	$(VENV)/bin/python bench/tc.py --repeat 3 1000
+	$(VENV)/bin/python bench/tc.py --repeat 3 1000 ingress
 
 bench: setup
 	$(VENV)/bin/python bench/bench.py --repeat 3 $(if $(BENCH_AGAINST),--against $(BENCH_AGAINST)) 10 100 1000
