@@ -4,6 +4,7 @@ switching off and on, somebody's qdisc, rollback, and netns_info's report fed ba
 This kernel has tbf (a rate alone) but no netem: delay, loss and the rest are proven in the
 VM lane (test_kinds_vm.py), under Debian stable's kernel."""
 
+import copy
 import json
 import socket
 import subprocess
@@ -226,6 +227,30 @@ def test_tc_ingress_shapes_what_arrives_at_an_end_and_not_what_leaves_it():
     # The device is a part of the end: not a link of the lab.
     with Kernel() as kernel:
         assert device not in [link['name'] for link in kernel.read_links('ta')]
+
+
+MACVLAN_INGRESS = {
+    'namespaces': [{'name': 'th'}, {'name': 'tm'}, {'name': 'tf'}],
+    'links': [{'kind': 'veth', 'name': 'eth0', 'netns': 'th',
+               'peer': {'name': 'wire', 'netns': 'tf', 'addresses': ['10.62.0.2/24']}},
+              {'kind': 'macvlan', 'name': 'mv0', 'link': 'eth0', 'link_netns': 'th', 'netns': 'tm', 'mode': 'bridge',
+               'addresses': ['10.62.0.5/24'], 'tc_ingress': {'rate': '20mbit'}}],
+}
+
+
+def test_tc_ingress_shapes_what_arrives_at_a_macvlan_whose_parent_is_not_in_the_lab_namespace():
+    """The case tc_ingress is for: only one end (mv0) is the lab's, so only its ingress can shape what the
+    far side sends."""
+    four_steps(MACVLAN_INGRESS)
+    assert devices('tm') == [ingress_device('mv0')] and devices('th') == []
+    shaped = megabits_per_second('tf', 'tm', '10.62.0.5')
+    assert 15 <= shaped <= 25, 'tf -> mv0, arriving through tc_ingress rate 20mbit: %.1f Mbit/s' % shaped
+    other_way = megabits_per_second('tm', 'tf', '10.62.0.2')
+    assert other_way > 2 * 20, 'mv0 -> tf, not shaped: %.1f Mbit/s' % other_way
+    off = copy.deepcopy(MACVLAN_INGRESS)
+    off['links'][1]['tc_ingress']['enabled'] = False
+    assert converge(off).texts == ['remove tc_ingress from mv0 in tm']
+    assert devices('tm') == [] and megabits_per_second('tf', 'tm', '10.62.0.5') > 2 * 20
 
 
 def test_tc_ingress_switched_off_leaves_nothing_and_changed_replaces_the_shaping():
