@@ -41,7 +41,7 @@ from ansible_collections.netvirt.linux.plugins.module_utils._kinds import BY_KER
 from ansible_collections.netvirt.linux.plugins.module_utils._ops import (
     ADD_ADDRESS, ADD_FDB, ADD_LINK, ADD_ROUTE, BRING_UP_LINKS, CREATE_NAMESPACE, DELETE_ADDRESS, DELETE_FDB,
     DELETE_INGRESS, DELETE_LINK, DELETE_NAMESPACE, DELETE_NAT_TABLE, DELETE_QDISC, DELETE_ROUTE, LOAD_NAT_TABLE, MOVE_LINK,
-    PARTIAL_FILE_SUFFIX, QUIET_NAMESPACE, REMOVE_STALE_NAMESPACE, REPLACE_ROUTE, RESTORE_LINK, RESTORE_STALE_NAMESPACE, SET_INGRESS, SET_LINK, SET_QDISC,
+    INSTALL_PERSISTENCE, PARTIAL_FILE_SUFFIX, QUIET_NAMESPACE, REMOVE_STALE_NAMESPACE, REPLACE_ROUTE, RESTORE_LINK, RESTORE_STALE_NAMESPACE, SET_INGRESS, SET_LINK, SET_QDISC,
     SET_SYSCTL,
     UNDONE_WITH_NAMESPACE, WRITE_FILE, executes, executors,
 )
@@ -53,6 +53,7 @@ from ansible_collections.netvirt.linux.plugins.module_utils._netlink import (
     AF_INET, AF_INET6, HAS_PYROUTE2, IFF_UP, PYROUTE2_IMPORT_ERROR, RTN_UNICAST, IPRoute, Netlink,
     NetlinkDumpInterrupted, NetlinkError, nf_table_names, tcmsg, version_of,
 )
+from ansible_collections.netvirt.linux.plugins.module_utils._persist import OWN_DIRS
 from ansible_collections.netvirt.linux.plugins.module_utils._tc import (
     HANDLE, INGRESS_HANDLE, INGRESS_PARENT, INGRESS_PRIO, ROOT, decode, encode_options, ingress_device,
     is_ingress_device, redirect_filter, redirect_target, text_of,
@@ -93,6 +94,36 @@ KERNEL_MARKS_ADDRESSES = version_of(os.uname().release) >= (5, 18)
 
 _NOWHERE = object()
 
+
+
+def _write_file(path, content):
+    """Write ``path`` whole or not at all: a partial file first, renamed onto it."""
+    tmp = path + PARTIAL_FILE_SUFFIX
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(tmp, 'w') as f:
+            f.write(content)
+        os.rename(tmp, path)
+    except (IOError, OSError) as e:
+        raise KernelError('cannot write %s: %s' % (path, e.strerror))
+
+
+def _remove_file(path):
+    try:
+        os.unlink(path)
+    except OSError as e:
+        if e.errno != errno.ENOENT:
+            raise KernelError('cannot remove %s: %s' % (path, e.strerror))
+
+
+def _prune_own_dirs(directory):
+    """Remove ``directory`` and its parents while they are empty and among OWN_DIRS."""
+    while any(directory == own or directory.startswith(own + os.sep) for own in OWN_DIRS):
+        try:
+            os.rmdir(directory)
+        except OSError:
+            return  # not empty
+        directory = os.path.dirname(directory)
 
 class KernelError(Exception):
     """A kernel operation failed; the message names the object."""
@@ -1438,29 +1469,64 @@ class Kernel:
         except (IOError, OSError):
             return None
 
+    def list_files(self, directory):
+        """The paths of the files and symlinks under ``directory``, sorted; [] when there is none."""
+        found = []
+        for root, _dirs, names in os.walk(directory):
+            found.extend(os.path.join(root, name) for name in names)
+        return sorted(found)
+
+    def systemd_running(self):
+        """Whether systemd is this host's init (sd_booted's test)."""
+        return os.path.isdir('/run/systemd/system')
+
+    def read_symlink(self, path):
+        try:
+            return os.readlink(path)
+        except (IOError, OSError):
+            return None
+
     @executes(WRITE_FILE)
     def op_write_file(self, path, content):
         """Write a file (None removes it), creating its directory."""
-        directory = os.path.dirname(path)
-        tmp = path + PARTIAL_FILE_SUFFIX
         if content is None:
+            _remove_file(path)
             try:
-                os.unlink(path)
-            except OSError as e:
-                if e.errno != errno.ENOENT:
-                    raise KernelError('cannot remove %s: %s' % (path, e.strerror))
-            try:
-                os.rmdir(directory)
+                os.rmdir(os.path.dirname(path))
             except OSError:
                 pass  # not empty: someone else's files are there too
             return
-        try:
-            os.makedirs(directory, exist_ok=True)
-            with open(tmp, 'w') as f:
-                f.write(content)
-            os.rename(tmp, path)
-        except (IOError, OSError) as e:
-            raise KernelError('cannot write %s: %s' % (path, e.strerror))
+        _write_file(path, content)
+
+    @executes(INSTALL_PERSISTENCE)
+    def op_install_persistence(self, files, links, reload):
+        """Write or remove (None) each file, then make or remove each symlink; a removal takes the
+        directories of OWN_DIRS it leaves empty."""
+        for path, target in sorted(links.items()):
+            if target is None:
+                _remove_file(path)
+        for path, content in sorted(files.items()):
+            if content is None:
+                _remove_file(path)
+                _prune_own_dirs(os.path.dirname(path))
+            else:
+                _write_file(path, content)
+        for path, target in sorted(links.items()):
+            if target is not None:
+                try:
+                    os.makedirs(os.path.dirname(path), exist_ok=True)
+                    if os.path.lexists(path):
+                        os.unlink(path)
+                    os.symlink(target, path)
+                except (IOError, OSError) as e:
+                    raise KernelError('cannot link %s to %s: %s' % (path, target, e.strerror))
+        if reload:
+            try:
+                done = subprocess.run(['systemctl', 'daemon-reload'], capture_output=True, text=True, check=False)
+            except OSError as e:
+                raise KernelError('cannot run systemctl daemon-reload: %s' % e.strerror)
+            if done.returncode != 0:
+                raise KernelError('systemctl daemon-reload failed: %s' % (done.stderr.strip() or done.returncode))
 
     # --- what each owner added where the kernel keeps no mark ---------------------------
 

@@ -40,6 +40,7 @@ from ansible_collections.netvirt.linux.plugins.module_utils._planners._base impo
 from ansible_collections.netvirt.linux.plugins.module_utils._planners.link import LinkPlanning
 from ansible_collections.netvirt.linux.plugins.module_utils._planners.namespace import NamespacePlanning
 from ansible_collections.netvirt.linux.plugins.module_utils._planners.nat import NatPlanning
+from ansible_collections.netvirt.linux.plugins.module_utils._planners.persist import PersistPlanning
 from ansible_collections.netvirt.linux.plugins.module_utils._planners.route import RoutePlanning
 
 
@@ -51,7 +52,7 @@ class PlanError(Exception):
         super(PlanError, self).__init__('; '.join(self.errors))
 
 
-class _Planner(NamespacePlanning, LinkPlanning, RoutePlanning, NatPlanning):
+class _Planner(NamespacePlanning, LinkPlanning, RoutePlanning, NatPlanning, PersistPlanning):
     """The whole document, in order: each kind of object is planned by its own part (_planners)."""
 
     def run(self):
@@ -88,6 +89,8 @@ class _Planner(NamespacePlanning, LinkPlanning, RoutePlanning, NatPlanning):
             self.plan_nat(nat, self.path('nat', i))
         if self.purge and not self.errors:
             self.plan_purge()
+        if not self.errors:
+            self.plan_persist()
         self.warn_of_stale_namespaces()
         if not self.errors:
             self.plan_restored_routes()
@@ -383,6 +386,15 @@ class StateReader:
 
     def file(self, path):
         return self.kernel.read_file(path)
+
+    def symlink(self, path):
+        return self.kernel.read_symlink(path)
+
+    def files_under(self, directory):
+        return self.kernel.list_files(directory)
+
+    def systemd_running(self):
+        return self.kernel.systemd_running()
 
     def nat_table(self, netns, table):
         return self.kernel.read_nat_table(netns, table)

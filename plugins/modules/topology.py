@@ -77,7 +77,8 @@ options:
     default: []
   state:
     description:
-      - C(present) builds the lab. C(absent) removes everything created for O(owner), whatever the document lists.
+      - C(present) builds the lab. C(absent) removes everything created for O(owner), whatever the document lists,
+        and its persistence (O(persist)).
     type: str
     choices: [present, absent]
     default: present
@@ -96,6 +97,26 @@ options:
         owner, and the steps it would take.
     type: bool
     default: false
+  persist:
+    description:
+      - V(true) makes the lab come back at boot. The task saves the lab as given (with O(purge)) in
+        C(/etc/netvirt.linux/labs/OWNER.json), installs the unit template C(/etc/systemd/system/netvirt-lab@.service),
+        copies the collection's engine to C(/usr/local/lib/netvirt.linux), and enables C(netvirt-lab@OWNER.service)
+        for C(multi-user.target). At boot the unit plans and applies the saved lab with the same engine, ownership
+        and rollback as this task, before C(network-pre.target); it needs Python, pyroute2 and, for O(nat), nft,
+        not Ansible. The unit runs the interpreter that ran this task.
+      - V(false) disables the owner's unit and removes its saved lab; the last persisted owner also takes the unit
+        template and the engine. O(state=absent) does the same. Left out, nothing of it is managed.
+      - Check mode and C(--diff) report these files as they report links, and a re-run with the same lab changes
+        none of them. What does not persist is what runs inside the namespaces.
+    type: bool
+  persist_timeout:
+    description:
+      - How many seconds the unit keeps trying at boot when something the lab needs is not there yet (a parent link
+        that udev has not named, a module not loaded). Each failed try changes nothing or is undone; after the last,
+        the unit fails with its message in the journal, and the host is as it found it.
+    type: int
+    default: 30
   verify:
     description:
       - Probes to run once the lab is built, each with the fields of O(netvirt.linux.probe#module:probes)
@@ -170,6 +191,14 @@ EXAMPLES = r'''
       - {from: ns0, to: ns1}
       - {from: ns2, to: ns0, proto: tcp, port: 22, expect: blocked}
 
+- name: The same lab, built again at every boot by the unit netvirt-lab@seed002.service
+  netvirt.linux.topology:
+    owner: seed002
+    namespaces: "{{ seed002_namespaces }}"
+    links: "{{ seed002_links }}"
+    routes: "{{ seed002_routes }}"
+    persist: true
+
 - name: Remove everything the lab created
   netvirt.linux.topology:
     owner: seed002
@@ -203,6 +232,8 @@ rolled_back:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.netvirt.linux.plugins.module_utils._runner import run_module
+# AnsiballZ bundles only the module_utils a module imports, and persist copies the restore to the host.
+from ansible_collections.netvirt.linux.plugins.module_utils import _restore  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.netvirt.linux.plugins.module_utils._verify import VERIFY_OPTIONS
 
 
@@ -218,15 +249,18 @@ def main():
             state=dict(type='str', default='present', choices=['present', 'absent']),
             purge=dict(type='bool', default=False),
             force=dict(type='bool', default=False),
+            persist=dict(type='bool'),
+            persist_timeout=dict(type='int', default=30),
             **VERIFY_OPTIONS
         ),
         supports_check_mode=True,
     )
     params = module.params
-    document = dict((key, params[key]) for key in ('namespaces', 'links', 'routes', 'nat', 'tc_profiles'))
+    document = dict((key, params[key]) for key in ('namespaces', 'links', 'routes', 'nat', 'tc_profiles',
+                                                    'persist', 'persist_timeout'))
     if params['state'] == 'absent':
-        # Validate what was given, then remove all that the owner made.
-        run_module(module, document, single=False, purge=True, remove_all=True)
+        # Validate what was given, then remove all that the owner made, and its persistence.
+        run_module(module, dict(document, persist=False), single=False, purge=True, remove_all=True)
     run_module(module, document, single=False, purge=params['purge'])
 
 

@@ -1,11 +1,12 @@
 """Print the network state a test compares before and after: every namespace's
-links, addresses, routes, qdiscs, forwarding sysctls, /etc/netns files and the nft
-ruleset, as JSON with the fields that change on their own (timers, counters)
+links, addresses, routes, qdiscs, forwarding sysctls, /etc/netns files, the nft
+ruleset and what persist installs, as JSON with the fields that change on their own (timers, counters)
 left out.  It reads with `ip -j`, `tc -j` and `nft -j`, not with the collection's code,
 so a bug in our kernel layer cannot hide itself.  Run it inside the sandbox:
     python3 tests/bin/snapshot.py"""
 
 import concurrent.futures
+import hashlib
 import json
 import os
 import re
@@ -114,9 +115,32 @@ def namespace(netns):
             'filters': filters}
 
 
-def main():
+# Where persist saves a lab, its unit and the engine that unit runs (the sandbox's own tmpfs).
+PERSIST_DIRS = ('/etc/netvirt.linux', '/usr/local/lib/netvirt.linux', '/etc/systemd/system')
+
+
+def persisted():
+    """Each file under PERSIST_DIRS: a symlink's target, a document's or a unit's text, the digest of
+    the engine's sources."""
+    found = {}
+    for directory in PERSIST_DIRS:
+        for root, _dirs, filenames in os.walk(directory):
+            for filename in filenames:
+                path = os.path.join(root, filename)
+                if os.path.islink(path):
+                    found[path] = '-> ' + os.readlink(path)
+                elif path.endswith(('.json', '.service')):
+                    found[path] = read(path)
+                else:
+                    with open(path, 'rb') as f:
+                        found[path] = 'sha256 ' + hashlib.sha256(f.read()).hexdigest()
+    return found
+
+
+def state():
+    """The whole snapshot, as main prints it."""
     names = sorted(os.listdir('/run/netns')) if os.path.isdir('/run/netns') else []
-    state = {'namespaces': names, 'host': namespace(None)}
+    found = {'namespaces': names, 'host': namespace(None)}
     nsfs = os.stat('/proc/self/ns/net').st_dev
     real = []
     for name in names:
@@ -124,19 +148,24 @@ def main():
         if st.st_dev == nsfs:
             real.append(name)
         else:  # not a namespace: a stale entry, as a killed `ip netns add` leaves; `ip -n` would fail on it
-            state['stale ' + name] = oct(st.st_mode)
+            found['stale ' + name] = oct(st.st_mode)
     # The reading is all waiting for `ip` and `nft` processes: a few at once take a third of the time.
     with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
         for name, described in zip(real, pool.map(namespace, real)):
-            state['netns ' + name] = described
+            found['netns ' + name] = described
     files = {}
     if os.path.isdir('/etc/netns'):
         for root, _dirs, filenames in os.walk('/etc/netns'):
             for filename in filenames:
                 path = os.path.join(root, filename)
                 files[path] = read(path)
-    state['etc_netns'] = files
-    json.dump(state, sys.stdout, indent=1, sort_keys=True)
+    found['etc_netns'] = files
+    found['persisted'] = persisted()
+    return found
+
+
+def main():
+    json.dump(state(), sys.stdout, indent=1, sort_keys=True)
     sys.stdout.write('\n')
 
 

@@ -17,7 +17,9 @@ from ansible_collections.netvirt.linux.plugins.module_utils._apply import apply_
 HERE = os.path.dirname(os.path.abspath(__file__))
 SNAPSHOT = os.path.join(HERE, '..', 'bin', 'snapshot.py')
 sys.path.insert(0, os.path.join(HERE, '..', 'bin'))
-from sandboxed import inside as in_sandbox  # noqa: E402  (the one check every lane uses)
+# The one check every lane uses, and where persist writes.
+from sandboxed import SOURCE as SANDBOX_SOURCE, inside as in_sandbox, top_mount_source  # noqa: E402
+from snapshot import PERSIST_DIRS  # noqa: E402
 
 
 def pytest_configure(config):
@@ -110,7 +112,8 @@ def clean_sandbox():
         if entry['ifname'] != 'lo':
             ip('link', 'del', entry['ifname'], check=False)
     assert in_sandbox()
-    for directory in ('/etc/netns', '/run/netvirt.linux'):
+    for directory in ('/etc/netns', '/run/netvirt.linux') + tuple(
+            d for d in PERSIST_DIRS if top_mount_source(d) == SANDBOX_SOURCE):  # persist's, where they are ours
         for name in os.listdir(directory):
             path = os.path.join(directory, name)
             if os.path.isdir(path):

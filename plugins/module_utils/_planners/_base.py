@@ -20,7 +20,7 @@ from ansible_collections.netvirt.linux.plugins.module_utils._diff import DiffTra
 from ansible_collections.netvirt.linux.plugins.module_utils._journal import empty_claims
 from ansible_collections.netvirt.linux.plugins.module_utils._model import link_ends, route_family, where
 
-PHASES = ('netns', 'link', 'move', 'attr', 'port', 'addr', 'up', 'route', 'sysctl', 'file', 'nat')
+PHASES = ('netns', 'link', 'move', 'attr', 'port', 'addr', 'up', 'route', 'sysctl', 'file', 'nat', 'persist')
 # Removals free names before anything is created; a namespace cannot be
 # brought back with its contents, so removing one is always the last step.
 LEADING_REMOVALS = ('unnat', 'unroute', 'unport', 'unlink')

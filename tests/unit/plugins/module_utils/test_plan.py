@@ -7,6 +7,7 @@ from ansible_collections.netvirt.linux.plugins.module_utils._values import Model
 from ansible_collections.netvirt.linux.plugins.module_utils._plan import (
     PlanError, plan_document,
 )
+from ansible_collections.netvirt.linux.plugins.module_utils._persist import ENGINE_DIR, engine_files, lab_path, unit_link
 from ansible_collections.netvirt.linux.plugins.module_utils._planners.namespace import (
     render_resolv_conf,
 )
@@ -88,7 +89,19 @@ class TableReader:
         return self.namespaces[netns]['sysctls'].get(key)
 
     def file(self, path):
-        return self.files.get(path)
+        content = self.files.get(path)
+        return None if isinstance(content, tuple) else content
+
+    def symlink(self, path):
+        """A symlink is a file given as ('->', target)."""
+        content = self.files.get(path)
+        return content[1] if isinstance(content, tuple) else None
+
+    def files_under(self, directory):
+        return sorted(path for path in self.files if path.startswith(directory + '/'))
+
+    def systemd_running(self):
+        return False
 
     def nat_table(self, netns, table):
         return self.namespaces[netns].get('nat', {}).get(table)
@@ -625,3 +638,24 @@ def test_tc_ingress_is_checked_as_tc_and_takes_a_profile():
            'links': [{'kind': 'veth', 'name': 'v0', 'peer': {'name': 'v1', 'tc_ingress': 'wan'}}]}
     p = plan(doc, TableReader())
     assert 'set tc_ingress delay 30ms on v1 in the current namespace' in p.texts
+
+
+def test_persist_is_one_action_whose_undo_puts_back_each_file_and_link_as_it_was():
+    lab, link, template = lab_path('lab'), unit_link('lab'), '/etc/systemd/system/netvirt-lab@.service'
+    doc = {'namespaces': [{'name': 'a'}], 'persist': True}
+    action = plan(doc, TableReader(namespaces={'a': {'owner': 'lab'}}), owner='lab').actions[-1]
+    assert action.text.startswith('persist lab lab: save %s, install %s, install the restore engine' % (lab, template))
+    files = action.args['files']
+    assert sorted(files) == sorted([lab, template] + [ENGINE_DIR + '/' + rel for rel in engine_files()])
+    assert action.args['links'] == {link: template} and action.args['reload'] is False
+    assert action.undo_args == {'files': dict((path, None) for path in files), 'links': {link: None}, 'reload': False}
+    # Persisted already: stopping removes the owner's files, and being the last, the unit and the engine.
+    there = dict(files, **{link: ('->', template), ENGINE_DIR + '/old.py': 'x'})
+    action = plan(dict(doc, persist=False), TableReader(namespaces={'a': {'owner': 'lab'}}, files=there),
+                  owner='lab').actions[-1]
+    assert action.args['links'] == {link: None} and action.undo_args['links'] == {link: template}
+    assert set(action.args['files'].values()) == set([None]) and action.args['files'].keys() == set(
+        [lab, template] + [path for path in there if path.startswith(ENGINE_DIR)])
+    assert action.undo_args['files'][ENGINE_DIR + '/old.py'] == 'x'
+    assert [a.op for a in plan(dict(doc, persist=None), TableReader(namespaces={'a': {'owner': 'lab'}}, files=there),
+                               owner='lab').actions if a.op == 'install_persistence'] == []

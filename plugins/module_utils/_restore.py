@@ -1,0 +1,117 @@
+# -*- coding: utf-8 -*-
+# Copyright: netvirt.linux contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Restore a persisted lab at boot: what the unit netvirt-lab@OWNER.service runs (see _persist).
+
+PRIVATE: not a public API of the collection.
+
+The same engine and rules as a task: the owner's saved document is validated, planned and
+applied under the host lock, with rollback, and nothing another owner made is touched.
+What the lab needs may come late at boot (a parent link that udev has not named yet, a
+module not loaded): a failed try changes nothing, or is undone, and is tried again until the
+saved timeout; then the unit fails with the last try's message.  Imports no Ansible.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import sys
+import time
+
+from ansible_collections.netvirt.linux.plugins.module_utils._apply import (
+    ApplyError, ApplyInterrupted, Interrupted, apply_plan, host_lock, signals_held,
+)
+from ansible_collections.netvirt.linux.plugins.module_utils._journal import JournalError
+from ansible_collections.netvirt.linux.plugins.module_utils._kernel import HAS_PYROUTE2, Kernel, KernelError
+from ansible_collections.netvirt.linux.plugins.module_utils._model import ModelError, normalise_document
+from ansible_collections.netvirt.linux.plugins.module_utils._persist import DEFAULT_TIMEOUT, FORMAT, lab_path
+from ansible_collections.netvirt.linux.plugins.module_utils._plan import PlanError, StateReader, plan_document
+from ansible_collections.netvirt.linux.plugins.module_utils._values import check_owner
+
+RETRY_DELAY = 1.0
+
+
+class RestoreError(Exception):
+    """The lab could not be restored; the host is as it was before the try."""
+
+
+def load_lab(owner):
+    """(normalised document, purge, timeout) of ``owner``'s saved lab; raises RestoreError."""
+    path = lab_path(owner)
+    try:
+        with open(path) as f:
+            saved = json.load(f)
+    except (IOError, OSError) as e:
+        raise RestoreError('cannot read %s: %s' % (path, e.strerror))
+    except ValueError as e:
+        raise RestoreError('%s is not JSON: %s' % (path, e))
+    if not isinstance(saved, dict) or saved.get('format') != FORMAT or saved.get('owner') != owner:
+        raise RestoreError('%s is not a lab that netvirt.linux saved for owner %s (format %s)'
+                           % (path, owner, FORMAT))
+    try:
+        doc = normalise_document(saved.get('document') or {}, owner=owner)
+    except ModelError as e:
+        raise RestoreError('%s: %s' % (path, '; '.join(e.errors)))
+    timeout = saved.get('timeout', DEFAULT_TIMEOUT)
+    return doc, bool(saved.get('purge')), timeout if isinstance(timeout, (int, float)) else DEFAULT_TIMEOUT
+
+
+def restore_once(doc, purge, signals):
+    """Plan and apply ``doc`` once, under the host lock: the texts of what it did."""
+    with Kernel() as kernel:
+        with host_lock():
+            plan = plan_document(doc, StateReader(kernel, bulk=True), False, False, False, purge)
+            apply_plan(kernel, plan, signals)
+    return plan.texts
+
+
+def restore(owner, out=sys.stdout, clock=time.monotonic, sleep=time.sleep):
+    """Restore ``owner``'s lab, trying again until its timeout; raises RestoreError."""
+    doc, purge, timeout = load_lab(owner)
+    deadline = clock() + timeout
+    tries = 0
+    with signals_held(immediate=True) as signals:
+        while True:
+            tries += 1
+            try:
+                texts = restore_once(doc, purge, signals)
+                break
+            except (PlanError, ApplyError, JournalError, KernelError) as e:
+                failure = str(e)
+            if clock() + RETRY_DELAY > deadline:
+                raise RestoreError('lab %s not restored after %d tries in %ss, the host left as it was: %s'
+                                   % (owner, tries, timeout, failure))
+            if tries == 1:
+                out.write('lab %s: %s; trying again for up to %ss\n' % (owner, failure, timeout))
+            sleep(RETRY_DELAY)
+    for text in texts:
+        out.write('%s\n' % text)
+    out.write('lab %s restored: %d actions%s\n' % (owner, len(texts), ' after %d tries' % tries if tries > 1 else ''))
+
+
+def main(argv, out=sys.stdout, err=sys.stderr):
+    """``restore.py OWNER``: 0 when the lab is there, 1 with a message on stderr (the journal) when not."""
+    if len(argv) != 1:
+        err.write('usage: restore.py OWNER\n')
+        return 2
+    try:
+        owner = check_owner(argv[0])
+    except ValueError as e:
+        err.write('%s\n' % e)
+        return 2
+    if not HAS_PYROUTE2:
+        err.write('lab %s not restored: pyroute2 is not installed for %s (Debian: python3-pyroute2)\n'
+                  % (owner, sys.executable))
+        return 1
+    try:
+        restore(owner, out)
+    except RestoreError as e:
+        err.write('%s\n' % e)
+        return 1
+    except (Interrupted, ApplyInterrupted) as e:
+        err.write('lab %s not restored: %s\n' % (owner, e))
+        return 1
+    out.flush()
+    return 0
