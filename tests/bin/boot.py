@@ -7,7 +7,8 @@ after a reboot.
 SAVED holds a copy of what persist wrote (SAVED/etc/netvirt.linux, ...), which goes back in place
 first: the sandbox's own tmpfs there, never this machine's /etc.  REQUEST is JSON:
   {"units": [OWNER, ...],             each owner's netvirt-lab@OWNER.service, its ExecStart run
-                                      exactly as the unit file gives it, in this order
+                                      exactly as the unit file gives it, in this order, after the
+                                      roles' files in /etc/sysctl.d are applied as systemd-sysctl would
    "late_link": NAME or null,         a veth NAME (peer NAME-x) made in the current namespace 2 s in,
                                       as a device udev names late
    "pings": [[NETNS, ADDRESS], ...]}  pings once every unit has run
@@ -46,6 +47,11 @@ def main():
         if os.path.isdir(copy):
             shutil.copytree(copy, directory, symlinks=True, dirs_exist_ok=True)
     before = state()
+    # systemd-sysctl, which runs before the units: only the roles' files, whose switches are per namespace.
+    sysctl_dir = '/etc/sysctl.d'
+    for name in sorted(os.listdir(sysctl_dir)):
+        if name.startswith('60-netvirt-') and name.endswith('.conf'):
+            subprocess.run(['sysctl', '-q', '-p', os.path.join(sysctl_dir, name)], check=True)
     if request.get('late_link'):
         def late():
             time.sleep(2)

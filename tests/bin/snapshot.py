@@ -115,8 +115,9 @@ def namespace(netns):
             'filters': filters}
 
 
-# Where persist saves a lab, its unit and the engine that unit runs (the sandbox's own tmpfs).
-PERSIST_DIRS = ('/etc/netvirt.linux', '/usr/local/lib/netvirt.linux', '/etc/systemd/system')
+# Where persist saves a lab, its unit and the engine that unit runs, and where a role keeps a switch of the
+# host's on at boot (the sandbox's own tmpfs).
+PERSIST_DIRS = ('/etc/netvirt.linux', '/usr/local/lib/netvirt.linux', '/etc/systemd/system', '/etc/sysctl.d')
 
 
 def persisted():
@@ -129,7 +130,7 @@ def persisted():
                 path = os.path.join(root, filename)
                 if os.path.islink(path):
                     found[path] = '-> ' + os.readlink(path)
-                elif path.endswith(('.json', '.service')):
+                elif path.endswith(('.json', '.service', '.conf')):
                     found[path] = read(path)
                 else:
                     with open(path, 'rb') as f:

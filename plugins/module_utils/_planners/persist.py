@@ -75,8 +75,10 @@ class PersistPlanning(PlannerBase):
                 if engine_now:
                     files.update((path, None) for path in engine_now)
                     parts.append('remove the restore engine from %s' % ENGINE_DIR)
-        self.plan.differences.track('persist %s' % owner, self.persisted(old_lab, old_link),
-                                    self.persisted(files.get(lab, old_lab), links.get(link, old_link)))
+        before = self.persisted(old_lab, old_link)
+        after = self.persisted(files.get(lab, old_lab), links.get(link, old_link))
+        if before is not None or after is not None:
+            self.plan.differences.track('persist %s' % owner, before, after)
         if not parts:
             return
         reload = self.reader.systemd_running()
