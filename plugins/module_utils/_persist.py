@@ -98,12 +98,19 @@ def render_unit(interpreter):
         '[Service]',
         'Type=oneshot',
         'RemainAfterExit=yes',
-        'ExecStart=%s -I -B %s %%i' % (interpreter, os.path.join(ENGINE_DIR, BOOTSTRAP)),
+        'ExecStart=%s -I -B %s %%i' % (unit_word(interpreter), os.path.join(ENGINE_DIR, BOOTSTRAP)),
         '',
         '[Install]',
         'WantedBy=multi-user.target',
         '',
     ])
+
+
+def unit_word(value):
+    """``value`` as one word of a unit's command line: quoted where systemd would split or expand it."""
+    if value and not any(c in value for c in ' \t"\'\\%$;'):
+        return value
+    return '"%s"' % value.replace('\\', '\\\\').replace('"', '\\"').replace('%', '%%').replace('$', '$$')
 
 
 def render_bootstrap():

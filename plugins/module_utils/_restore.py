@@ -74,6 +74,9 @@ def restore(owner, out=sys.stdout, clock=time.monotonic, sleep=time.sleep):
     tries = 0
     with signals_held(immediate=True) as signals:
         while True:
+            if signals:  # one that came between two tries, after the first had begun to apply
+                raise Interrupted(signals[0])
+            signals.immediate = True  # until a try's first change (apply_plan), a stop is at once
             tries += 1
             try:
                 texts = restore_once(doc, purge, signals)

@@ -90,3 +90,12 @@ def test_a_restore_without_a_saved_lab_says_which_file(monkeypatch, tmp_path):
     err = io.StringIO()
     assert _restore.main(['theirs'], out=io.StringIO(), err=err) == 1
     assert 'is not a lab that netvirt.linux saved for owner theirs' in err.getvalue()
+
+
+@pytest.mark.parametrize('interpreter, word', [
+    ('/usr/bin/python3', '/usr/bin/python3'),
+    ('/opt/my venv/bin/python', '"/opt/my venv/bin/python"'),
+    ('/opt/100%/$HOME/python', '"/opt/100%%/$$HOME/python"'),
+])
+def test_the_interpreter_is_one_word_of_the_units_command_line(interpreter, word):
+    assert 'ExecStart=%s -I -B ' % word in _persist.render_unit(interpreter)
