@@ -41,8 +41,8 @@ from ansible_collections.netvirt.linux.plugins.module_utils._kinds import BY_KER
 from ansible_collections.netvirt.linux.plugins.module_utils._ops import (
     ADD_ADDRESS, ADD_FDB, ADD_LINK, ADD_ROUTE, BRING_UP_LINKS, CREATE_NAMESPACE, DELETE_ADDRESS, DELETE_FDB,
     DELETE_INGRESS, DELETE_LINK, DELETE_NAMESPACE, DELETE_NAT_TABLE, DELETE_QDISC, DELETE_ROUTE, LOAD_NAT_TABLE, MOVE_LINK,
-    INSTALL_PERSISTENCE, PARTIAL_FILE_SUFFIX, QUIET_NAMESPACE, REMOVE_STALE_NAMESPACE, REPLACE_ROUTE, RESTORE_LINK, RESTORE_STALE_NAMESPACE, SET_INGRESS, SET_LINK, SET_QDISC,
-    SET_SYSCTL,
+    INSTALL_PERSISTENCE, PARTIAL_FILE_SUFFIX, QUIET_NAMESPACE, REMOVE_STALE_NAMESPACE, REPLACE_ROUTE, RESTORE_LINK,
+    RESTORE_STALE_NAMESPACE, SET_INGRESS, SET_LINK, SET_QDISC, SET_SYSCTL,
     UNDONE_WITH_NAMESPACE, WRITE_FILE, executes, executors,
 )
 from ansible_collections.netvirt.linux.plugins.module_utils._nft import (
@@ -95,6 +95,9 @@ KERNEL_MARKS_ADDRESSES = version_of(os.uname().release) >= (5, 18)
 _NOWHERE = object()
 
 
+class KernelError(Exception):
+    """A kernel operation failed; the message names the object."""
+
 
 def _write_file(path, content):
     """Write ``path`` whole or not at all: a partial file first, renamed onto it."""
@@ -124,9 +127,6 @@ def _prune_own_dirs(directory):
         except OSError:
             return  # not empty
         directory = os.path.dirname(directory)
-
-class KernelError(Exception):
-    """A kernel operation failed; the message names the object."""
 
 
 def owner_of_alias(alias):

@@ -67,6 +67,14 @@ def restore_once(doc, purge, signals):
     return plan.texts
 
 
+def try_once(doc, purge, signals):
+    """(texts, None) when the lab is there, (None, why not) when the try changed nothing or was undone."""
+    try:
+        return restore_once(doc, purge, signals), None
+    except (PlanError, ApplyError, JournalError, KernelError) as e:
+        return None, str(e)
+
+
 def restore(owner, out=sys.stdout, clock=time.monotonic, sleep=time.sleep):
     """Restore ``owner``'s lab, trying again until its timeout; raises RestoreError."""
     doc, purge, timeout = load_lab(owner)
@@ -78,11 +86,9 @@ def restore(owner, out=sys.stdout, clock=time.monotonic, sleep=time.sleep):
                 raise Interrupted(signals[0])
             signals.immediate = True  # until a try's first change (apply_plan), a stop is at once
             tries += 1
-            try:
-                texts = restore_once(doc, purge, signals)
+            texts, failure = try_once(doc, purge, signals)
+            if failure is None:
                 break
-            except (PlanError, ApplyError, JournalError, KernelError) as e:
-                failure = str(e)
             if clock() + RETRY_DELAY > deadline:
                 raise RestoreError('lab %s not restored after %d tries in %ss, the host left as it was: %s'
                                    % (owner, tries, timeout, failure))

@@ -256,8 +256,8 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
-    document = dict((key, params[key]) for key in ('namespaces', 'links', 'routes', 'nat', 'tc_profiles',
-                                                    'persist', 'persist_timeout'))
+    sections = ('namespaces', 'links', 'routes', 'nat', 'tc_profiles', 'persist', 'persist_timeout')
+    document = dict((key, params[key]) for key in sections)
     if params['state'] == 'absent':
         # Validate what was given, then remove all that the owner made, and its persistence.
         run_module(module, dict(document, persist=False), single=False, purge=True, remove_all=True)
