@@ -33,6 +33,7 @@ import pickle
 import pwd
 import shutil
 import socket
+import stat
 import struct
 import subprocess
 import time
@@ -108,6 +109,10 @@ def _write_file(path, content):
             f.write(content)
         os.rename(tmp, path)
     except (IOError, OSError) as e:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
         raise KernelError('cannot write %s: %s' % (path, e.strerror))
 
 
@@ -117,6 +122,36 @@ def _remove_file(path):
     except OSError as e:
         if e.errno != errno.ENOENT:
             raise KernelError('cannot remove %s: %s' % (path, e.strerror))
+
+
+def _make_symlink(path, target):
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        if os.path.lexists(path):
+            os.unlink(path)
+        os.symlink(target, path)
+    except (IOError, OSError) as e:
+        raise KernelError('cannot link %s to %s: %s' % (path, target, e.strerror))
+
+
+def _put_back(path, was):
+    """``path`` as it was: ('file', content), ('link', target) or None (nothing)."""
+    if was is None:
+        _remove_file(path)
+        _prune_own_dirs(os.path.dirname(path))
+    elif was[0] == 'link':
+        _make_symlink(path, was[1])
+    else:
+        _write_file(path, was[1])
+
+
+def _reload_systemd():
+    try:
+        done = subprocess.run(['systemctl', 'daemon-reload'], capture_output=True, text=True, check=False)
+    except OSError as e:
+        raise KernelError('cannot run systemctl daemon-reload: %s' % e.strerror)
+    if done.returncode != 0:
+        raise KernelError('systemctl daemon-reload failed: %s' % (done.stderr.strip() or done.returncode))
 
 
 def _prune_own_dirs(directory):
@@ -1501,32 +1536,52 @@ class Kernel:
     @executes(INSTALL_PERSISTENCE)
     def op_install_persistence(self, files, links, reload):
         """Write or remove (None) each file, then make or remove each symlink; a removal takes the
-        directories of OWN_DIRS it leaves empty."""
-        for path, target in sorted(links.items()):
-            if target is None:
-                _remove_file(path)
-        for path, content in sorted(files.items()):
-            if content is None:
-                _remove_file(path)
-                _prune_own_dirs(os.path.dirname(path))
-            else:
-                _write_file(path, content)
-        for path, target in sorted(links.items()):
-            if target is not None:
+        directories of OWN_DIRS it leaves empty.  All or nothing: on a failure, what it changed is put
+        back before the error is raised, since a plan undoes only the actions before the one that failed."""
+        done = []  # (path, what it was: ('file', content) or ('link', target), None for nothing)
+        try:
+            for path, target in sorted(links.items()):
+                if target is None:
+                    done.append((path, self._path_state(path)))
+                    _remove_file(path)
+            for path, content in sorted(files.items()):
+                done.append((path, self._path_state(path)))
+                if content is None:
+                    _remove_file(path)
+                    _prune_own_dirs(os.path.dirname(path))
+                else:
+                    _write_file(path, content)
+            for path, target in sorted(links.items()):
+                if target is not None:
+                    done.append((path, self._path_state(path)))
+                    _make_symlink(path, target)
+            if reload:
+                _reload_systemd()
+        except KernelError:
+            for path, was in reversed(done):
                 try:
-                    os.makedirs(os.path.dirname(path), exist_ok=True)
-                    if os.path.lexists(path):
-                        os.unlink(path)
-                    os.symlink(target, path)
-                except (IOError, OSError) as e:
-                    raise KernelError('cannot link %s to %s: %s' % (path, target, e.strerror))
-        if reload:
-            try:
-                done = subprocess.run(['systemctl', 'daemon-reload'], capture_output=True, text=True, check=False)
-            except OSError as e:
-                raise KernelError('cannot run systemctl daemon-reload: %s' % e.strerror)
-            if done.returncode != 0:
-                raise KernelError('systemctl daemon-reload failed: %s' % (done.stderr.strip() or done.returncode))
+                    _put_back(path, was)
+                except (KernelError, IOError, OSError):
+                    pass  # the error raised names the first failure; the plan's undo tries the rest again
+            raise
+
+    def _path_state(self, path):
+        if os.path.islink(path):
+            return ('link', os.readlink(path))
+        content = self.read_file(path)
+        return None if content is None else ('file', content)
+
+    def path_type(self, path):
+        """'file', 'link', 'directory' or 'other' for what is at ``path``, None for nothing."""
+        try:
+            mode = os.lstat(path).st_mode
+        except OSError:
+            return None
+        if stat.S_ISLNK(mode):
+            return 'link'
+        if stat.S_ISREG(mode):
+            return 'file'
+        return 'directory' if stat.S_ISDIR(mode) else 'other'
 
     # --- what each owner added where the kernel keeps no mark ---------------------------
 

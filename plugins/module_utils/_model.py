@@ -29,7 +29,9 @@ from ansible_collections.netvirt.linux.plugins.module_utils._values import (
 )
 from ansible_collections.netvirt.linux.plugins.module_utils._kinds import KINDS, LINK_KINDS, kind_of
 from ansible_collections.netvirt.linux.plugins.module_utils._kinds._base import ENTRY_OPTIONS, normalise_end
-from ansible_collections.netvirt.linux.plugins.module_utils._persist import DEFAULT_TIMEOUT as DEFAULT_PERSIST_TIMEOUT
+from ansible_collections.netvirt.linux.plugins.module_utils._persist import (
+    DEFAULT_TIMEOUT as DEFAULT_PERSIST_TIMEOUT, MAX_TIMEOUT as MAX_PERSIST_TIMEOUT,
+)
 from ansible_collections.netvirt.linux.plugins.module_utils._tc import expand_profiles
 
 DEFAULT_OWNER = 'netvirt'
@@ -283,15 +285,17 @@ LAB_SECTIONS = ('namespaces', 'links', 'routes', 'nat', 'tc_profiles')
 def _normalise_persist(c, doc):
     """None (not managed), False (not persisted) or what to save: the lab as given, which the engine
     validates again at boot (the normalised form is the engine's, not a document's), and the timeout."""
+    timeout = doc.get('persist_timeout')
+    if timeout is not None:
+        timeout = c.check('persist_timeout', check_int, timeout, 1, MAX_PERSIST_TIMEOUT, 'persist_timeout')
     persist = doc.get('persist')
     if persist is None:
         return None
     persist = c.check('persist', check_bool, persist, 'persist')
-    timeout = c.check('persist_timeout', check_int, doc.get('persist_timeout', DEFAULT_PERSIST_TIMEOUT),
-                      1, 3600, 'persist_timeout')
     if not persist:
         return persist
-    return {'document': dict((key, doc[key]) for key in LAB_SECTIONS if doc.get(key)), 'timeout': timeout}
+    return {'document': dict((key, doc[key]) for key in LAB_SECTIONS if doc.get(key)),
+            'timeout': DEFAULT_PERSIST_TIMEOUT if timeout is None else timeout}
 
 
 def link_ends(link):

@@ -29,9 +29,11 @@ UNIT_TEMPLATE = 'netvirt-lab@.service'
 WANTS_DIR = os.path.join(UNIT_DIR, 'multi-user.target.wants')
 # The directories persist makes for itself, and removes once they are empty.
 OWN_DIRS = ('/etc/netvirt.linux', LABS_DIR, ENGINE_DIR)
-UNIT_HEADER = '# netvirt.linux: restores a persisted lab at boot. Managed by Ansible; do not edit.\n'
+# The first line of the unit template and of the bootstrap: a file without it is somebody else's.
+HEADER = '# netvirt.linux: restores a persisted lab at boot. Managed by Ansible; do not edit.\n'
 BOOTSTRAP = 'restore.py'
 DEFAULT_TIMEOUT = 30
+MAX_TIMEOUT = 3600
 FORMAT = 1
 
 PACKAGE = 'ansible_collections.netvirt.linux.plugins.module_utils'
@@ -72,11 +74,13 @@ def describe_lab(content):
     if content is None:
         return None
     try:
-        document = json.loads(content).get('document') or {}
+        saved = json.loads(content)
+        document = saved.get('document') or {}
     except (ValueError, AttributeError):
-        document = {}
+        saved, document = {}, {}
     summary = dict((section, len(document.get(section) or []))
                    for section in ('namespaces', 'links', 'routes', 'nat'))
+    summary.update((key, saved.get(key)) for key in ('purge', 'timeout'))
     summary['sha256'] = hashlib.sha256(content.encode('utf-8')).hexdigest()[:12]
     return summary
 
@@ -85,7 +89,7 @@ def render_unit(interpreter):
     """The unit template.  It runs before network-pre.target, as nftables.service does, so that what
     configures the network (networkd, NetworkManager, ifupdown) and what starts after it (Docker, a
     service bound to a lab's address) finds the lab there; see docs/guide.md, "Restored at boot"."""
-    return UNIT_HEADER + '\n'.join([
+    return HEADER + '\n'.join([
         '[Unit]',
         'Description=netvirt.linux lab %i',
         'Documentation=https://github.com/netvirt-linux/netvirt.linux/blob/main/docs/guide.md',
@@ -98,6 +102,8 @@ def render_unit(interpreter):
         '[Service]',
         'Type=oneshot',
         'RemainAfterExit=yes',
+        # A oneshot has no start timeout of its own; the restore stops trying at the lab's persist_timeout.
+        'TimeoutStartSec=%d' % (MAX_TIMEOUT + 60),
         'ExecStart=%s -I -B %s %%i' % (unit_word(interpreter), os.path.join(ENGINE_DIR, BOOTSTRAP)),
         '',
         '[Install]',
@@ -106,17 +112,33 @@ def render_unit(interpreter):
     ])
 
 
+# What a unit's command line cannot hold in a program's path: systemd unquotes and expands it, and
+# takes '$', quotes and backslashes in the name of the program as they are.
+UNWRITABLE = '"\'\\$'
+
+
 def unit_word(value):
-    """``value`` as one word of a unit's command line: quoted where systemd would split or expand it."""
-    if value and not any(c in value for c in ' \t"\'\\%$;'):
-        return value
-    return '"%s"' % value.replace('\\', '\\\\').replace('"', '\\"').replace('%', '%%').replace('$', '$$')
+    """``value`` as one word of a unit's command line: quoted where it holds a space, '%' doubled.
+    Raises ValueError for what a unit cannot hold."""
+    if not value or any(c in value for c in UNWRITABLE) or not value.isprintable():
+        raise ValueError('the interpreter %r that runs this task cannot be written in a systemd unit (no quotes, '
+                         "backslashes or '$'): run the task with one at another path" % (value,))
+    word = value.replace('%', '%%')
+    return '"%s"' % word if any(c.isspace() for c in word) else word
+
+
+def exec_start(template):
+    """The ExecStart line of a unit template's text, or None."""
+    for line in (template or '').splitlines():
+        if line.startswith('ExecStart='):
+            return line[len('ExecStart='):]
+    return None
 
 
 def render_bootstrap():
     """The script the unit runs: the engine beside it, ahead of any other ansible_collections."""
     return '\n'.join([
-        '# netvirt.linux: restores a persisted lab at boot. Managed by Ansible; do not edit.',
+        HEADER.rstrip('\n'),
         'import os',
         'import sys',
         '',

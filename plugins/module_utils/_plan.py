@@ -393,6 +393,9 @@ class StateReader:
     def files_under(self, directory):
         return self.kernel.list_files(directory)
 
+    def path_type(self, path):
+        return self.kernel.path_type(path)
+
     def systemd_running(self):
         return self.kernel.systemd_running()
 

@@ -26,15 +26,22 @@ from ansible_collections.netvirt.linux.plugins.module_utils._apply import (
 from ansible_collections.netvirt.linux.plugins.module_utils._journal import JournalError
 from ansible_collections.netvirt.linux.plugins.module_utils._kernel import HAS_PYROUTE2, Kernel, KernelError
 from ansible_collections.netvirt.linux.plugins.module_utils._model import ModelError, normalise_document
-from ansible_collections.netvirt.linux.plugins.module_utils._persist import DEFAULT_TIMEOUT, FORMAT, lab_path
+from ansible_collections.netvirt.linux.plugins.module_utils._persist import FORMAT, MAX_TIMEOUT, lab_path
 from ansible_collections.netvirt.linux.plugins.module_utils._plan import PlanError, StateReader, plan_document
-from ansible_collections.netvirt.linux.plugins.module_utils._values import check_owner
+from ansible_collections.netvirt.linux.plugins.module_utils._values import check_bool, check_int, check_owner
 
 RETRY_DELAY = 1.0
 
 
 class RestoreError(Exception):
     """The lab could not be restored; the host is as it was before the try."""
+
+
+def check_saved_timeout(value):
+    """A saved timeout is what the task wrote: a whole number of seconds (JSON also has NaN and Infinity)."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ValueError('timeout must be a whole number of seconds, got %r' % (value,))
+    return check_int(value, 1, MAX_TIMEOUT, 'timeout')
 
 
 def load_lab(owner):
@@ -50,12 +57,24 @@ def load_lab(owner):
     if not isinstance(saved, dict) or saved.get('format') != FORMAT or saved.get('owner') != owner:
         raise RestoreError('%s is not a lab that netvirt.linux saved for owner %s (format %s)'
                            % (path, owner, FORMAT))
-    try:
-        doc = normalise_document(saved.get('document') or {}, owner=owner)
-    except ModelError as e:
-        raise RestoreError('%s: %s' % (path, '; '.join(e.errors)))
-    timeout = saved.get('timeout', DEFAULT_TIMEOUT)
-    return doc, bool(saved.get('purge')), timeout if isinstance(timeout, (int, float)) else DEFAULT_TIMEOUT
+    document = saved.get('document')
+    errors = []
+    if not isinstance(document, dict):
+        errors.append('document: must be a dictionary, got %r' % (document,))
+    for key, check in (('purge', lambda value: check_bool(value, 'purge')),
+                       ('timeout', check_saved_timeout)):
+        try:
+            check(saved.get(key))
+        except ValueError as e:
+            errors.append('%s: %s' % (key, e))
+    if not errors:
+        # A restore only builds the lab: what persists it is the task's.
+        document = dict((key, value) for key, value in document.items() if key not in ('persist', 'persist_timeout'))
+        try:
+            return normalise_document(document, owner=owner), saved['purge'], saved['timeout']
+        except ModelError as e:
+            errors = e.errors
+    raise RestoreError('%s: %s' % (path, '; '.join(errors)))
 
 
 def restore_once(doc, purge, signals):

@@ -259,6 +259,9 @@ def main():
     sections = ('namespaces', 'links', 'routes', 'nat', 'tc_profiles', 'persist', 'persist_timeout')
     document = dict((key, params[key]) for key in sections)
     if params['state'] == 'absent':
+        if params['persist']:
+            module.warn('state: absent removes the lab of owner %s and its persistence; persist: true is not kept'
+                        % params['owner'])
         # Validate what was given, then remove all that the owner made, and its persistence.
         run_module(module, dict(document, persist=False), single=False, purge=True, remove_all=True)
     run_module(module, document, single=False, purge=params['purge'])

@@ -109,6 +109,9 @@ def test_check_mode_and_diff_report_the_files_and_a_change_updates_only_the_docu
     assert diff['before']['persist test'] is None
     assert diff['after']['persist test']['enabled'] is True
     assert diff['after']['persist test']['document']['namespaces'] == 2
+    assert diff['after']['persist test']['exec_start'] == '%s -I -B %s/restore.py %%i' % (sys.executable, ENGINE_DIR)
+    assert diff['after']['persist test']['engine_files'] == len(
+        [a for a in predicted.actions[-1].args['files'] if a.startswith(ENGINE_DIR)])
     assert persisted() == {}
     converge(LAB)
     engine = dict((path, digest) for path, digest in persisted().items() if path.startswith(ENGINE_DIR))
@@ -193,3 +196,45 @@ def test_a_parent_that_appears_late_at_boot_is_waited_for():
     assert 'trying again for up to 4s' in late['stdout'] and 'restored: ' in late['stdout'], late
     assert boot['after']['namespaces'] == ['pl']
     assert [link['ifname'] for link in boot['after']['netns pl']['links']] == ['lo', 'mvl']
+
+
+def test_a_failure_inside_the_persist_action_puts_back_what_it_had_written():
+    """One action writes many files: when the last of them fails, the ones before it go too (the plan's undo
+    covers only the actions before the one that failed)."""
+    with open('/etc/systemd/system/multi-user.target.wants', 'w') as f:
+        f.write('in the way\n')  # a file where the enabling link's directory goes: only the write finds it
+    before = snapshot()
+    with pytest.raises(Exception) as failed:
+        converge(LAB)
+    assert 'cannot link /etc/systemd/system/multi-user.target.wants/netvirt-lab@test.service' in str(failed.value)
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize('in_the_way, message', [
+    (TEMPLATE, 'persist: %s is a directory, where netvirt.linux keeps a file; move it away' % TEMPLATE),
+    (lab_path('test'), 'persist: %s is a directory, where netvirt.linux keeps a file; move it away'
+     % lab_path('test')),
+])
+def test_a_directory_where_a_file_goes_is_refused_before_anything_changes(in_the_way, message):
+    os.makedirs(in_the_way)
+    before = snapshot()
+    with pytest.raises(PlanError) as refused:
+        converge(LAB)
+    assert refused.value.errors == [message]
+    assert snapshot() == before
+
+
+def test_a_file_where_the_enabling_link_goes_needs_force_and_a_killed_runs_partial_file_goes():
+    os.makedirs(os.path.dirname(unit_link('test')))
+    with open(unit_link('test'), 'w') as f:
+        f.write('precious\n')
+    with pytest.raises(PlanError) as refused:
+        converge(LAB)
+    assert ('persist: file %s was not created by netvirt.linux; set force: true to change or remove it; without '
+            'force this task would not: replace %s' % (unit_link('test'), unit_link('test'))) in str(refused.value)
+    converge(LAB, force=True)
+    assert persisted()[unit_link('test')] == '-> ' + TEMPLATE
+    with open(lab_path('test') + '.netvirt-tmp', 'w') as f:
+        f.write('{"half": ')  # as a run killed while it wrote the lab leaves it
+    assert converge(with_(LAB, persist=False)).texts[-1].startswith('stop persisting lab test: ')
+    assert persisted() == {}

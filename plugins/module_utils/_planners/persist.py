@@ -14,14 +14,15 @@ __metaclass__ = type
 import os
 import sys
 
-from ansible_collections.netvirt.linux.plugins.module_utils._ops import INSTALL_PERSISTENCE
+from ansible_collections.netvirt.linux.plugins.module_utils._ops import INSTALL_PERSISTENCE, PARTIAL_FILE_SUFFIX
 from ansible_collections.netvirt.linux.plugins.module_utils._persist import (
-    ENGINE_DIR, LABS_DIR, UNIT_DIR, UNIT_HEADER, UNIT_TEMPLATE, describe_lab, engine_files, lab_path, render_lab,
-    render_unit, unit_link, unit_name,
+    BOOTSTRAP, ENGINE_DIR, HEADER, LABS_DIR, UNIT_DIR, UNIT_TEMPLATE, describe_lab, engine_files, exec_start,
+    lab_path, render_lab, render_unit, unit_link, unit_name,
 )
 from ansible_collections.netvirt.linux.plugins.module_utils._planners._base import PlannerBase
 
 TEMPLATE_PATH = os.path.join(UNIT_DIR, UNIT_TEMPLATE)
+BOOTSTRAP_PATH = os.path.join(ENGINE_DIR, BOOTSTRAP)
 
 
 class PersistPlanning(PlannerBase):
@@ -34,30 +35,28 @@ class PersistPlanning(PlannerBase):
             return
         owner = self.owner
         lab, link = lab_path(owner), unit_link(owner)
-        old_lab, old_link = self.reader.file(lab), self.reader.symlink(link)
-        old_unit = self.reader.file(TEMPLATE_PATH)
+        old_lab, old_link, old_template = self.reader.file(lab), self.reader.symlink(link), \
+            self.reader.file(TEMPLATE_PATH)
         engine_now = self.reader.files_under(ENGINE_DIR)
         files, links, parts = {}, {}, []
         if persist:
-            content = render_lab(owner, persist['document'], self.purge, persist['timeout'])
-            if old_lab != content:
-                files[lab] = content
-                parts.append('%s %s' % ('save' if old_lab is None else 'update', lab))
-            unit = render_unit(sys.executable)
-            if old_unit != unit:
-                if old_unit is not None and not old_unit.startswith(UNIT_HEADER) and \
-                        not self.check_ours('persist', 'unit %s' % TEMPLATE_PATH, None,
-                                            ['replace %s' % TEMPLATE_PATH]):
-                    return
-                files[TEMPLATE_PATH] = unit
-                parts.append('%s %s' % ('install' if old_unit is None else 'update', TEMPLATE_PATH))
+            try:
+                template = render_unit(sys.executable)
+            except ValueError as e:
+                self.error('persist', str(e))
+                return
+            self.want(files, parts, lab, old_lab, render_lab(owner, persist['document'], self.purge, persist['timeout']),
+                      'save')
+            self.want(files, parts, TEMPLATE_PATH, old_template, template, 'install')
             engine = dict((os.path.join(ENGINE_DIR, rel), source) for rel, source in engine_files().items())
             engine.update((path, None) for path in engine_now if path not in engine)
-            stale = dict((path, source) for path, source in engine.items() if self.reader.file(path) != source)
-            if stale:
-                files.update(stale)
-                parts.append('%s the restore engine in %s (%d files)' % (
-                    'update' if engine_now else 'install', ENGINE_DIR, len(stale)))
+            changed = dict((path, source) for path, source in engine.items() if self.reader.file(path) != source)
+            if changed:
+                files.update(changed)
+                written = len([source for source in changed.values() if source is not None])
+                parts.append('%s the restore engine in %s (%d files%s)' % (
+                    'update' if engine_now else 'install', ENGINE_DIR, written,
+                    ', %d removed' % (len(changed) - written) if written < len(changed) else ''))
             if old_link != TEMPLATE_PATH:
                 links[link] = TEMPLATE_PATH
                 parts.append('enable %s' % unit_name(owner))
@@ -65,20 +64,20 @@ class PersistPlanning(PlannerBase):
             if old_link is not None:
                 links[link] = None
                 parts.append('disable %s' % unit_name(owner))
-            if old_lab is not None:
-                files[lab] = None
-                parts.append('remove %s' % lab)
+            self.want(files, parts, lab, old_lab, None, 'remove')
             if not [path for path in self.reader.files_under(LABS_DIR) if path.endswith('.json') and path != lab]:
-                if old_unit is not None and old_unit.startswith(UNIT_HEADER):
-                    files[TEMPLATE_PATH] = None
-                    parts.append('remove %s' % TEMPLATE_PATH)
+                if old_template is not None and old_template.startswith(HEADER):
+                    self.want(files, parts, TEMPLATE_PATH, old_template, None, 'remove')
                 if engine_now:
                     files.update((path, None) for path in engine_now)
                     parts.append('remove the restore engine from %s' % ENGINE_DIR)
-        before = self.persisted(old_lab, old_link)
-        after = self.persisted(files.get(lab, old_lab), links.get(link, old_link))
-        if before is not None or after is not None:
-            self.plan.differences.track('persist %s' % owner, before, after)
+        # What a run killed while it wrote a file left beside it.
+        for path in (lab, TEMPLATE_PATH):
+            if path + PARTIAL_FILE_SUFFIX not in files and self.reader.path_type(path + PARTIAL_FILE_SUFFIX) == 'file':
+                files[path + PARTIAL_FILE_SUFFIX] = None
+        if not self.ours_to_change(files, links):
+            return
+        self.track(lab, link, old_lab, old_link, old_template, engine_now, files, links)
         if not parts:
             return
         reload = self.reader.systemd_running()
@@ -88,8 +87,47 @@ class PersistPlanning(PlannerBase):
                  INSTALL_PERSISTENCE(files=dict((path, self.reader.file(path)) for path in files),
                                      links=dict((path, self.reader.symlink(path)) for path in links), reload=reload))
 
-    def persisted(self, lab, link):
-        """How the diff shows an owner's persistence: None when there is none."""
-        if lab is None and link is None:
-            return None
-        return {'document': describe_lab(lab), 'unit': unit_name(self.owner), 'enabled': link == TEMPLATE_PATH}
+    @staticmethod
+    def want(files, parts, path, old, content, verb):
+        """Plan ``path`` to hold ``content`` (None: gone), named in the action's text with ``verb``."""
+        if old == content:
+            return
+        files[path] = content
+        parts.append('%s %s' % ('update' if old is not None and content is not None else verb, path))
+
+    def ours_to_change(self, files, links):
+        """Each path the action writes is a file (a link for ``links``) or nothing, and one a person or another
+        program made (the template, the bootstrap, a file where the enabling link goes) needs force."""
+        fine = True
+        for path, want in sorted(list(files.items()) + list(links.items())):
+            kind = self.reader.path_type(path)
+            expected = 'link' if path in links else 'file'
+            if kind is None or kind == expected and not (
+                    path in (TEMPLATE_PATH, BOOTSTRAP_PATH) and not (self.reader.file(path) or '').startswith(HEADER)):
+                continue
+            if kind in ('file', 'link'):
+                what = '%s %s' % ('unit' if path == TEMPLATE_PATH else 'symlink' if kind == 'link' else 'file', path)
+                fine = self.check_ours('persist', what, None, ['%s %s' % ('remove' if want is None else 'replace',
+                                                                         path)]) and fine
+            else:
+                self.error('persist', '%s is a %s, where netvirt.linux keeps a %s; move it away' % (
+                    path, kind, 'symlink' if expected == 'link' else 'file'))
+                fine = False
+        return fine
+
+    def track(self, lab, link, old_lab, old_link, old_template, engine_now, files, links):
+        """The diff: the saved lab, whether the owner's unit is enabled, the template's command line, the engine."""
+        def persisted(lab_content, link_target, template, engine):
+            if lab_content is None and link_target is None:
+                return None
+            return {'document': describe_lab(lab_content), 'unit': unit_name(self.owner),
+                    'enabled': link_target == TEMPLATE_PATH, 'exec_start': exec_start(template),
+                    'engine_files': len(engine)}
+        engine_after = sorted(set(path for path in engine_now if files.get(path, '') is not None) |
+                              set(path for path, content in files.items()
+                                  if path.startswith(ENGINE_DIR + '/') and content is not None))
+        before = persisted(old_lab, old_link, old_template, engine_now)
+        after = persisted(files.get(lab, old_lab), links.get(link, old_link), files.get(TEMPLATE_PATH, old_template),
+                          engine_after)
+        if before is not None or after is not None:
+            self.plan.differences.track('persist %s' % self.owner, before, after)

@@ -45,7 +45,7 @@ def test_the_engine_as_installed_runs_without_ansible_and_before_any_other_colle
 
 def test_the_unit_runs_the_bootstrap_with_the_interpreter_that_ran_the_task_before_the_network():
     unit = _persist.render_unit('/usr/bin/python3')
-    assert unit.startswith(_persist.UNIT_HEADER)
+    assert unit.startswith(_persist.HEADER)
     assert 'ExecStart=/usr/bin/python3 -I -B /usr/local/lib/netvirt.linux/restore.py %i\n' in unit
     assert 'Before=network-pre.target shutdown.target\n' in unit and 'WantedBy=multi-user.target\n' in unit
     assert _persist.unit_link('lab-1.a') == '/etc/systemd/system/multi-user.target.wants/netvirt-lab@lab-1.a.service'
@@ -82,7 +82,8 @@ def test_a_restore_without_a_saved_lab_says_which_file(monkeypatch, tmp_path):
     err = io.StringIO()
     assert _restore.main(['gone'], out=io.StringIO(), err=err) == 1
     assert err.getvalue() == 'cannot read %s: No such file or directory\n' % (tmp_path / 'gone.json')
-    (tmp_path / 'bad.json').write_text(json.dumps({'format': 1, 'owner': 'bad', 'document': {'links': [{}]}}))
+    (tmp_path / 'bad.json').write_text(json.dumps({'format': 1, 'owner': 'bad', 'purge': False, 'timeout': 5,
+                                                   'document': {'links': [{}]}}))
     err = io.StringIO()
     assert _restore.main(['bad'], out=io.StringIO(), err=err) == 1
     assert err.getvalue().startswith('%s: links[0].kind' % (tmp_path / 'bad.json')), err.getvalue()
@@ -95,7 +96,43 @@ def test_a_restore_without_a_saved_lab_says_which_file(monkeypatch, tmp_path):
 @pytest.mark.parametrize('interpreter, word', [
     ('/usr/bin/python3', '/usr/bin/python3'),
     ('/opt/my venv/bin/python', '"/opt/my venv/bin/python"'),
-    ('/opt/100%/$HOME/python', '"/opt/100%%/$$HOME/python"'),
+    ('/opt/100%/python', '/opt/100%%/python'),
 ])
 def test_the_interpreter_is_one_word_of_the_units_command_line(interpreter, word):
     assert 'ExecStart=%s -I -B ' % word in _persist.render_unit(interpreter)
+
+
+@pytest.mark.parametrize('interpreter', ['/opt/a$b/python3', '/opt/"q"/python3', "/opt/it's/python3", '/opt/a\\b/python',
+                                         '/opt/a\nb/python'])
+def test_an_interpreter_a_unit_cannot_hold_is_refused_naming_it(interpreter):
+    with pytest.raises(ValueError) as refused:
+        _persist.render_unit(interpreter)
+    assert str(refused.value).startswith('the interpreter %r that runs this task cannot be written in a systemd unit'
+                                         % interpreter)
+
+
+@pytest.mark.parametrize('edit, message', [
+    ('"timeout": NaN', 'timeout: timeout must be a whole number of seconds, got nan'),
+    ('"timeout": Infinity', 'timeout: timeout must be a whole number of seconds, got inf'),
+    ('"timeout": 1000000000', 'timeout: timeout 1000000000 is out of range 1-3600'),
+    ('"timeout": true', 'timeout: timeout must be a whole number of seconds, got True'),
+    ('"timeout": -5', 'timeout: timeout -5 is out of range 1-3600'),
+    ('"purge": "no"', "purge: purge must be true or false, got 'no'"),
+])
+def test_a_hand_edited_lab_is_refused_naming_the_field(monkeypatch, tmp_path, edit, message):
+    """A restore that waited without end would hold the host's network back at boot."""
+    monkeypatch.setattr(_restore, 'lab_path', lambda owner: str(tmp_path / (owner + '.json')))
+    text = _persist.render_lab('lab', {'namespaces': [{'name': 'a'}]}, False, 30)
+    text = text.replace('"timeout": 30', edit) if 'timeout' in edit else text.replace('"purge": false', edit)
+    (tmp_path / 'lab.json').write_text(text)
+    err = io.StringIO()
+    assert _restore.main(['lab'], out=io.StringIO(), err=err) == 1
+    assert err.getvalue() == '%s: %s\n' % (tmp_path / 'lab.json', message)
+
+
+def test_a_restore_builds_the_lab_and_never_persists_it_again(monkeypatch, tmp_path):
+    monkeypatch.setattr(_restore, 'lab_path', lambda owner: str(tmp_path / (owner + '.json')))
+    (tmp_path / 'lab.json').write_text(_persist.render_lab(
+        'lab', {'namespaces': [{'name': 'a'}], 'persist': True, 'persist_timeout': 7}, True, 30))
+    doc, purge, timeout = _restore.load_lab('lab')
+    assert doc['persist'] is None and purge is True and timeout == 30

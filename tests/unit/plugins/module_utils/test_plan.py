@@ -100,6 +100,11 @@ class TableReader:
     def files_under(self, directory):
         return sorted(path for path in self.files if path.startswith(directory + '/'))
 
+    def path_type(self, path):
+        if path not in self.files:
+            return None
+        return 'link' if isinstance(self.files[path], tuple) else 'file'
+
     def systemd_running(self):
         return False
 
