@@ -102,13 +102,13 @@ class PersistPlanning(PlannerBase):
         for path, want in sorted(list(files.items()) + list(links.items())):
             kind = self.reader.path_type(path)
             expected = 'link' if path in links else 'file'
-            if kind is None or kind == expected and not (
-                    path in (TEMPLATE_PATH, BOOTSTRAP_PATH) and not (self.reader.file(path) or '').startswith(HEADER)):
+            theirs = path in (TEMPLATE_PATH, BOOTSTRAP_PATH) and not (self.reader.file(path) or '').startswith(HEADER)
+            if kind is None or kind == expected and not theirs:
                 continue
             if kind in ('file', 'link'):
                 what = '%s %s' % ('unit' if path == TEMPLATE_PATH else 'symlink' if kind == 'link' else 'file', path)
-                fine = self.check_ours('persist', what, None, ['%s %s' % ('remove' if want is None else 'replace',
-                                                                         path)]) and fine
+                step = '%s %s' % ('remove' if want is None else 'replace', path)
+                fine = self.check_ours('persist', what, None, [step]) and fine
             else:
                 self.error('persist', '%s is a %s, where netvirt.linux keeps a %s; move it away' % (
                     path, kind, 'symlink' if expected == 'link' else 'file'))
