@@ -134,15 +134,15 @@ def _make_symlink(path, target):
         raise KernelError('cannot link %s to %s: %s' % (path, target, e.strerror))
 
 
-def _put_back(path, was):
-    """``path`` as it was: ('file', content), ('link', target) or None (nothing)."""
-    if was is None:
+def _set_path(path, state):
+    """Make ``path`` ('file', content), ('link', target) or nothing (None)."""
+    if state is None:
         _remove_file(path)
         _prune_own_dirs(os.path.dirname(path))
-    elif was[0] == 'link':
-        _make_symlink(path, was[1])
+    elif state[0] == 'link':
+        _make_symlink(path, state[1])
     else:
-        _write_file(path, was[1])
+        _write_file(path, state[1])
 
 
 def _reload_systemd():
@@ -1534,38 +1534,28 @@ class Kernel:
         _write_file(path, content)
 
     @executes(INSTALL_PERSISTENCE)
-    def op_install_persistence(self, files, links, reload):
-        """Write or remove (None) each file, then make or remove each symlink; a removal takes the
-        directories of OWN_DIRS it leaves empty.  All or nothing: on a failure, what it changed is put
-        back before the error is raised, since a plan undoes only the actions before the one that failed."""
-        done = []  # (path, what it was: ('file', content) or ('link', target), None for nothing)
+    def op_install_persistence(self, paths, reload):
+        """Give each path what ``paths`` says: removals first (each taking the directories of OWN_DIRS it
+        leaves empty), then files, then symlinks.  All or nothing: on a failure, what it changed is put back
+        before the error is raised, since a plan undoes only the actions before the one that failed."""
+        order = {None: 0, 'file': 1, 'link': 2}
+        done = []  # (path, what was there)
         try:
-            for path, target in sorted(links.items()):
-                if target is None:
-                    done.append((path, self._path_state(path)))
-                    _remove_file(path)
-            for path, content in sorted(files.items()):
-                done.append((path, self._path_state(path)))
-                if content is None:
-                    _remove_file(path)
-                    _prune_own_dirs(os.path.dirname(path))
-                else:
-                    _write_file(path, content)
-            for path, target in sorted(links.items()):
-                if target is not None:
-                    done.append((path, self._path_state(path)))
-                    _make_symlink(path, target)
+            for path, want in sorted(paths.items(), key=lambda item: (order[item[1] and item[1][0]], item[0])):
+                done.append((path, self.read_path(path)))
+                _set_path(path, want)
             if reload:
                 _reload_systemd()
         except KernelError:
             for path, was in reversed(done):
                 try:
-                    _put_back(path, was)
+                    _set_path(path, was)
                 except (KernelError, IOError, OSError):
                     pass  # the error raised names the first failure; the plan's undo tries the rest again
             raise
 
-    def _path_state(self, path):
+    def read_path(self, path):
+        """What is at ``path``: ('link', target), ('file', content), or None (nothing, or nothing we read)."""
         if os.path.islink(path):
             return ('link', os.readlink(path))
         content = self.read_file(path)

@@ -135,10 +135,10 @@ WRITE_FILE = _declare('write_file', 'path content')
 # write_file writes PATH + this first and renames it onto PATH: a run killed between leaves it behind.
 PARTIAL_FILE_SUFFIX = '.netvirt-tmp'
 
-# What persist leaves on the host (_persist): {path: content} of files and {path: target} of symlinks, None
-# removing one; ``reload`` asks a running systemd to read its units again.  One action, so that a lab's
-# saved document, its unit and the engine change together or not at all.
-INSTALL_PERSISTENCE = _declare('install_persistence', 'files links reload')
+# What persist leaves on the host (_persist): {path: ('file', content), ('link', target) or None for nothing};
+# ``reload`` asks a running systemd to read its units again.  One action, so that a lab's saved document, its
+# unit and the engine change together or not at all; its undo gives each path as the plan read it.
+INSTALL_PERSISTENCE = _declare('install_persistence', 'paths reload')
 
 # NAT: the payload is nft JSON that replaces the whole table.
 LOAD_NAT_TABLE = _declare('load_nat_table', 'netns table payload')

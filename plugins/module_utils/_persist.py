@@ -88,13 +88,15 @@ def describe_lab(content):
 def render_unit(interpreter):
     """The unit template.  It runs before network-pre.target, as nftables.service does, so that what
     configures the network (networkd, NetworkManager, ifupdown) and what starts after it (Docker, a
-    service bound to a lab's address) finds the lab there; see docs/guide.md, "Restored at boot"."""
+    service bound to a lab's address) finds the lab there; see docs/guide.md, "Beyond the seeds: a lab restored at boot"."""
     return HEADER + '\n'.join([
         '[Unit]',
         'Description=netvirt.linux lab %i',
         'Documentation=https://github.com/netvirt-linux/netvirt.linux/blob/main/docs/guide.md',
         'DefaultDependencies=no',
-        'After=local-fs.target systemd-modules-load.service',
+        # After the switches systemd-sysctl sets (a role's forwarding), and after nftables.service, whose
+        # `flush ruleset` would take the lab's NAT tables.
+        'After=local-fs.target systemd-modules-load.service systemd-sysctl.service nftables.service',
         'Wants=network-pre.target',
         'Before=network-pre.target shutdown.target',
         'Conflicts=shutdown.target',

@@ -396,6 +396,9 @@ class StateReader:
     def path_type(self, path):
         return self.kernel.path_type(path)
 
+    def path_state(self, path):
+        return self.kernel.read_path(path)
+
     def systemd_running(self):
         return self.kernel.systemd_running()
 

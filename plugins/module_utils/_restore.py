@@ -109,10 +109,10 @@ def restore(owner, out=sys.stdout, clock=time.monotonic, sleep=time.sleep):
             if failure is None:
                 break
             if clock() + RETRY_DELAY > deadline:
-                raise RestoreError('lab %s not restored after %d tries in %ss, the host left as it was: %s'
-                                   % (owner, tries, timeout, failure))
+                raise RestoreError('lab %s not restored after %d tries in %ss: %s' % (owner, tries, timeout, failure))
             if tries == 1:
                 out.write('lab %s: %s; trying again for up to %ss\n' % (owner, failure, timeout))
+                out.flush()  # to the journal now, not when the unit ends
             sleep(RETRY_DELAY)
     for text in texts:
         out.write('%s\n' % text)

@@ -9,8 +9,8 @@ first: the sandbox's own tmpfs there, never this machine's /etc.  REQUEST is JSO
   {"units": [OWNER, ...],             each owner's netvirt-lab@OWNER.service, its ExecStart run
                                       exactly as the unit file gives it, in this order, after the
                                       roles' files in /etc/sysctl.d are applied as systemd-sysctl would
-   "late_link": NAME or null,         a veth NAME (peer NAME-x) made in the current namespace 2 s in,
-                                      as a device udev names late
+   "late_link": NAME or null,         a veth NAME (peer NAME-x) made in the current namespace once a
+                                      unit says it tries again, as a device udev names late
    "pings": [[NETNS, ADDRESS], ...]}  pings once every unit has run
 Prints JSON: {"units": {OWNER: {"rc", "stdout", "stderr"}}, "before": snapshot, "after": snapshot,
 "pings": [true/false, ...]}.
@@ -22,8 +22,6 @@ import shlex
 import shutil
 import subprocess
 import sys
-import threading
-import time
 
 from sandboxed import SOURCE, top_mount_source
 from snapshot import PERSIST_DIRS, state
@@ -32,10 +30,12 @@ UNIT = '/etc/systemd/system/netvirt-lab@.service'
 
 
 def exec_start(owner):
-    """The argv of the owner's instance, from the template's ExecStart (%i is the instance)."""
+    """The argv of the owner's instance, from the template's ExecStart: quotes as systemd reads them, %i the
+    instance, %% a '%'."""
     with open(UNIT) as f:
         [line] = [line for line in f.read().splitlines() if line.startswith('ExecStart=')]
-    return [word.replace('%i', owner) for word in shlex.split(line[len('ExecStart='):])]
+    return [word.replace('%%', '\0').replace('%i', owner).replace('\0', '%')
+            for word in shlex.split(line[len('ExecStart='):])]
 
 
 def main():
@@ -52,16 +52,17 @@ def main():
     for name in sorted(os.listdir(sysctl_dir)):
         if name.startswith('60-netvirt-') and name.endswith('.conf'):
             subprocess.run(['sysctl', '-q', '-p', os.path.join(sysctl_dir, name)], check=True)
-    if request.get('late_link'):
-        def late():
-            time.sleep(2)
-            subprocess.run(['ip', 'link', 'add', 'name', request['late_link'], 'type', 'veth', 'peer', 'name',
-                            request['late_link'] + '-x'], check=True)
-        threading.Thread(target=late, daemon=True).start()
     units = {}
     for owner in request.get('units', []):
-        done = subprocess.run(exec_start(owner), capture_output=True, text=True, check=False)
-        units[owner] = {'rc': done.returncode, 'stdout': done.stdout, 'stderr': done.stderr}
+        unit = subprocess.Popen(exec_start(owner), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        lines = []
+        for line in unit.stdout:
+            lines.append(line)
+            if request.get('late_link') and 'trying again' in line:
+                # The device appears once the unit has found it missing, as one that udev names late.
+                subprocess.run(['ip', 'link', 'add', 'name', request['late_link'], 'type', 'veth', 'peer', 'name',
+                                request['late_link'] + '-x'], check=True)
+        units[owner] = {'rc': unit.wait(), 'stdout': ''.join(lines), 'stderr': unit.stderr.read()}
     pings = [subprocess.run(['ip', 'netns', 'exec', netns, 'ping', '-c', '1', '-W', '2', address],
                             capture_output=True, check=False).returncode == 0
              for netns, address in request.get('pings', [])]

@@ -238,9 +238,9 @@ MACVLAN_INGRESS = {
 }
 
 
-def test_tc_ingress_shapes_what_arrives_at_a_macvlan_whose_parent_is_not_in_the_lab_namespace():
-    """The case tc_ingress is for: only one end (mv0) is the lab's, so only its ingress can shape what the
-    far side sends."""
+def test_tc_ingress_shapes_what_arrives_at_a_macvlan_from_beyond_its_parent():
+    """The case tc_ingress is for: a macvlan has one end, and what the far side sends reaches it through
+    its parent, so only mv0's ingress can shape it there."""
     four_steps(MACVLAN_INGRESS)
     assert devices('tm') == [ingress_device('mv0')] and devices('th') == []
     shaped = megabits_per_second('tf', 'tm', '10.62.0.5')

@@ -42,13 +42,13 @@ class PersistPlanning(PlannerBase):
         if persist:
             try:
                 template = render_unit(sys.executable)
-            except ValueError as e:
+                engine = dict((os.path.join(ENGINE_DIR, rel), source) for rel, source in engine_files().items())
+            except (ValueError, ImportError) as e:
                 self.error('persist', str(e))
                 return
             self.want(files, parts, lab, old_lab, render_lab(owner, persist['document'], self.purge, persist['timeout']),
                       'save')
             self.want(files, parts, TEMPLATE_PATH, old_template, template, 'install')
-            engine = dict((os.path.join(ENGINE_DIR, rel), source) for rel, source in engine_files().items())
             engine.update((path, None) for path in engine_now if path not in engine)
             changed = dict((path, source) for path, source in engine.items() if self.reader.file(path) != source)
             if changed:
@@ -60,7 +60,7 @@ class PersistPlanning(PlannerBase):
             if old_link != TEMPLATE_PATH:
                 links[link] = TEMPLATE_PATH
                 parts.append('enable %s' % unit_name(owner))
-        else:
+        elif old_lab is not None or old_link is not None:
             if old_link is not None:
                 links[link] = None
                 parts.append('disable %s' % unit_name(owner))
@@ -71,10 +71,11 @@ class PersistPlanning(PlannerBase):
                 if engine_now:
                     files.update((path, None) for path in engine_now)
                     parts.append('remove the restore engine from %s' % ENGINE_DIR)
-        # What a run killed while it wrote a file left beside it.
         for path in (lab, TEMPLATE_PATH):
-            if path + PARTIAL_FILE_SUFFIX not in files and self.reader.path_type(path + PARTIAL_FILE_SUFFIX) == 'file':
-                files[path + PARTIAL_FILE_SUFFIX] = None
+            partial = path + PARTIAL_FILE_SUFFIX
+            if partial not in files and self.reader.path_type(partial) == 'file':
+                files[partial] = None
+                parts.append('remove %s (a killed run was writing it)' % partial)
         if not self.ours_to_change(files, links):
             return
         self.track(lab, link, old_lab, old_link, old_template, engine_now, files, links)
@@ -83,9 +84,10 @@ class PersistPlanning(PlannerBase):
         reload = self.reader.systemd_running()
         text = '%s lab %s: %s%s' % ('persist' if persist else 'stop persisting', owner, ', '.join(parts),
                                     ', reload systemd' if reload else '')
-        self.add('persist', text, INSTALL_PERSISTENCE(files=files, links=links, reload=reload),
-                 INSTALL_PERSISTENCE(files=dict((path, self.reader.file(path)) for path in files),
-                                     links=dict((path, self.reader.symlink(path)) for path in links), reload=reload))
+        paths = dict((path, None if content is None else ('file', content)) for path, content in files.items())
+        paths.update((path, None if target is None else ('link', target)) for path, target in links.items())
+        self.add('persist', text, INSTALL_PERSISTENCE(paths=paths, reload=reload),
+                 INSTALL_PERSISTENCE(paths=dict((path, self.reader.path_state(path)) for path in paths), reload=reload))
 
     @staticmethod
     def want(files, parts, path, old, content, verb):

@@ -105,6 +105,11 @@ class TableReader:
             return None
         return 'link' if isinstance(self.files[path], tuple) else 'file'
 
+    def path_state(self, path):
+        if path not in self.files:
+            return None
+        return ('link', self.files[path][1]) if isinstance(self.files[path], tuple) else ('file', self.files[path])
+
     def systemd_running(self):
         return False
 
@@ -650,17 +655,22 @@ def test_persist_is_one_action_whose_undo_puts_back_each_file_and_link_as_it_was
     doc = {'namespaces': [{'name': 'a'}], 'persist': True}
     action = plan(doc, TableReader(namespaces={'a': {'owner': 'lab'}}), owner='lab').actions[-1]
     assert action.text.startswith('persist lab lab: save %s, install %s, install the restore engine' % (lab, template))
-    files = action.args['files']
-    assert sorted(files) == sorted([lab, template] + [ENGINE_DIR + '/' + rel for rel in engine_files()])
-    assert action.args['links'] == {link: template} and action.args['reload'] is False
-    assert action.undo_args == {'files': dict((path, None) for path in files), 'links': {link: None}, 'reload': False}
+    paths = action.args['paths']
+    assert sorted(paths) == sorted([lab, template, link] + [ENGINE_DIR + '/' + rel for rel in engine_files()])
+    assert paths[link] == ('link', template) and paths[lab][0] == 'file' and action.args['reload'] is False
+    assert action.undo_args == {'paths': dict((path, None) for path in paths), 'reload': False}
     # Persisted already: stopping removes the owner's files, and being the last, the unit and the engine.
-    there = dict(files, **{link: ('->', template), ENGINE_DIR + '/old.py': 'x'})
+    there = dict((path, state[1]) for path, state in paths.items() if path != link)
+    there.update({link: ('->', template), ENGINE_DIR + '/old.py': 'x'})
     action = plan(dict(doc, persist=False), TableReader(namespaces={'a': {'owner': 'lab'}}, files=there),
                   owner='lab').actions[-1]
-    assert action.args['links'] == {link: None} and action.undo_args['links'] == {link: template}
-    assert set(action.args['files'].values()) == set([None]) and action.args['files'].keys() == set(
-        [lab, template] + [path for path in there if path.startswith(ENGINE_DIR)])
-    assert action.undo_args['files'][ENGINE_DIR + '/old.py'] == 'x'
+    assert set(action.args['paths'].values()) == set([None])
+    assert sorted(action.args['paths']) == sorted(there)
+    assert action.undo_args['paths'][link] == ('link', template)
+    assert action.undo_args['paths'][ENGINE_DIR + '/old.py'] == ('file', 'x')
     assert [a.op for a in plan(dict(doc, persist=None), TableReader(namespaces={'a': {'owner': 'lab'}}, files=there),
                                owner='lab').actions if a.op == 'install_persistence'] == []
+    # An owner that never persisted leaves the others' template and engine alone, even with no lab saved.
+    assert [a.op for a in plan(dict(doc, persist=False), TableReader(namespaces={'a': {'owner': 'lab'}}, files=dict(
+        (path, content) for path, content in there.items() if path not in (lab, link))), owner='lab').actions
+        if a.op == 'install_persistence'] == []
