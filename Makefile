@@ -19,7 +19,7 @@ BUILD := .build/ansible_collections/netvirt/linux
 SANDBOX := tests/bin/sandbox
 DEBIAN_PACKAGES := iproute2 nftables iputils-ping netcat-openbsd curl graphviz python3-venv
 # Only the VM lane needs these (qemu for Debian stable's kernel); make lab does not install them.
-VM_PACKAGES := qemu-system-x86 kmod busybox-static
+VM_PACKAGES := qemu-system-x86 kmod busybox-static debootstrap e2fsprogs
 # Only the fleet lane needs sshd: its hosts run their own, never the machine's service.
 # Packages are installed with a policy-rc.d that forbids starting services (Debian's own
 # mechanism), so installing openssh-server never starts an sshd on this machine's network.
@@ -32,7 +32,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.build
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help setup debian vm-debian fleet-debian user-debian venv user-venv build user user-2.19 user-2.20 user-2.21 sanity-2.20 sanity-2.21 lab lab-down test unit sanity lint tarball kernel kernel-0.7 kernel-0.8 kill-test integration integration-0.7 lab-test molecule docs fleet vm vm-full bench bench-probe bench-tc
+.PHONY: help setup debian vm-debian fleet-debian user-debian venv user-venv build user user-2.19 user-2.20 user-2.21 sanity-2.20 sanity-2.21 lab lab-down test unit sanity lint tarball kernel kernel-0.7 kernel-0.8 kill-test integration integration-0.7 lab-test molecule docs fleet vm vm-full bench bench-probe bench-tc vm-boot
 
 help:
 	@echo "make lab       build, verify and show the default lab on this host (namespaces only)"
@@ -123,7 +123,7 @@ lab-down: debian $(VENV)/.lab build
 
 # One after another, each timed (tests/bin/lanes prints where the time went).
 TEST_LANES := unit sanity sanity-2.20 sanity-2.21 lint tarball kernel kernel-0.7 kernel-0.8 integration \
-  lab-test molecule docs user fleet vm
+  lab-test molecule docs user fleet vm vm-boot
 test: setup
 	MAKE=$(MAKE) tests/bin/lanes $(TEST_LANES)
 
@@ -200,6 +200,12 @@ vm: vm-debian
 
 vm-full: setup vm-debian
 	tests/vm/run $(CURDIR)/$(VENV)/bin/python full
+
+# A real boot with systemd as init restores a persisted lab (a Debian root made with debootstrap, as a
+# disk image, under the VM lane's kernel; it fetches that kernel first when make vm has not).
+vm-boot: vm-debian user-debian build
+	[ -f .vm/version ] || tests/vm/run $(CURDIR)/$(VENV)/bin/python
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH tests/vm/boot
 
 # ansible-test bootstraps pip in its test venvs with a script from its own file
 # server, which this network cannot reach; tests/bin/get-pip-offline.py does the
