@@ -1517,12 +1517,6 @@ class Kernel:
         """Whether systemd is this host's init (sd_booted's test)."""
         return os.path.isdir('/run/systemd/system')
 
-    def read_symlink(self, path):
-        try:
-            return os.readlink(path)
-        except (IOError, OSError):
-            return None
-
     @executes(WRITE_FILE)
     def op_write_file(self, path, content):
         """Write a file (None removes it), creating its directory."""

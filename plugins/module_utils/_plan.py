@@ -387,9 +387,6 @@ class StateReader:
     def file(self, path):
         return self.kernel.read_file(path)
 
-    def symlink(self, path):
-        return self.kernel.read_symlink(path)
-
     def files_under(self, directory):
         return self.kernel.list_files(directory)
 

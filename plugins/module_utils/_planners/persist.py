@@ -35,8 +35,9 @@ class PersistPlanning(PlannerBase):
             return
         owner = self.owner
         lab, link = lab_path(owner), unit_link(owner)
-        old_lab, old_link, old_template = self.reader.file(lab), self.reader.symlink(link), \
-            self.reader.file(TEMPLATE_PATH)
+        link_state = self.reader.path_state(link)
+        old_link = link_state[1] if link_state and link_state[0] == 'link' else None
+        old_lab, old_template = self.reader.file(lab), self.reader.file(TEMPLATE_PATH)
         engine_now = self.reader.files_under(ENGINE_DIR)
         files, links, parts = {}, {}, []
         if persist:

@@ -92,11 +92,6 @@ class TableReader:
         content = self.files.get(path)
         return None if isinstance(content, tuple) else content
 
-    def symlink(self, path):
-        """A symlink is a file given as ('->', target)."""
-        content = self.files.get(path)
-        return content[1] if isinstance(content, tuple) else None
-
     def files_under(self, directory):
         return sorted(path for path in self.files if path.startswith(directory + '/'))
 
